@@ -1,0 +1,53 @@
+//! Command-line parsing and the subcommands.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Checks whether an S3 endpoint implements SSE-C exactly as AWS S3 does.
+#[derive(Debug, Parser)]
+#[command(name = "ssec-conform", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the reference SSE-C S3 server until Ctrl-C.
+    Serve(serve::ServeArgs),
+}
+
+/// Logging to stderr, controlled by `RUST_LOG`. The s3s request dump is always held at `warn`:
+/// at debug level it prints request headers, which may carry a customer key.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive("s3s=warn".parse().expect("static directive"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Parses the command line and runs the subcommand; errors are one sentence on stderr.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

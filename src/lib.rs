@@ -1,0 +1,7 @@
+//! `ssec-conform`: tells whether an S3 endpoint implements SSE-C (server-side encryption with
+//! customer-provided keys) exactly as AWS S3 does, with a strict reference server to compare against.
+
+pub mod server;
+pub mod sse_c;
+
+pub use server::{ReferenceServer, ServerConfig, ServerHandle};

@@ -1,0 +1,166 @@
+//! The reference SSE-C S3 server: in-process ([`ReferenceServer::start`]) or standalone
+//! (`ssec-conform serve`).
+//!
+//! It implements the AWS column of the behaviour catalogue over real sockets, real TLS and real SigV4.
+//! Customer keys are never stored, logged or kept past the request that carried them: see
+//! [`crypto`] for what is kept instead.
+
+pub mod crypto;
+mod edge;
+mod error;
+mod host;
+pub mod object_io;
+mod s3;
+pub mod store;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Credentials the reference server accepts when none are configured.
+pub const DEFAULT_ACCESS_KEY: &str = "ssec-conform";
+/// Secret of [`DEFAULT_ACCESS_KEY`].
+pub const DEFAULT_SECRET_KEY: &str = "ssec-conform-secret-key";
+
+/// How to start a reference server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Plain HTTP listener address; `None` disables it.
+    pub http: Option<SocketAddr>,
+    /// HTTPS listener address; `None` disables it.
+    pub https: Option<SocketAddr>,
+    /// Keep objects under this directory instead of in memory.
+    pub data_dir: Option<PathBuf>,
+    /// The access key id clients sign with.
+    pub access_key: String,
+    /// The secret access key clients sign with.
+    pub secret_key: String,
+    /// PEM certificate chain and key files; a certificate is generated when absent.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// Accept SSE-C over plain HTTP (catalogue P11 says refuse).
+    pub allow_sse_c_over_http: bool,
+}
+
+impl Default for ServerConfig {
+    /// Loopback only, ephemeral ports, in memory, default credentials.
+    fn default() -> Self {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            http: Some(loopback),
+            https: Some(loopback),
+            data_dir: None,
+            access_key: DEFAULT_ACCESS_KEY.to_owned(),
+            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            tls_files: None,
+            allow_sse_c_over_http: false,
+        }
+    }
+}
+
+/// The reference server.
+#[derive(Debug)]
+pub struct ReferenceServer;
+
+/// A running reference server. Dropping it without [`ServerHandle::shutdown`] stops accepting
+/// connections too.
+#[derive(Debug)]
+pub struct ServerHandle {
+    http_url: Option<String>,
+    https_url: Option<String>,
+    ca_pem: String,
+    access_key: String,
+    secret_key: String,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ReferenceServer {
+    /// Binds the listeners and starts serving on the current Tokio runtime.
+    pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+        let store = Arc::new(match &config.data_dir {
+            Some(dir) => {
+                store::Store::open_dir(dir.clone()).with_context(|| format!("opening --data-dir {}", dir.display()))?
+            }
+            None => store::Store::memory(),
+        });
+        let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(store));
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
+        builder.set_host(host::LocalHost);
+        let edge = Arc::new(edge::Edge::new(builder.build(), config.allow_sse_c_over_http));
+
+        let material = match &config.tls_files {
+            Some((cert, key)) => tls::load(cert, key)?,
+            None => tls::generate()?,
+        };
+        let (shutdown, watch_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut http_url = None;
+        let mut https_url = None;
+        if let Some(addr) = config.http {
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding --http {addr}"))?;
+            http_url = Some(format!("http://{}", listener.local_addr()?));
+            tasks.push(tokio::spawn(edge::serve(listener, None, Arc::clone(&edge), watch_rx.clone())));
+        }
+        if let Some(addr) = config.https {
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding --https {addr}"))?;
+            https_url = Some(format!("https://{}", listener.local_addr()?));
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&material)?);
+            tasks.push(tokio::spawn(edge::serve(listener, Some(acceptor), Arc::clone(&edge), watch_rx.clone())));
+        }
+        anyhow::ensure!(!tasks.is_empty(), "no listener: give --http or --https");
+        Ok(ServerHandle {
+            http_url,
+            https_url,
+            ca_pem: material.ca_pem,
+            access_key: config.access_key,
+            secret_key: config.secret_key,
+            shutdown,
+            tasks,
+        })
+    }
+}
+
+impl ServerHandle {
+    /// `http://127.0.0.1:PORT`, if the HTTP listener is enabled.
+    #[must_use]
+    pub fn http_url(&self) -> Option<&str> {
+        self.http_url.as_deref()
+    }
+
+    /// `https://127.0.0.1:PORT`, if the HTTPS listener is enabled.
+    #[must_use]
+    pub fn https_url(&self) -> Option<&str> {
+        self.https_url.as_deref()
+    }
+
+    /// PEM of the certificate clients must trust for the HTTPS listener.
+    #[must_use]
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The access key id and secret the server accepts.
+    #[must_use]
+    pub fn credentials(&self) -> (&str, &str) {
+        (&self.access_key, &self.secret_key)
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (at most 10 s), and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
