@@ -11,11 +11,17 @@ visible. Keys and MD5s are sent verbatim (base64), as the AWS CLI does.
 This is a diagnostic for people, not a test: it never fails on a
 non-AWS-like answer, it only reports.
 """
+import http.client
 import os
+import ssl
 import sys
+import urllib.parse
 import uuid
 
 import botocore.session
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -82,6 +88,46 @@ def show(label, fn, expect_body=None):
     return None
 
 
+def raw(endpoint, verify, bucket, key):
+    """GET/HEAD with K1, K2 and no key over HTTP/1.1, printing every amz /
+    content header line exactly as received (duplicates included) and the body."""
+    u = urllib.parse.urlsplit(endpoint)
+    creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    path = f"/{bucket}/{key}"
+    for method in ("GET", "HEAD"):
+        for label, k, m in (("K1", K1, M1), ("K2 (wrong key)", K2, M2), ("no key", None, None)):
+            hdrs = {}
+            if k:
+                hdrs = {
+                    "x-amz-server-side-encryption-customer-algorithm": "AES256",
+                    "x-amz-server-side-encryption-customer-key": k,
+                    "x-amz-server-side-encryption-customer-key-md5": m,
+                }
+            req = AWSRequest(method=method, url=endpoint + path, headers=hdrs)
+            S3SigV4Auth(creds, "s3", os.environ.get("AWS_REGION", "us-east-1")).add_auth(req)
+            if u.scheme == "https":
+                ctx = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+                conn = http.client.HTTPSConnection(u.hostname, u.port or 443, context=ctx, timeout=30)
+            else:
+                conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
+            try:
+                conn.request(method, path, headers=dict(req.headers.items()))
+                resp = conn.getresponse()
+                body = resp.read()
+            except Exception as e:
+                print(f"## raw {method} {label}: EXC {type(e).__name__}: {e}")
+                continue
+            finally:
+                conn.close()
+            print(f"## raw {method} {label}: HTTP {resp.status} {resp.reason}")
+            for name, value in resp.getheaders():
+                ln = name.lower()
+                if ln.startswith("x-amz-") and ln not in ("x-amz-request-id", "x-amz-id-2") or ln.startswith("content-") or ln == "etag":
+                    print(f"     {name}: {value}")
+            if body and method == "GET" and resp.status >= 300:
+                print("     " + body.decode("utf-8", "replace").strip().replace("\n", " ")[:500])
+
+
 def main():
     endpoint = os.environ["SSEC_ENDPOINT"]
     verify = os.environ.get("SSEC_CA_BUNDLE") or True
@@ -110,6 +156,8 @@ def main():
     show("GetObject copy K2", lambda: c.get_object(Bucket=bucket, Key="copy", **ssec(K2, M2)), BODY)
     show("CopyObject src without source key", lambda: c.copy_object(Bucket=bucket, Key="copy2", CopySource={"Bucket": bucket, "Key": key}))
     show("CopyObject src wrong source key (K2)", lambda: c.copy_object(Bucket=bucket, Key="copy3", CopySource={"Bucket": bucket, "Key": key}, **ssec(K2, M2, "CopySourceSSECustomer")))
+
+    raw(endpoint, verify, bucket, key)
 
     http = os.environ.get("SSEC_HTTP_ENDPOINT")
     if http:

@@ -101,6 +101,7 @@ JSON
         -s3 "${s3ports[@]}" \
         -s3.port.iceberg=0 -s3.port.lance=0 \
         -s3.config="$DIR/s3.json" \
+        -s3.localSocket="$DIR/s3.sock" -filer.localSocket="$DIR/filer.sock" \
         -s3.cert.file="$TLS/server.pem" -s3.key.file="$TLS/server.key"
 
     # The S3 root answers 403 to an anonymous request once the gateway is up;
@@ -129,7 +130,11 @@ JSON
 
 case "${1:-}" in
 start) do_start ;;
-stop) ssec_stop "$PIDFILE" ;;
+stop)
+    ssec_stop "$PIDFILE"
+    # gRPC unix sockets that weed puts in /tmp regardless of -dir.
+    rm -f "/tmp/seaweedfs-s3-grpc-$((S3_PORT + 10000)).sock" "/tmp/seaweedfs-filer-grpc-$((FILER_PORT + 10000)).sock"
+    ;;
 env) do_env ;;
 status)
     if ssec_running "$PIDFILE"; then echo "running (pid $(cat "$PIDFILE"))"; else echo "stopped"; exit 1; fi

@@ -1,5 +1,7 @@
 //! Command-line parsing and the subcommands.
 
+mod credentials;
+mod run;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +16,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the scenario catalogue against the embedded reference server or --endpoint-url.
+    Run(run::RunArgs),
     /// Run the reference SSE-C S3 server until Ctrl-C.
     Serve(serve::ServeArgs),
 }
@@ -40,6 +44,7 @@ pub fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Run(args) => run::run(args).await,
             Command::Serve(args) => serve::run(args).await,
         }
     });

@@ -1,0 +1,244 @@
+//! `ssec-conform run`: the catalogue against the embedded reference server or any endpoint.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
+use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
+use ssec_conform::scenario::exec::Placement;
+use ssec_conform::scenario::runner::{self, RunSettings};
+use ssec_conform::scenario::{LoadedScenario, Profile, load_dir};
+use ssec_conform::{ReferenceServer, ServerConfig};
+
+use super::credentials;
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The endpoint to test; the embedded reference server when absent.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<url::Url>,
+    /// The endpoint's plain-HTTP URL, for the scenarios that check SSE-C over HTTP is refused.
+    #[arg(long, value_name = "URL", requires = "endpoint_url")]
+    http_endpoint_url: Option<url::Url>,
+    /// Signing region.
+    #[arg(long, value_name = "R", env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// The endpoint's profile: a name under profiles/ or a path (default: reference for the
+    /// embedded server, aws otherwise).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Named profile of ~/.aws/credentials to sign with (default: the AWS_* environment variables).
+    #[arg(long, value_name = "NAME")]
+    aws_profile: Option<String>,
+    /// Use this existing bucket (a key prefix per scenario) instead of creating a bucket per scenario.
+    #[arg(long, value_name = "B")]
+    bucket: Option<String>,
+    /// PEM bundle of certificates to trust for the endpoint.
+    #[arg(long, value_name = "PEM", conflicts_with = "insecure")]
+    ca_bundle: Option<PathBuf>,
+    /// Accept any TLS certificate.
+    #[arg(long)]
+    insecure: bool,
+    /// Path-style addressing (the default).
+    #[arg(long, conflicts_with = "virtual_host")]
+    path_style: bool,
+    /// Virtual-hosted-style addressing (bucket.host).
+    #[arg(long)]
+    virtual_host: bool,
+    /// Only scenarios with this tag or area (repeatable).
+    #[arg(long, value_name = "T")]
+    tag: Vec<String>,
+    /// Only scenarios whose id or catalogue case contains this text (repeatable).
+    #[arg(long, value_name = "S")]
+    filter: Vec<String>,
+    /// Scenarios running at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Timeout of every request, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    timeout: u64,
+    /// Where the reports go.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+    /// A previous report.json: fail only on regressions against it.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// The scenario directory.
+    #[arg(long, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+}
+
+/// Loads the catalogue and applies `--filter` and `--tag`.
+pub fn select(dir: Option<PathBuf>, filters: &[String], tags: &[String]) -> anyhow::Result<Vec<LoadedScenario>> {
+    let dir = dir.unwrap_or_else(runner::default_scenarios_dir);
+    let all = load_dir(&dir).map_err(|e| anyhow::anyhow!("invalid scenario catalogue:\n{e}"))?;
+    let selected: Vec<_> = all
+        .into_iter()
+        .filter(|s| {
+            filters.is_empty()
+                || filters.iter().any(|f| s.id.contains(f.as_str()) || s.scenario.cases.iter().any(|c| c == f))
+        })
+        .filter(|s| tags.is_empty() || tags.iter().any(|t| s.area == *t || s.scenario.tags.contains(t)))
+        .collect();
+    anyhow::ensure!(!selected.is_empty(), "no scenario matches --filter {filters:?} --tag {tags:?}");
+    Ok(selected)
+}
+
+async fn remote_target(args: &RunArgs, endpoint: &url::Url) -> anyhow::Result<Target> {
+    let creds = credentials::resolve(args.aws_profile.as_deref())?;
+    let trust = match (&args.ca_bundle, args.insecure) {
+        (Some(path), _) => {
+            Trust::Pem(std::fs::read_to_string(path).with_context(|| format!("--ca-bundle {}", path.display()))?)
+        }
+        (None, true) => Trust::Insecure,
+        (None, false) => Trust::WebPki,
+    };
+    Ok(Target {
+        endpoint: endpoint.clone(),
+        plain_endpoint: args.http_endpoint_url.clone(),
+        region: args.region.clone(),
+        access_key: creds.access_key,
+        secret_key: creds.secret_key,
+        session_token: creds.session_token,
+        addressing: if args.virtual_host { Addressing::VirtualHost } else { Addressing::Path },
+        trust,
+        timeout: Duration::from_secs(args.timeout),
+    })
+}
+
+/// One request before the run, so an unreachable endpoint or bad credentials give one sentence.
+async fn preflight(client: &Client) -> anyhow::Result<()> {
+    let url = client.target().endpoint.clone();
+    let resp = client
+        .send(&Outgoing::new("GET", None, None))
+        .await
+        .response
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
+    let err = ssec_conform::scenario::grade::error_body(&resp.body);
+    match err.code.as_deref() {
+        Some(code @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken")) => {
+            anyhow::bail!("{url} rejected the credentials: {code} {}", err.message.unwrap_or_default())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn progress(total: usize) -> Box<dyn Fn(&ScenarioReport) + Send + Sync> {
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Box::new(move |r: &ScenarioReport| {
+            bar.inc(1);
+            bar.set_message(r.id.clone());
+            if bar.position() == bar.length().unwrap_or(0) {
+                bar.finish_and_clear();
+            }
+        })
+    } else {
+        Box::new(|r: &ScenarioReport| eprintln!("{:<16} {}", r.outcome.as_str(), r.id))
+    }
+}
+
+fn print_failure(r: &ScenarioReport) {
+    println!("\n{} {} — {}", r.outcome.as_str().to_ascii_uppercase(), r.id, r.title);
+    if let Some(reason) = &r.reason {
+        println!("  {reason}");
+    }
+    if let Some(step) = r.steps.iter().rev().find(|s| !s.mismatches.is_empty()) {
+        println!("  expected: {}", step.expected.join("; "));
+        match &step.actual {
+            Some(a) => println!("  actual:   status {} code {}", a.status, a.code.as_deref().unwrap_or("-")),
+            None => println!("  actual:   no response"),
+        }
+        println!("  reproduce: {}", step.reproduce);
+    }
+}
+
+/// Runs the catalogue.
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = select(args.scenarios.clone(), &args.filter, &args.tag)?;
+    let profiles_dir = runner::default_profiles_dir();
+    let run_id = runner::new_run_id();
+    let timeout = Duration::from_secs(args.timeout);
+    let (target, server, profile) = match &args.endpoint_url {
+        None => {
+            let server = ReferenceServer::start(ServerConfig::default()).await?;
+            let profile = match &args.profile {
+                Some(p) => Profile::find(p, &profiles_dir)?,
+                None => Profile::reference(),
+            };
+            (runner::embedded_target(&server, timeout), Some(server), profile)
+        }
+        Some(url) => {
+            let profile = Profile::find(args.profile.as_deref().unwrap_or("aws"), &profiles_dir)?;
+            (remote_target(&args, url).await?, None, profile)
+        }
+    };
+    let client = Client::new(target)?;
+    preflight(&client).await?;
+    let placement = match &args.bucket {
+        Some(bucket) => Placement::SharedBucket { bucket: bucket.clone(), run_id },
+        None => Placement::FreshBuckets { run_id },
+    };
+    let settings = RunSettings {
+        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        placement,
+        profile,
+        embedded: server.is_some(),
+    };
+    println!(
+        "running {} scenarios against {} (profile {})",
+        scenarios.len(),
+        client.target().endpoint,
+        settings.profile.name
+    );
+    let on_done = progress(scenarios.len());
+    let report = runner::run(&client, &scenarios, &settings, on_done.as_ref()).await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    for r in report.scenarios.iter().filter(|r| r.outcome.fails_run()) {
+        print_failure(r);
+    }
+    let written = ssec_conform::report::write_all(&report, &args.report_dir)?;
+    summarize(&report);
+    println!(
+        "reports: {} {} {} {}",
+        written.json.display(),
+        written.junit.display(),
+        written.html.display(),
+        written.markdown.display()
+    );
+    let ok = match &args.baseline {
+        Some(path) => {
+            let baseline = ssec_conform::report::read_json(path)?;
+            let regressions = ssec_conform::report::regressions(&report, &baseline);
+            for r in &regressions {
+                println!("regression: {r}");
+            }
+            regressions.is_empty()
+        }
+        None => report.passed(),
+    };
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn summarize(report: &Report) {
+    let counts: Vec<String> = Outcome::ALL
+        .iter()
+        .filter_map(|o| report.counts.get(o.as_str()).filter(|n| **n > 0).map(|n| format!("{n} {}", o.as_str())))
+        .collect();
+    println!(
+        "\n{} scenarios in {:.2} s: {}",
+        report.scenarios.len(),
+        report.duration_ms as f64 / 1000.0,
+        counts.join(", ")
+    );
+}

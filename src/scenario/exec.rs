@@ -1,0 +1,276 @@
+//! Running one scenario: setup, steps, grading, cleanup.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::build::{Location, build, make_body};
+use super::grade::{Mismatch, Severity, check, describe, error_body, security};
+use super::load::LoadedScenario;
+use super::model::{KeySpec, Level};
+use super::profile::Disposition;
+use super::transcript;
+use super::vars::Vars;
+use crate::client::{Client, Outgoing};
+use crate::report::model::{Outcome, ScenarioReport, StepReport};
+use crate::sse_c::CustomerKey;
+
+/// Where scenarios put their objects.
+#[derive(Debug, Clone)]
+pub enum Placement {
+    /// A fresh bucket per scenario, named from this run id.
+    FreshBuckets {
+        /// Unique per run, lower-case.
+        run_id: String,
+    },
+    /// A key prefix per scenario inside an existing bucket (`--bucket`).
+    SharedBucket {
+        /// The bucket.
+        bucket: String,
+        /// Unique per run.
+        run_id: String,
+    },
+}
+
+impl Placement {
+    fn location(&self, index: usize, id: &str) -> Location {
+        match self {
+            Self::FreshBuckets { run_id } => {
+                Location { bucket: format!("ssec-{run_id}-{index:03}"), prefix: String::new() }
+            }
+            Self::SharedBucket { bucket, run_id } => {
+                Location { bucket: bucket.clone(), prefix: format!("ssec-conform/{run_id}/{}/", id.replace('/', "-")) }
+            }
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        matches!(self, Self::FreshBuckets { .. })
+    }
+}
+
+fn base_report(s: &LoadedScenario, outcome: Outcome, reason: Option<String>) -> ScenarioReport {
+    ScenarioReport {
+        id: s.id.clone(),
+        area: s.area.clone(),
+        title: s.scenario.title.clone(),
+        cases: s.scenario.cases.clone(),
+        level: format!("{:?}", s.scenario.level).to_ascii_lowercase(),
+        outcome,
+        reason,
+        duration_ms: 0,
+        steps: Vec::new(),
+        security_violations: Vec::new(),
+        cleanup_error: None,
+    }
+}
+
+fn generate_keys(s: &LoadedScenario) -> Result<BTreeMap<String, CustomerKey>, String> {
+    use base64::Engine as _;
+    let mut keys = BTreeMap::new();
+    for (name, spec) in &s.scenario.keys {
+        let key = match spec {
+            KeySpec::Random => CustomerKey::random(),
+            KeySpec::Fixed(b64) => {
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| format!("key {name}: {e}"))?;
+                let arr: [u8; 32] = bytes.try_into().map_err(|_| format!("key {name}: not 32 bytes"))?;
+                CustomerKey::from_bytes(arr)
+            }
+        };
+        keys.insert(name.clone(), key);
+    }
+    Ok(keys)
+}
+
+/// Runs one scenario (unless its disposition says not to) and grades it.
+pub async fn run(
+    client: &Client,
+    s: &LoadedScenario,
+    index: usize,
+    placement: &Placement,
+    disposition: &Disposition,
+) -> ScenarioReport {
+    match disposition {
+        Disposition::Unsupported(missing) => {
+            return base_report(s, Outcome::Unsupported, Some(format!("lacks capability {}", missing.join(", "))));
+        }
+        Disposition::Skip(reason) => return base_report(s, Outcome::Skipped, Some(reason.clone())),
+        Disposition::Run | Disposition::ExpectFail(_) => {}
+    }
+    let started = Instant::now();
+    let at = placement.location(index, &s.id);
+    let mut report = run_steps(client, s, &at, placement.fresh()).await;
+    report.cleanup_error = cleanup(client, &at, placement.fresh()).await.err();
+    report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Disposition::ExpectFail(reason) = disposition {
+        report.outcome = match report.outcome {
+            Outcome::Fail | Outcome::NonStrict | Outcome::Error => Outcome::ExpectedFail,
+            Outcome::Pass => Outcome::UnexpectedPass,
+            other => other,
+        };
+        let was = report.reason.take().map(|r| format!(" ({r})")).unwrap_or_default();
+        report.reason = Some(format!("profile: {reason}{was}"));
+    }
+    report
+}
+
+async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bool) -> ScenarioReport {
+    let mut report = base_report(s, Outcome::Pass, None);
+    let keys = match generate_keys(s) {
+        Ok(k) => k,
+        Err(e) => return base_report(s, Outcome::Error, Some(e)),
+    };
+    let bodies: BTreeMap<String, Bytes> = s.scenario.bodies.iter().map(|(n, b)| (n.clone(), make_body(b))).collect();
+    let mut vars = Vars {
+        keys,
+        sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
+        etags: BTreeMap::new(),
+        bucket: at.bucket.clone(),
+    };
+    if fresh {
+        let create = client.send(&Outgoing::new("PUT", Some(&at.bucket), None)).await;
+        match &create.response {
+            Ok(r) if (200..300).contains(&r.status) => {}
+            Ok(r) => {
+                let code = error_body(&r.body).code.unwrap_or_default();
+                report.outcome = Outcome::Error;
+                report.reason = Some(format!("setup: CreateBucket {} answered {} {code}", at.bucket, r.status));
+                return report;
+            }
+            Err(e) => {
+                report.outcome = Outcome::Error;
+                report.reason = Some(format!("setup: CreateBucket {}: {e}", at.bucket));
+                return report;
+            }
+        }
+    }
+    let level = s.scenario.level;
+    let mut worst: Option<Severity> = None;
+    let mut sse_c_objects: BTreeMap<String, String> = BTreeMap::new();
+    for (i, spanned) in s.scenario.steps.iter().enumerate() {
+        let step = &spanned.value;
+        let built = match build(step, &vars, &bodies, at) {
+            Ok(b) => b,
+            Err(e) => {
+                report.outcome = Outcome::Error;
+                report.reason = Some(format!("step {}: {e}", i + 1));
+                return report;
+            }
+        };
+        let exchange = client.send(&built.outgoing).await;
+        let mut step_report = StepReport {
+            index: i + 1,
+            operation: built.operation.to_owned(),
+            request: transcript::request(&exchange, &built.outgoing, &vars),
+            expected: describe(&step.expect),
+            actual: None,
+            mismatches: Vec::new(),
+            reproduce: transcript::reproduce(client, &built.outgoing),
+        };
+        let resp = match exchange.response {
+            Ok(r) => r,
+            Err(e) => {
+                step_report.mismatches.push(format!("no response: {e}"));
+                report.steps.push(step_report);
+                report.outcome = Outcome::Error;
+                report.reason = Some(format!("step {} ({}): {e}", i + 1, built.operation));
+                return report;
+            }
+        };
+        step_report.actual = Some(transcript::response(&resp, &vars));
+        let mismatches: Vec<Mismatch> = check(&step.expect, level, &resp, &vars, &bodies);
+        let violations = security(&built, &resp, &vars, &sse_c_objects);
+        for v in &violations {
+            report.security_violations.push(format!("step {}: {v}", i + 1));
+        }
+        step_report.mismatches = mismatches.iter().map(|m| m.text.clone()).collect();
+        if report.reason.is_none()
+            && let Some(first) = mismatches.iter().max_by_key(|m| m.severity)
+        {
+            report.reason = Some(format!("step {} ({}): {}", i + 1, built.operation, first.text));
+        }
+        worst = worst.max(mismatches.iter().map(|m| m.severity).max());
+        if (200..300).contains(&resp.status) {
+            if let Some(name) = &step.save_etag
+                && let Some(etag) = resp.header("etag")
+            {
+                vars.etags.insert(name.clone(), etag.to_owned());
+            }
+            if built.operation == "put"
+                && let Some(object) = &built.outgoing.key
+            {
+                match &built.presented_key {
+                    Some(k) => sse_c_objects.insert(object.clone(), k.clone()),
+                    None => sse_c_objects.remove(object),
+                };
+            }
+            if built.operation == "delete"
+                && let Some(object) = &built.outgoing.key
+            {
+                sse_c_objects.remove(object);
+            }
+        }
+        report.steps.push(step_report);
+        if worst == Some(Severity::Hard) {
+            break;
+        }
+    }
+    report.outcome = match (worst, level) {
+        _ if !report.security_violations.is_empty() => Outcome::Fail,
+        (None, _) => Outcome::Pass,
+        (Some(_), Level::Info) => Outcome::Info,
+        (Some(Severity::Soft), _) => Outcome::NonStrict,
+        (Some(Severity::Hard), _) => Outcome::Fail,
+    };
+    if !report.security_violations.is_empty() {
+        report.reason = Some(format!("security: {}", report.security_violations[0]));
+    }
+    report
+}
+
+/// Deletes everything the scenario left, and its bucket when it made one.
+async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), String> {
+    for _ in 0..100 {
+        let mut list = Outgoing::new("GET", Some(&at.bucket), None);
+        list.query.push(("list-type".into(), "2".into()));
+        if !at.prefix.is_empty() {
+            list.query.push(("prefix".into(), at.prefix.clone()));
+        }
+        let listed = client.send(&list).await.response.map_err(|e| format!("cleanup list: {e}"))?;
+        if listed.status == 404 && fresh {
+            return Ok(());
+        }
+        if listed.status != 200 {
+            return Err(format!("cleanup list answered {}", listed.status));
+        }
+        let text = String::from_utf8_lossy(&listed.body).into_owned();
+        let keys: Vec<String> = text
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split("</Key>").next())
+            .map(|k| k.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+            .collect();
+        if keys.is_empty() {
+            break;
+        }
+        for key in keys {
+            let resp = client.send(&Outgoing::new("DELETE", Some(&at.bucket), Some(&key))).await.response;
+            match resp {
+                Ok(r) if (200..300).contains(&r.status) => {}
+                Ok(r) => return Err(format!("cleanup DeleteObject {key} answered {}", r.status)),
+                Err(e) => return Err(format!("cleanup DeleteObject {key}: {e}")),
+            }
+        }
+    }
+    if fresh {
+        let resp = client.send(&Outgoing::new("DELETE", Some(&at.bucket), None)).await.response;
+        match resp {
+            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {}
+            Ok(r) => return Err(format!("cleanup DeleteBucket answered {}", r.status)),
+            Err(e) => return Err(format!("cleanup DeleteBucket: {e}")),
+        }
+    }
+    Ok(())
+}

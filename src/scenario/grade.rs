@@ -1,0 +1,326 @@
+//! Grading: a response against a step's expectations, and the security properties checked on every
+//! response of every scenario.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use md5::{Digest as _, Md5};
+
+use super::build::Built;
+use super::model::{BodyExpect, Expect, HeaderExpect, Level};
+use super::vars::Vars;
+use crate::client::Incoming;
+use crate::sse_c::headers::{AES256, ALGORITHM, KEY_MD5};
+
+/// How much a failed expectation counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// An accepted alternative (non-strict).
+    Soft,
+    /// A wrong answer.
+    Hard,
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone)]
+pub struct Mismatch {
+    /// Hard or soft.
+    pub severity: Severity,
+    /// What was expected and what came.
+    pub text: String,
+}
+
+/// The S3 error fields of a response body.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorBody {
+    /// `Code`.
+    pub code: Option<String>,
+    /// `Message`.
+    pub message: Option<String>,
+    /// `ArgumentName`.
+    pub argument_name: Option<String>,
+    /// `ArgumentValue`.
+    pub argument_value: Option<String>,
+}
+
+fn element(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    let raw = &text[start..end];
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Extracts the error fields of an S3 error XML body (anything else yields no fields).
+#[must_use]
+pub fn error_body(body: &[u8]) -> ErrorBody {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    if !text.contains("<Error>") {
+        return ErrorBody::default();
+    }
+    ErrorBody {
+        code: element(&text, "Code"),
+        message: element(&text, "Message"),
+        argument_name: element(&text, "ArgumentName"),
+        argument_value: element(&text, "ArgumentValue"),
+    }
+}
+
+/// The expectations of a step as lines, for reports.
+#[must_use]
+pub fn describe(expect: &Expect) -> Vec<String> {
+    let mut lines = vec![format!("status {}", expect.status)];
+    if let Some(c) = &expect.code {
+        let alt = if expect.also_accept.is_empty() {
+            String::new()
+        } else {
+            format!(" (or {})", expect.also_accept.join(", "))
+        };
+        lines.push(format!("code {c}{alt}"));
+    }
+    if let Some(m) = &expect.message {
+        lines.push(format!("message \"{m}\""));
+    }
+    if let Some(a) = &expect.argument_name {
+        lines.push(format!("ArgumentName {a}"));
+    }
+    if let Some(a) = &expect.argument_value {
+        lines.push(format!("ArgumentValue {a}"));
+    }
+    for (name, h) in &expect.headers {
+        lines.push(match h {
+            HeaderExpect::Present(true) => format!("header {name} present"),
+            HeaderExpect::Present(false) => format!("header {name} absent"),
+            HeaderExpect::Equals(v) => format!("header {name}: {v}"),
+        });
+    }
+    if let Some(b) = &expect.body {
+        lines.push(match b {
+            BodyExpect::Named(n) => format!("body = {n}"),
+            BodyExpect::Slice(s) => format!("body = {}[{}..={}]", s.of, s.from, s.to.as_deref().unwrap_or("end")),
+        });
+    }
+    if let Some(e) = &expect.etag {
+        if let Some(n) = &e.equals {
+            lines.push(format!("ETag = saved {n}"));
+        }
+        if let Some(n) = &e.differs_from {
+            lines.push(format!("ETag ≠ saved {n}"));
+        }
+        if let Some(b) = &e.md5_of {
+            lines.push(format!("ETag {} MD5({b})", if e.is { "=" } else { "≠" }));
+        }
+    }
+    if let Some(l) = &expect.listing {
+        lines.push(format!("listing {l:?}"));
+    }
+    lines
+}
+
+/// The scenario's generated plaintexts.
+pub type Bodies = BTreeMap<String, Bytes>;
+
+fn md5_hex(b: &[u8]) -> String {
+    hex::encode(Md5::digest(b))
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim_matches('"')
+}
+
+/// Checks one response against its expectations.
+pub fn check(expect: &Expect, level: Level, resp: &Incoming, vars: &Vars, bodies: &Bodies) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let mut push = |severity, text: String| out.push(Mismatch { severity, text });
+    let err = error_body(&resp.body);
+    if resp.status != expect.status {
+        push(Severity::Hard, format!("status {} (expected {})", resp.status, expect.status));
+    }
+    if let Some(code) = &expect.code {
+        let got = err.code.as_deref();
+        if got != Some(code.as_str()) {
+            let alt = got.is_some_and(|g| expect.also_accept.iter().any(|a| a == g));
+            let severity = if alt || level != Level::Must { Severity::Soft } else { Severity::Hard };
+            push(severity, format!("code {} (expected {code})", got.unwrap_or("<none>")));
+        }
+    }
+    for (label, want, got) in [
+        ("message", &expect.message, &err.message),
+        ("ArgumentName", &expect.argument_name, &err.argument_name),
+        ("ArgumentValue", &expect.argument_value, &err.argument_value),
+    ] {
+        if let Some(w) = want
+            && got.as_ref() != Some(w)
+        {
+            push(Severity::Soft, format!("{label} {:?} (expected {w:?})", got.as_deref().unwrap_or("<none>")));
+        }
+    }
+    for (name, h) in &expect.headers {
+        let got = resp.header(name);
+        match (h, got) {
+            (HeaderExpect::Present(true), None) => push(Severity::Hard, format!("header {name} missing")),
+            (HeaderExpect::Present(false), Some(v)) => {
+                push(Severity::Hard, format!("header {name}: {v} (expected absent)"))
+            }
+            (HeaderExpect::Equals(want), got) => match vars.expand(want) {
+                Ok(want) if got == Some(want.as_str()) => {}
+                Ok(want) => {
+                    push(Severity::Hard, format!("header {name}: {} (expected {want})", got.unwrap_or("<absent>")))
+                }
+                Err(e) => push(Severity::Hard, e),
+            },
+            _ => {}
+        }
+    }
+    if let Some(b) = &expect.body {
+        match expected_body(b, bodies) {
+            Ok(want) if want == resp.body => {}
+            Ok(want) => push(Severity::Hard, body_difference(&want, &resp.body)),
+            Err(e) => push(Severity::Hard, e),
+        }
+    }
+    if let Some(e) = &expect.etag {
+        let got = resp.header("etag").map(unquote).unwrap_or_default();
+        if let Some(n) = &e.equals
+            && vars.etags.get(n).map(|s| unquote(s)) != Some(got)
+        {
+            push(Severity::Hard, format!("ETag {got} differs from saved {n}"));
+        }
+        if let Some(n) = &e.differs_from
+            && vars.etags.get(n).map(|s| unquote(s)) == Some(got)
+        {
+            push(Severity::Hard, format!("ETag {got} equals saved {n}"));
+        }
+        if let Some(b) = &e.md5_of {
+            let md5 = bodies.get(b).map(|b| md5_hex(b)).unwrap_or_default();
+            if (got == md5) != e.is {
+                push(Severity::Hard, format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" }));
+            }
+        }
+    }
+    if let Some(listing) = &expect.listing {
+        let text = String::from_utf8_lossy(&resp.body);
+        let got = list_entries(&text);
+        let mut want = BTreeMap::new();
+        for (k, size) in listing {
+            want.insert(vars.expand(k).unwrap_or_default(), vars.expand(size).unwrap_or_default());
+        }
+        let got_rel: BTreeMap<String, String> =
+            got.into_iter().map(|(k, s)| (k.rsplit_once('/').map_or(k.clone(), |(_, r)| r.to_owned()), s)).collect();
+        if got_rel != want {
+            push(Severity::Hard, format!("listing {got_rel:?} (expected {want:?})"));
+        }
+    }
+    out
+}
+
+/// `Key` → `Size` of a ListObjectsV2 body.
+fn list_entries(text: &str) -> BTreeMap<String, String> {
+    text.split("<Contents>").skip(1).filter_map(|c| Some((element(c, "Key")?, element(c, "Size")?))).collect()
+}
+
+fn expected_body(b: &BodyExpect, bodies: &Bodies) -> Result<Bytes, String> {
+    match b {
+        BodyExpect::Named(n) => bodies.get(n).cloned().ok_or_else(|| format!("no body {n}")),
+        BodyExpect::Slice(s) => {
+            let full = bodies.get(&s.of).ok_or_else(|| format!("no body {}", s.of))?;
+            let len = full.len() as i64;
+            let parse = |t: &str| super::load::parse_size(t.trim_start_matches('-')).map(|v| v as i64);
+            let from = parse(&s.from).ok_or("bad from")?;
+            let from = if s.from.starts_with('-') { (len - from).max(0) } else { from };
+            let to = match &s.to {
+                Some(t) => parse(t).ok_or("bad to")?.min(len - 1),
+                None => len - 1,
+            };
+            let (from, to) = (usize::try_from(from).unwrap_or(0), usize::try_from(to + 1).unwrap_or(0));
+            Ok(full.slice(from.min(to)..to))
+        }
+    }
+}
+
+fn body_difference(want: &[u8], got: &[u8]) -> String {
+    if want.len() != got.len() {
+        return format!("body of {} bytes (expected {} bytes)", got.len(), want.len());
+    }
+    let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
+    format!("body differs from the expected plaintext at byte {at} ({} bytes)", got.len())
+}
+
+/// Security properties of one exchange; each violated property is one line.
+///
+/// `sse_c_objects` maps an object key to the name of the key it was stored under.
+pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTreeMap<String, String>) -> Vec<String> {
+    let mut v = Vec::new();
+    for (name, key) in &vars.keys {
+        let b64 = key.to_base64();
+        let hex_lower = hex::encode(key.expose());
+        let needles: [(&str, &[u8]); 4] = [
+            ("base64", b64.as_bytes()),
+            ("hex", hex_lower.as_bytes()),
+            ("HEX", &hex_lower.to_ascii_uppercase().into_bytes()),
+            ("raw", key.expose()),
+        ];
+        for (form, needle) in needles {
+            if resp.headers.iter().any(|(n, val)| contains(n.as_bytes(), needle) || contains(val.as_bytes(), needle)) {
+                v.push(format!("customer key `{name}` ({form}) echoed in a response header"));
+            }
+            if contains(&resp.body, needle) {
+                v.push(format!("customer key `{name}` ({form}) echoed in the response body"));
+            }
+        }
+    }
+    let ok = (200..300).contains(&resp.status);
+    let echo_ops = ["put", "get", "head"];
+    if ok && built.complete_triple && echo_ops.contains(&built.operation) {
+        if resp.header(ALGORITHM) != Some(AES256) {
+            v.push(format!("successful SSE-C {} did not echo {ALGORITHM}: AES256", built.operation));
+        }
+        if resp.header(KEY_MD5) != built.sent_md5.as_deref() {
+            v.push(format!("successful SSE-C {} did not echo the request's key MD5", built.operation));
+        }
+    }
+    if ok
+        && built.operation == "put"
+        && built.complete_triple
+        && let (Some(body), Some(etag)) = (&built.sent_body, resp.header("etag"))
+        && unquote(etag) == md5_hex(body)
+    {
+        v.push("the ETag of an SSE-C object is the MD5 of its plaintext".into());
+    }
+    if built.operation == "head" && resp.status >= 400 && !resp.body.is_empty() {
+        v.push(format!("HEAD error carried a body of {} bytes", resp.body.len()));
+    }
+    if ok
+        && matches!(built.operation, "get" | "head")
+        && let Some(object) = &built.outgoing.key
+        && let Some(owner) = sse_c_objects.get(object)
+        && built.presented_key.as_deref() != Some(owner.as_str())
+    {
+        v.push(format!("{} of an SSE-C object succeeded without its key (stored under `{owner}`)", built.operation));
+    }
+    v
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_error_xml() {
+        let e =
+            error_body(b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>a &amp; b</Message></Error>");
+        assert_eq!(e.code.as_deref(), Some("AccessDenied"));
+        assert_eq!(e.message.as_deref(), Some("a & b"));
+        assert!(error_body(b"not xml").code.is_none());
+    }
+}

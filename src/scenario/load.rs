@@ -1,0 +1,260 @@
+//! Scenario files → validated scenarios. Every error names `file:line:col`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::model::{BodyExpect, BodyRef, BodySpec, Scenario, SseCSpec, Step};
+
+/// A scenario with its identity.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// `area/NNN-slug`: the path under the scenario root, without `.yaml`.
+    pub id: String,
+    /// The first path component.
+    pub area: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The parsed scenario.
+    pub scenario: Scenario,
+}
+
+/// All problems found while loading, one `file:line:col: message` per line.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct LoadError(pub Vec<String>);
+
+/// Loads every `*.yaml` under `root` (recursively), sorted by id.
+pub fn load_dir(root: &Path) -> Result<Vec<LoadedScenario>, LoadError> {
+    let pattern = format!("{}/**/*.yaml", root.display());
+    let paths: Vec<PathBuf> = glob::glob(&pattern)
+        .map_err(|e| LoadError(vec![format!("{pattern}: {e}")]))?
+        .filter_map(Result::ok)
+        .filter(|p| !p.components().any(|c| c.as_os_str() == "profiles"))
+        .collect();
+    if paths.is_empty() {
+        return Err(LoadError(vec![format!("{}: no scenario matched {pattern}", root.display())]));
+    }
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let id =
+            rel.with_extension("").components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let area = id.split('/').next().unwrap_or_default().to_owned();
+        match std::fs::read_to_string(&path) {
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+            Ok(text) => match parse(&path.display().to_string(), &text) {
+                Ok(scenario) => loaded.push(LoadedScenario { id, area, path, scenario }),
+                Err(mut e) => errors.append(&mut e),
+            },
+        }
+    }
+    check_duplicate_numbers(&loaded, &mut errors);
+    if !errors.is_empty() {
+        return Err(LoadError(errors));
+    }
+    loaded.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(loaded)
+}
+
+/// Two files of one area must not share a number (`get-head/003-a.yaml`, `get-head/003-b.yaml`).
+fn check_duplicate_numbers(loaded: &[LoadedScenario], errors: &mut Vec<String>) {
+    let mut seen: BTreeMap<String, &Path> = BTreeMap::new();
+    for s in loaded {
+        let (dir, file) = s.id.rsplit_once('/').unwrap_or(("", &s.id));
+        let number = file.split('-').next().unwrap_or(file);
+        let key = format!("{dir}/{number}");
+        if let Some(first) = seen.insert(key.clone(), &s.path) {
+            errors.push(format!("{}:1:1: duplicate scenario id {key}: also {}", s.path.display(), first.display()));
+        }
+    }
+}
+
+/// Parses and validates one scenario; `origin` names it in errors.
+pub fn parse(origin: &str, text: &str) -> Result<Scenario, Vec<String>> {
+    let scenario: Scenario = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        let msg = e.to_string();
+        let first = msg.lines().next().unwrap_or_default().to_owned();
+        vec![format!("{origin}:{line}:{col}: {first}")]
+    })?;
+    let errors = validate(origin, &scenario);
+    if errors.is_empty() { Ok(scenario) } else { Err(errors) }
+}
+
+/// Parses a size: `13`, `1KiB`, `5MiB`, `5MiB+1`, `1GiB-1`.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (base, delta) = match text.find(['+', '-']) {
+        Some(i) if i > 0 => (&text[..i], Some(&text[i..])),
+        _ => (text, None),
+    };
+    let (digits, unit) = base.split_at(base.find(|c: char| !c.is_ascii_digit()).unwrap_or(base.len()));
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    let mut n = digits.parse::<u64>().ok()?.checked_mul(mult)?;
+    if let Some(d) = delta {
+        let v: u64 = d[1..].trim().parse().ok()?;
+        n = if d.starts_with('+') { n.checked_add(v)? } else { n.checked_sub(v)? };
+    }
+    (n <= 1 << 32).then_some(n)
+}
+
+/// Semantic checks serde cannot make.
+fn validate(origin: &str, s: &Scenario) -> Vec<String> {
+    let mut errors = Vec::new();
+    if s.cases.is_empty() {
+        errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
+    }
+    for (name, body) in &s.bodies {
+        if let BodySpec::Random(size) = body
+            && parse_size(size).is_none()
+        {
+            errors.push(format!("{origin}:1:1: body `{name}`: bad size `{size}`"));
+        }
+    }
+    let mut etags: BTreeSet<&str> = BTreeSet::new();
+    for spanned in &s.steps {
+        let at = format!("{origin}:{}:{}", spanned.referenced.line(), spanned.referenced.column());
+        let step = &spanned.value;
+        let mut err = |m: String| errors.push(format!("{at}: {m}"));
+        let ops = op_names(step);
+        if ops.len() != 1 {
+            err(format!("a step needs exactly one operation (put, get, head, delete, list, raw), found {ops:?}"));
+        }
+        for r in [&step.put, &step.get, &step.head, &step.delete].into_iter().flatten() {
+            if r.key.is_none() {
+                err("this operation needs `key`".into());
+            }
+        }
+        let mut key_refs = Vec::new();
+        let mut body_refs = Vec::new();
+        let mut texts: Vec<&str> = Vec::new();
+        for r in [&step.put, &step.get, &step.head, &step.delete, &step.list].into_iter().flatten() {
+            match &r.sse_c {
+                Some(SseCSpec::Key(k)) => key_refs.push(k.as_str()),
+                Some(SseCSpec::Custom(c)) => {
+                    key_refs.extend(c.key.as_deref());
+                    texts
+                        .extend(c.algorithm.as_deref().into_iter().chain(c.key_b64.as_deref()).chain(c.md5.as_deref()));
+                }
+                None => {}
+            }
+            body_refs.extend(named_body(r.body.as_ref()));
+            texts.extend(r.headers.values().map(String::as_str));
+            texts.extend(r.query.values().map(String::as_str));
+            texts.extend(r.range.as_deref());
+        }
+        if let Some(raw) = &step.raw {
+            body_refs.extend(named_body(raw.body.as_ref()));
+            texts.extend(raw.headers.values().map(String::as_str));
+        }
+        match &step.expect.body {
+            Some(BodyExpect::Named(n)) => body_refs.push(n),
+            Some(BodyExpect::Slice(sl)) => body_refs.push(&sl.of),
+            None => {}
+        }
+        if let Some(e) = &step.expect.etag {
+            body_refs.extend(e.md5_of.as_deref());
+            for name in e.equals.iter().chain(e.differs_from.iter()) {
+                if !etags.contains(name.as_str()) {
+                    err(format!("ETag `{name}` is not saved by an earlier step (`save-etag`)"));
+                }
+            }
+        }
+        texts.extend(step.expect.headers.values().filter_map(|h| match h {
+            super::model::HeaderExpect::Equals(v) => Some(v.as_str()),
+            super::model::HeaderExpect::Present(_) => None,
+        }));
+        for k in key_refs {
+            if !s.keys.contains_key(k) {
+                err(format!("key `{k}` is not defined in `keys`"));
+            }
+        }
+        for b in body_refs {
+            if !s.bodies.contains_key(b) {
+                err(format!("body `{b}` is not defined in `bodies`"));
+            }
+        }
+        for t in texts {
+            for var in super::vars::references(t) {
+                if let Err(m) = super::vars::check(&var, s, &etags) {
+                    err(m);
+                }
+            }
+        }
+        if let Some(name) = &step.save_etag {
+            etags.insert(name);
+        }
+    }
+    errors
+}
+
+fn named_body(b: Option<&BodyRef>) -> Option<&str> {
+    match b {
+        Some(BodyRef::Named(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// The operation fields set on a step.
+pub fn op_names(step: &Step) -> Vec<&'static str> {
+    [
+        ("put", step.put.is_some()),
+        ("get", step.get.is_some()),
+        ("head", step.head.is_some()),
+        ("delete", step.delete.is_some()),
+        ("list", step.list.is_some()),
+        ("raw", step.raw.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(n, set)| set.then_some(n))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "title: t\ncases: [G3]\nlevel: must\nkeys: { a: random }\nsteps:\n  - put: { key: o, body: { text: hi }, sse-c: a }\n    expect: { status: 200 }\n";
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("13"), Some(13));
+        assert_eq!(parse_size("5MiB+1"), Some(5 * 1024 * 1024 + 1));
+        assert_eq!(parse_size("1KiB-1"), Some(1023));
+        assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn good_scenario_loads() {
+        assert!(parse("x.yaml", GOOD).is_ok());
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let unknown = GOOD.replace("level: must", "level: must\nbogus: 1");
+        let e = parse("x.yaml", &unknown).unwrap_err();
+        assert!(e[0].starts_with("x.yaml:4:"), "{e:?}");
+        let undefined = GOOD.replace("sse-c: a", "sse-c: b");
+        let e = parse("x.yaml", &undefined).unwrap_err();
+        assert!(e[0].starts_with("x.yaml:6:5: key `b` is not defined"), "{e:?}");
+        let bad_var = GOOD.replace("status: 200 }", "status: 200, headers: { x: \"${zz.md5}\" } }");
+        let e = parse("x.yaml", &bad_var).unwrap_err();
+        assert!(e[0].contains("zz"), "{e:?}");
+    }
+
+    #[test]
+    fn empty_glob_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("ssec-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = load_dir(&dir).unwrap_err();
+        assert!(e.to_string().contains("no scenario matched"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,15 @@
+//! Scenarios: the file format, loading, execution against a client, grading, and profiles.
+
+mod build;
+pub mod exec;
+pub mod grade;
+pub mod load;
+pub mod model;
+pub mod profile;
+pub mod runner;
+mod transcript;
+pub mod vars;
+
+pub use self::load::{LoadedScenario, load_dir};
+pub use self::model::Scenario;
+pub use self::profile::Profile;

@@ -1,0 +1,269 @@
+//! The scenario file format: serde types, from which the committed JSON Schema is generated.
+//!
+//! A scenario is one YAML file under `scenarios/<area>/`. See `scenarios/README.md` for the manual.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One scenario file.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// One sentence: what is sent and what must come back.
+    pub title: String,
+    /// Case ids of the behaviour catalogue this scenario checks (e.g. `G3`).
+    pub cases: Vec<String>,
+    /// How strictly the answer is graded.
+    pub level: Level,
+    /// Capabilities the endpoint needs; a profile lacking one grades the scenario `unsupported`.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Free-form tags for `--tag` selection.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Customer keys, generated fresh for every run unless fixed.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeySpec>,
+    /// Named plaintexts, generated once per run.
+    #[serde(default)]
+    pub bodies: BTreeMap<String, BodySpec>,
+    /// The requests, in order.
+    #[schemars(with = "Vec<Step>")]
+    pub steps: Vec<serde_saphyr::Spanned<Step>>,
+}
+
+/// Grading level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// AWS was observed or documented: a wrong status or code fails.
+    Must,
+    /// Expected of a careful implementation: a wrong code is `non-strict`, a wrong status fails.
+    Should,
+    /// AWS was not observed: the answer is recorded as `info` (security properties still fail).
+    Info,
+}
+
+/// How a customer key is made.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySpec {
+    /// 32 random bytes.
+    Random,
+    /// A fixed key, given as base64 of its 32 bytes (for catalogue fixtures).
+    #[serde(untagged)]
+    Fixed(String),
+}
+
+/// A plaintext body.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum BodySpec {
+    /// That many random bytes; a size like `13`, `1KiB`, `5MiB+1`.
+    Random(String),
+    /// This exact UTF-8 text.
+    Text(String),
+}
+
+/// One request and what must come back. Exactly one operation field is set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Step {
+    /// PutObject.
+    pub put: Option<Request>,
+    /// GetObject.
+    pub get: Option<Request>,
+    /// HeadObject.
+    pub head: Option<Request>,
+    /// DeleteObject.
+    pub delete: Option<Request>,
+    /// ListObjectsV2 of the scenario's bucket (`query` may add `prefix` etc.).
+    pub list: Option<Request>,
+    /// A request built field by field: any method, path, query and headers.
+    pub raw: Option<RawRequest>,
+    /// What the answer must be.
+    pub expect: Expect,
+    /// Remember the response's ETag under this name (`${etag.NAME}`).
+    pub save_etag: Option<String>,
+}
+
+/// The common fields of an S3 object request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Request {
+    /// Object key (relative to the scenario's key prefix).
+    pub key: Option<String>,
+    /// PutObject body: the name of a `bodies` entry, or an inline body.
+    pub body: Option<BodyRef>,
+    /// The SSE-C triple: a key name, or a faulted triple.
+    pub sse_c: Option<SseCSpec>,
+    /// `Range` header, e.g. `bytes=0-99` (`${size.BODY}` may be used).
+    pub range: Option<String>,
+    /// Extra request headers; values may use `${...}` variables.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Query parameters, e.g. `partNumber: "1"`.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Send over plain HTTP instead of HTTPS.
+    #[serde(default)]
+    pub plain_http: bool,
+    /// Authenticate with a presigned URL valid this many seconds instead of the Authorization header;
+    /// the SSE-C headers are signed and sent alongside.
+    pub presign: Option<u64>,
+}
+
+/// A body by name or inline.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BodyRef {
+    /// A `bodies` entry.
+    Named(String),
+    /// An inline body.
+    Inline(BodySpec),
+}
+
+/// The SSE-C headers of a request.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SseCSpec {
+    /// The correct triple of a named key.
+    Key(String),
+    /// A triple built from a key with fields replaced or omitted.
+    Custom(CustomTriple),
+}
+
+/// A triple with faults: start from `key` (if given), then replace and omit fields.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CustomTriple {
+    /// The key the triple starts from.
+    pub key: Option<String>,
+    /// Replacement algorithm header value.
+    pub algorithm: Option<String>,
+    /// Replacement key header value (base64 text as sent).
+    pub key_b64: Option<String>,
+    /// Replacement key-MD5 header value.
+    pub md5: Option<String>,
+    /// Headers to leave out.
+    #[serde(default)]
+    pub omit: Vec<TripleField>,
+}
+
+/// A field of an SSE-C triple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TripleField {
+    /// `…-customer-algorithm`
+    Algorithm,
+    /// `…-customer-key`
+    Key,
+    /// `…-customer-key-MD5`
+    Md5,
+}
+
+/// A request built field by field.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Object key, or none for a bucket request.
+    pub key: Option<String>,
+    /// Query parameters.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Headers; values may use `${...}` variables.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Body.
+    pub body: Option<BodyRef>,
+    /// Sign the request (default true).
+    #[serde(default = "yes")]
+    pub sign: bool,
+    /// Send over plain HTTP instead of HTTPS.
+    #[serde(default)]
+    pub plain_http: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The expected answer.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expect {
+    /// HTTP status.
+    pub status: u16,
+    /// The AWS error `Code`.
+    pub code: Option<String>,
+    /// Codes accepted as `non-strict` (with the right status), for documented non-AWS answers.
+    #[serde(default)]
+    pub also_accept: Vec<String>,
+    /// The AWS error `Message`, exactly; a different message is `non-strict`.
+    pub message: Option<String>,
+    /// The error body's `ArgumentName`.
+    pub argument_name: Option<String>,
+    /// The error body's `ArgumentValue`.
+    pub argument_value: Option<String>,
+    /// Response headers: a string must be equal (after `${...}` expansion), `true` present,
+    /// `false` absent. Names are case-insensitive.
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderExpect>,
+    /// The response body.
+    pub body: Option<BodyExpect>,
+    /// The response ETag.
+    pub etag: Option<EtagExpect>,
+    /// ListObjectsV2: expected `Key` → `Size` entries (sizes as in bodies, e.g. `${size.data}`).
+    pub listing: Option<BTreeMap<String, String>>,
+}
+
+/// A header expectation.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HeaderExpect {
+    /// Present (`true`) or absent (`false`).
+    Present(bool),
+    /// Equal to this value.
+    Equals(String),
+}
+
+/// A body expectation.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum BodyExpect {
+    /// Equal to the named plaintext.
+    Named(String),
+    /// A slice of a named plaintext.
+    Slice(BodySlice),
+}
+
+/// Bytes `from..=to` of a named plaintext (negative `from` counts from the end, as a suffix range).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BodySlice {
+    /// The plaintext.
+    pub of: String,
+    /// First byte offset, or minus the suffix length.
+    pub from: String,
+    /// Last byte offset, inclusive (defaults to the end).
+    pub to: Option<String>,
+}
+
+/// ETag relations.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EtagExpect {
+    /// Equal to a saved ETag.
+    pub equals: Option<String>,
+    /// Different from a saved ETag.
+    pub differs_from: Option<String>,
+    /// Must (true) or must not (false) be the hex MD5 of the named plaintext: `{ md5-of: data, is: false }`.
+    pub md5_of: Option<String>,
+    /// See `md5-of`.
+    #[serde(default = "yes")]
+    pub is: bool,
+}

@@ -1,0 +1,105 @@
+//! Running a catalogue against one target, concurrently, into a [`Report`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt as _;
+
+use super::exec::{self, Placement};
+use super::load::LoadedScenario;
+use super::profile::Profile;
+use crate::client::Client;
+use crate::report::model::{EndpointInfo, Report, SCHEMA_VERSION, ScenarioReport};
+
+/// A run's settings.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Scenarios running at once.
+    pub jobs: usize,
+    /// Where objects go.
+    pub placement: Placement,
+    /// The endpoint's profile.
+    pub profile: Profile,
+    /// Whether the target is the embedded reference server.
+    pub embedded: bool,
+}
+
+/// A fresh run id: lower-case, short, unique enough for bucket names.
+#[must_use]
+pub fn new_run_id() -> String {
+    let mut b = [0u8; 4];
+    rand::fill(&mut b);
+    hex::encode(b)
+}
+
+/// Runs `scenarios` and returns the report; `on_done` is called as each scenario finishes.
+pub async fn run(
+    client: &Client,
+    scenarios: &[LoadedScenario],
+    settings: &RunSettings,
+    on_done: &(dyn Fn(&ScenarioReport) + Send + Sync),
+) -> Report {
+    let started_at =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let t0 = Instant::now();
+    let client = Arc::new(client.clone());
+    let mut reports: Vec<ScenarioReport> = futures::stream::iter(scenarios.iter().enumerate())
+        .map(|(i, s)| {
+            let client = Arc::clone(&client);
+            let disposition = settings.profile.disposition(s);
+            async move { exec::run(&client, s, i, &settings.placement, &disposition).await }
+        })
+        .buffer_unordered(settings.jobs.max(1))
+        .inspect(|r| on_done(r))
+        .collect()
+        .await;
+    reports.sort_by(|a, b| a.id.cmp(&b.id));
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at,
+        duration_ms: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
+        endpoint: EndpointInfo {
+            name: settings.profile.name.clone(),
+            url: client.target().endpoint.to_string(),
+            profile: settings.profile.name.clone(),
+            embedded: settings.embedded,
+        },
+        counts: Report::count(&reports),
+        scenarios: reports,
+    }
+}
+
+/// The target of the embedded reference server: HTTPS trusting its CA, path-style, its credentials.
+#[must_use]
+pub fn embedded_target(server: &crate::ServerHandle, timeout: std::time::Duration) -> crate::client::Target {
+    let (access_key, secret_key) = server.credentials();
+    let parse = |u: Option<&str>| u.and_then(|u| ::url::Url::parse(u).ok());
+    crate::client::Target {
+        endpoint: parse(server.https_url())
+            .unwrap_or_else(|| ::url::Url::parse("https://127.0.0.1/").expect("static URL")),
+        plain_endpoint: parse(server.http_url()),
+        region: "us-east-1".into(),
+        access_key: access_key.to_owned(),
+        secret_key: secret_key.to_owned(),
+        session_token: None,
+        addressing: crate::client::Addressing::Path,
+        trust: crate::client::Trust::Pem(server.ca_pem().to_owned()),
+        timeout,
+    }
+}
+
+/// The scenario catalogue directory: `./scenarios` when present, else the one this binary was
+/// built from.
+#[must_use]
+pub fn default_scenarios_dir() -> std::path::PathBuf {
+    let local = std::path::PathBuf::from("scenarios");
+    if local.is_dir() { local } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios") }
+}
+
+/// The profiles directory, found like [`default_scenarios_dir`].
+#[must_use]
+pub fn default_profiles_dir() -> std::path::PathBuf {
+    let local = std::path::PathBuf::from("profiles");
+    if local.is_dir() { local } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles") }
+}
