@@ -1,1 +1,142 @@
-fn main() {}
+//! The scenario catalogue as `cargo test`: one trial per scenario, named by its id.
+//!
+//! By default every scenario runs against the embedded reference server. Point the suite at a live
+//! endpoint with `SSEC_ENDPOINT` (plus `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`, `AWS_REGION`, `SSEC_PROFILE`, `SSEC_BUCKET`, `SSEC_CA_BUNDLE`,
+//! `SSEC_HTTP_ENDPOINT`). Scenarios the profile marks unsupported or skipped show as ignored.
+//! libtest's filtering, `--exact`, `--list` and `--include-ignored` work as usual.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use ssec_conform::client::{Addressing, Client, Target, Trust};
+use ssec_conform::report::model::{Outcome, ScenarioReport};
+use ssec_conform::scenario::exec::{self, Placement};
+use ssec_conform::scenario::profile::Disposition;
+use ssec_conform::scenario::{LoadedScenario, Profile, load_dir, runner};
+use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The target and profile from the environment, or the embedded server (kept alive by the handle).
+fn target(rt: &tokio::runtime::Runtime, root: &Path) -> (Target, Profile, Option<ServerHandle>) {
+    let Some(endpoint) = env("SSEC_ENDPOINT") else {
+        let server = rt.block_on(ReferenceServer::start(ServerConfig::default())).expect("start the reference server");
+        let profile = match env("SSEC_PROFILE") {
+            Some(p) => Profile::find(&p, &root.join("profiles")).expect("SSEC_PROFILE"),
+            None => Profile::reference(),
+        };
+        return (runner::embedded_target(&server, TIMEOUT), profile, Some(server));
+    };
+    let parse = |name: &str, v: String| url::Url::parse(&v).unwrap_or_else(|e| panic!("{name}={v}: {e}"));
+    let trust = match env("SSEC_CA_BUNDLE") {
+        Some(path) => {
+            Trust::Pem(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("SSEC_CA_BUNDLE={path}: {e}")))
+        }
+        None => Trust::WebPki,
+    };
+    let target = Target {
+        endpoint: parse("SSEC_ENDPOINT", endpoint),
+        plain_endpoint: env("SSEC_HTTP_ENDPOINT").map(|v| parse("SSEC_HTTP_ENDPOINT", v)),
+        region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key: env("AWS_ACCESS_KEY_ID").expect("SSEC_ENDPOINT needs AWS_ACCESS_KEY_ID"),
+        secret_key: env("AWS_SECRET_ACCESS_KEY").expect("SSEC_ENDPOINT needs AWS_SECRET_ACCESS_KEY"),
+        session_token: env("AWS_SESSION_TOKEN"),
+        addressing: Addressing::Path,
+        trust,
+        timeout: TIMEOUT,
+    };
+    let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into()), &root.join("profiles"))
+        .expect("SSEC_PROFILE");
+    (target, profile, None)
+}
+
+fn verdict(r: &ScenarioReport) -> Result<(), Failed> {
+    if !r.outcome.fails_run() {
+        return Ok(());
+    }
+    let mut text = format!("{}: {}", r.outcome.as_str(), r.reason.as_deref().unwrap_or("-"));
+    for step in r.steps.iter().filter(|s| !s.mismatches.is_empty()) {
+        text.push_str(&format!("\n  step {} ({}): expected {}", step.index, step.operation, step.expected.join("; ")));
+        for m in &step.mismatches {
+            text.push_str(&format!("\n    - {m}"));
+        }
+        text.push_str(&format!("\n    reproduce: {}", step.reproduce));
+    }
+    if let Some(c) = &r.cleanup_error {
+        text.push_str(&format!("\n  cleanup: {c}"));
+    }
+    Err(text.into())
+}
+
+fn scenario_trial(
+    rt: &Arc<tokio::runtime::Runtime>,
+    client: &Client,
+    placement: &Placement,
+    profile: &Profile,
+    index: usize,
+    s: LoadedScenario,
+) -> Trial {
+    let disposition = profile.disposition(&s);
+    let ignored = matches!(disposition, Disposition::Unsupported(_) | Disposition::Skip(_));
+    let kind = s.area.clone();
+    let name = s.id.clone();
+    let (rt, client, placement) = (Arc::clone(rt), client.clone(), placement.clone());
+    Trial::test(name, move || {
+        // With --include-ignored, an ignored scenario runs as if the profile allowed it.
+        let disposition = if ignored { Disposition::Run } else { disposition };
+        let report = rt.block_on(exec::run(&client, &s, index, &placement, &disposition));
+        match report.outcome {
+            Outcome::Unsupported | Outcome::Skipped => Ok(()),
+            _ => verdict(&report),
+        }
+    })
+    .with_kind(kind)
+    .with_ignored_flag(ignored)
+}
+
+/// Every committed profile loads and has no stale entries.
+fn profiles_trial(root: &Path, scenarios: Vec<LoadedScenario>) -> Trial {
+    let dir = root.join("profiles");
+    Trial::test("profiles::no-stale-entries", move || {
+        let mut problems = Vec::new();
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                match Profile::load(&path) {
+                    Ok(p) => problems.extend(p.stale_entries(&scenarios)),
+                    Err(e) => problems.push(e.to_string()),
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+    })
+    .with_kind("profiles")
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenarios = load_dir(&root.join("scenarios")).unwrap_or_else(|e| panic!("invalid scenario catalogue:\n{e}"));
+    let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
+    let (target, profile, server) = target(&rt, root);
+    let client = Client::new(target).expect("client");
+    let placement = match env("SSEC_BUCKET") {
+        Some(bucket) => Placement::SharedBucket { bucket, run_id: runner::new_run_id() },
+        None => Placement::FreshBuckets { run_id: runner::new_run_id() },
+    };
+    let mut trials = vec![profiles_trial(root, scenarios.clone())];
+    trials.extend(
+        scenarios.into_iter().enumerate().map(|(i, s)| scenario_trial(&rt, &client, &placement, &profile, i, s)),
+    );
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(server);
+    conclusion.exit_code()
+}

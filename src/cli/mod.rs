@@ -1,6 +1,8 @@
 //! Command-line parsing and the subcommands.
 
+mod catalogue;
 mod credentials;
+mod report;
 mod run;
 mod serve;
 
@@ -17,7 +19,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the scenario catalogue against the embedded reference server or --endpoint-url.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
+    /// List the scenario catalogue.
+    List(catalogue::ListArgs),
+    /// Check profiles for unknown capabilities, missing reasons and stale entries.
+    CheckProfiles(catalogue::CheckProfilesArgs),
+    /// Merge report.json files of several endpoints into one matrix.
+    Report(report::ReportArgs),
+    /// Print a fresh random SSE-C key and its MD5.
+    Keygen,
     /// Run the reference SSE-C S3 server until Ctrl-C.
     Serve(serve::ServeArgs),
 }
@@ -44,7 +54,11 @@ pub fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Run(args) => run::run(*args).await,
+            Command::List(args) => catalogue::list(args),
+            Command::CheckProfiles(args) => catalogue::check_profiles(args),
+            Command::Report(args) => report::merge(args),
+            Command::Keygen => catalogue::keygen(),
             Command::Serve(args) => serve::run(args).await,
         }
     });

@@ -50,7 +50,13 @@ pub struct Location {
     pub prefix: String,
 }
 
-fn triple_headers(spec: &SseCSpec, vars: &Vars) -> Result<(Vec<(String, String)>, Option<String>), String> {
+/// The headers of a triple, and the name of the key when the triple is that key's correct one.
+struct TripleHeaders {
+    headers: Vec<(String, String)>,
+    unaltered_key: Option<String>,
+}
+
+fn triple_headers(spec: &SseCSpec, vars: &Vars) -> Result<TripleHeaders, String> {
     let custom = match spec {
         SseCSpec::Key(name) => CustomTriple { key: Some(name.clone()), ..CustomTriple::default() },
         SseCSpec::Custom(c) => c.clone(),
@@ -82,7 +88,7 @@ fn triple_headers(spec: &SseCSpec, vars: &Vars) -> Result<(Vec<(String, String)>
             out.push((name.to_owned(), v));
         }
     }
-    Ok((out, if unaltered { custom.key } else { None }))
+    Ok(TripleHeaders { headers: out, unaltered_key: if unaltered { custom.key } else { None } })
 }
 
 fn body_bytes(r: Option<&BodyRef>, bodies: &BTreeMap<String, Bytes>) -> Bytes {
@@ -142,9 +148,9 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     }
     let mut presented_key = None;
     if let Some(spec) = &r.sse_c {
-        let (headers, presented) = triple_headers(spec, vars)?;
-        out.headers.extend(headers);
-        presented_key = presented;
+        let triple = triple_headers(spec, vars)?;
+        out.headers.extend(triple.headers);
+        presented_key = triple.unaltered_key;
     }
     if let Some(range) = &r.range {
         out.headers.push(("range".into(), vars.expand(range)?));

@@ -7,6 +7,7 @@ pub mod load;
 pub mod model;
 pub mod profile;
 pub mod runner;
+pub mod schema;
 mod transcript;
 pub mod vars;
 

@@ -8,7 +8,7 @@ use crate::server::store::Store;
 
 pub fn create(store: &Store, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
     store.create_bucket(&req.input.bucket).map_err(bucket_error)?;
-    let output = CreateBucketOutput { location: Some(format!("/{}", req.input.bucket)), ..Default::default() };
+    let output = CreateBucketOutput { location: Some(format!("/{}", req.input.bucket)) };
     Ok(S3Response::new(output))
 }
 

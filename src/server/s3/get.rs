@@ -227,8 +227,10 @@ pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Re
 
 /// A response body of known length, so the response carries `Content-Length` rather than chunked
 /// transfer encoding.
+type BoxedBody = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>;
+
 struct ExactStream {
-    inner: sync_wrapper::SyncStream<std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>>,
+    inner: sync_wrapper::SyncStream<BoxedBody>,
     remaining: usize,
 }
 
@@ -238,8 +240,7 @@ impl ExactStream {
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let boxed: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>> =
-            Box::pin(stream.map(|r| r.map_err(|e| Box::new(e) as StdError)));
+        let boxed: BoxedBody = Box::pin(stream.map(|r| r.map_err(|e| Box::new(e) as StdError)));
         Self { inner: sync_wrapper::SyncStream::new(boxed), remaining: len }
     }
 }
