@@ -438,6 +438,7 @@ struct Report {
     idle_rss: u64,
     https: [(f64, f64); 2],
     http_plain: (f64, f64),
+    /// The measurement, or why SSE-C over HTTP was not measured.
     http_ssec: Result<(f64, f64), String>,
     small_https: [f64; 2],
 }
@@ -483,7 +484,7 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
     println!("{:<9} {:<4} {:>16} {:>16} {:>12}", "transport", "op", "plaintext MB/s", "SSE-C MB/s", "SSE-C/plain");
     let row = |t: &str, op: &str, plain: f64, ssec: Result<f64, &str>| match ssec {
         Ok(s) => println!("{t:<9} {op:<4} {plain:>16.1} {s:>16.1} {:>12.2}", s / plain),
-        Err(why) => println!("{t:<9} {op:<4} {plain:>16.1} {why:>16} {:>12}", "-"),
+        Err(_) => println!("{t:<9} {op:<4} {plain:>16.1} {:>16} {:>12}", "refused*", "-"),
     };
     row("HTTPS", "PUT", r.https[0].0, Ok(r.https[1].0));
     row("HTTPS", "GET", r.https[0].1, Ok(r.https[1].1));
@@ -496,6 +497,9 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
             row("HTTP", "PUT", r.http_plain.0, Err(why));
             row("HTTP", "GET", r.http_plain.1, Err(why));
         }
+    }
+    if let Err(why) = &r.http_ssec {
+        println!("* SSE-C over plain HTTP: {why} (catalogue P11); --allow-ssec-over-http measures it");
     }
     println!();
     println!(

@@ -5,12 +5,13 @@
 //! - a **verifier**, `HMAC-SHA256(customer key, "verify" ‖ salt)`, compared in constant time to decide
 //!   whether a presented key is the object's key (the AWS "randomly salted HMAC");
 //! - the data key **sealed** with AES-256-GCM under `HMAC-SHA256(customer key, "seal" ‖ salt)`, with the
-//!   object's identity (bucket, key, version, part, plaintext size) as associated data.
+//!   object's identity (bucket, key, data id) as associated data.
 //!
-//! Data is AES-256-GCM in fixed plaintext segments of [`SEGMENT_SIZE`] bytes. Segment `i` uses the
-//! nonce `i` (unique per data key) and the associated data `identity ‖ i ‖ last`, so segments cannot be
-//! reordered, moved to another object or truncated without failing authentication. A range read
-//! decrypts only the segments it covers.
+//! Data is AES-256-GCM in fixed plaintext segments of [`SEGMENT_SIZE`] bytes, per part (a single PUT is
+//! part 0). Segment `i` of part `p` uses a nonce made of `p` and `i` (unique per data key) and the
+//! associated data `identity ‖ p ‖ i ‖ last`, so segments cannot be reordered, moved to another
+//! part or object, or truncated without failing authentication. A range read decrypts only the
+//! segments it covers.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
@@ -64,27 +65,31 @@ pub enum OpenError {
 #[error("encrypted segment {0} failed authentication")]
 pub struct SegmentTampered(pub u64);
 
+/// Where a segment sits: its part, its index in the part, and whether it is the part's last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentId {
+    /// Part number (0 for a single PUT).
+    pub part: u32,
+    /// Index of the segment within the part.
+    pub index: u64,
+    /// Whether it is the part's last segment.
+    pub last: bool,
+}
+
 /// The identity an object's ciphertext is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding(Vec<u8>);
 
 impl Binding {
-    /// Binds to bucket, key, version id and part number (0 for a single-part object).
+    /// Binds to bucket, key and the object's data id (random per upload).
     #[must_use]
-    pub fn new(bucket: &str, key: &str, version: &str, part: u32) -> Self {
-        let mut v = Vec::with_capacity(bucket.len() + key.len() + version.len() + 16);
-        for field in [bucket.as_bytes(), key.as_bytes(), version.as_bytes()] {
+    pub fn new(bucket: &str, key: &str, data_id: &str) -> Self {
+        let mut v = Vec::with_capacity(bucket.len() + key.len() + data_id.len() + 24);
+        for field in [bucket.as_bytes(), key.as_bytes(), data_id.as_bytes()] {
             v.extend_from_slice(&(field.len() as u64).to_be_bytes());
             v.extend_from_slice(field);
         }
-        v.extend_from_slice(&part.to_be_bytes());
         Self(v)
-    }
-
-    fn with_size(&self, size: u64) -> Vec<u8> {
-        let mut v = self.0.clone();
-        v.extend_from_slice(&size.to_be_bytes());
-        v
     }
 }
 
@@ -125,9 +130,9 @@ impl ObjectCipher {
         Self { key: aead_key(&data_key), data_key, binding }
     }
 
-    /// Seals this cipher's data key under `customer`, bound to the final plaintext size.
+    /// Seals this cipher's data key under `customer`.
     #[must_use]
-    pub fn seal(&self, customer: &CustomerKey, size: u64) -> SealedKey {
+    pub fn seal(&self, customer: &CustomerKey) -> SealedKey {
         let mut salt = [0u8; 32];
         rand::fill(&mut salt);
         let mut nonce = [0u8; NONCE_LEN];
@@ -137,7 +142,7 @@ impl ObjectCipher {
         let mut sealed = self.data_key.to_vec();
         kek.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),
-            Aad::from(self.binding.with_size(size)),
+            Aad::from(self.binding.0.as_slice()),
             &mut sealed,
         )
         .expect("AES-GCM seal of 32 bytes");
@@ -145,7 +150,7 @@ impl ObjectCipher {
     }
 
     /// Opens an object's cipher with a presented key. The verifier is checked first, in constant time.
-    pub fn open(sealed: &SealedKey, customer: &CustomerKey, binding: Binding, size: u64) -> Result<Self, OpenError> {
+    pub fn open(sealed: &SealedKey, customer: &CustomerKey, binding: Binding) -> Result<Self, OpenError> {
         let check = derive(customer, VERIFY_LABEL, &sealed.salt);
         if !constant_time_eq(&check[..], &sealed.verifier) {
             return Err(OpenError::WrongKey);
@@ -153,40 +158,41 @@ impl ObjectCipher {
         let kek = aead_key(&derive(customer, SEAL_LABEL, &sealed.salt));
         let mut buf = Zeroizing::new(sealed.sealed.clone());
         let plain = kek
-            .open_in_place(Nonce::assume_unique_for_key(sealed.nonce), Aad::from(binding.with_size(size)), &mut buf)
+            .open_in_place(Nonce::assume_unique_for_key(sealed.nonce), Aad::from(binding.0.as_slice()), &mut buf)
             .map_err(|_| OpenError::Tampered)?;
         let data_key: [u8; 32] = plain.try_into().map_err(|_| OpenError::Tampered)?;
         let data_key = Zeroizing::new(data_key);
         Ok(Self { key: aead_key(&data_key), data_key, binding })
     }
 
-    fn segment_aad(&self, index: u64, last: bool) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(self.binding.0.len() + 9);
+    fn segment_aad(&self, at: SegmentId) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(self.binding.0.len() + 13);
         aad.extend_from_slice(&self.binding.0);
-        aad.extend_from_slice(&index.to_be_bytes());
-        aad.push(u8::from(last));
+        aad.extend_from_slice(&at.part.to_be_bytes());
+        aad.extend_from_slice(&at.index.to_be_bytes());
+        aad.push(u8::from(at.last));
         aad
     }
 
-    fn nonce(index: u64) -> Nonce {
+    /// Nonce `part ‖ index`: 4 + 8 bytes, unique for every segment under one data key.
+    fn nonce(at: SegmentId) -> Nonce {
         let mut n = [0u8; NONCE_LEN];
-        n[4..].copy_from_slice(&index.to_be_bytes());
+        n[..4].copy_from_slice(&at.part.to_be_bytes());
+        n[4..].copy_from_slice(&at.index.to_be_bytes());
         Nonce::assume_unique_for_key(n)
     }
 
-    /// Encrypts segment `index` in place and appends its tag.
-    pub fn encrypt_segment(&self, index: u64, last: bool, buf: &mut Vec<u8>) {
-        self.key
-            .seal_in_place_append_tag(Self::nonce(index), Aad::from(self.segment_aad(index, last)), buf)
-            .expect("AES-GCM seal");
+    /// Encrypts a segment in place and appends its tag.
+    pub fn encrypt_segment(&self, at: SegmentId, buf: &mut Vec<u8>) {
+        self.key.seal_in_place_append_tag(Self::nonce(at), Aad::from(self.segment_aad(at)), buf).expect("AES-GCM seal");
     }
 
-    /// Decrypts segment `index` (ciphertext ‖ tag) in place and returns the plaintext length.
-    pub fn decrypt_segment(&self, index: u64, last: bool, buf: &mut [u8]) -> Result<usize, SegmentTampered> {
+    /// Decrypts a segment (ciphertext ‖ tag) in place and returns the plaintext length.
+    pub fn decrypt_segment(&self, at: SegmentId, buf: &mut [u8]) -> Result<usize, SegmentTampered> {
         self.key
-            .open_in_place(Self::nonce(index), Aad::from(self.segment_aad(index, last)), buf)
+            .open_in_place(Self::nonce(at), Aad::from(self.segment_aad(at)), buf)
             .map(|p| p.len())
-            .map_err(|_| SegmentTampered(index))
+            .map_err(|_| SegmentTampered(at.index))
     }
 }
 
@@ -207,35 +213,32 @@ mod tests {
     use super::*;
 
     fn binding() -> Binding {
-        Binding::new("b", "k", "null", 0)
+        Binding::new("b", "k", "id1")
     }
 
     #[test]
     fn seal_open_roundtrip_and_wrong_key() {
         let k = CustomerKey::from_bytes([1; 32]);
         let c = ObjectCipher::generate(binding());
-        let sealed = c.seal(&k, 10);
-        assert!(ObjectCipher::open(&sealed, &k, binding(), 10).is_ok());
+        let sealed = c.seal(&k);
+        assert!(ObjectCipher::open(&sealed, &k, binding()).is_ok());
         let other = CustomerKey::from_bytes([2; 32]);
-        assert_eq!(ObjectCipher::open(&sealed, &other, binding(), 10).unwrap_err(), OpenError::WrongKey);
-        assert_eq!(ObjectCipher::open(&sealed, &k, binding(), 11).unwrap_err(), OpenError::Tampered);
-        assert_eq!(
-            ObjectCipher::open(&sealed, &k, Binding::new("b", "k2", "null", 0), 10).unwrap_err(),
-            OpenError::Tampered
-        );
+        assert_eq!(ObjectCipher::open(&sealed, &other, binding()).unwrap_err(), OpenError::WrongKey);
+        assert_eq!(ObjectCipher::open(&sealed, &k, Binding::new("b", "k2", "id1")).unwrap_err(), OpenError::Tampered);
     }
 
     #[test]
     fn segments_are_bound_to_index_and_last_flag() {
         let c = ObjectCipher::generate(binding());
+        let at = SegmentId { part: 2, index: 3, last: true };
         let mut seg = b"hello".to_vec();
-        c.encrypt_segment(3, true, &mut seg);
+        c.encrypt_segment(at, &mut seg);
         assert_eq!(seg.len(), 5 + TAG_LEN);
-        let mut moved = seg.clone();
-        assert!(c.decrypt_segment(4, true, &mut moved).is_err());
-        let mut not_last = seg.clone();
-        assert!(c.decrypt_segment(3, false, &mut not_last).is_err());
-        let n = c.decrypt_segment(3, true, &mut seg).unwrap();
+        for wrong in [SegmentId { index: 4, ..at }, SegmentId { last: false, ..at }, SegmentId { part: 1, ..at }] {
+            let mut copy = seg.clone();
+            assert!(c.decrypt_segment(wrong, &mut copy).is_err(), "{wrong:?}");
+        }
+        let n = c.decrypt_segment(at, &mut seg).unwrap();
         assert_eq!(&seg[..n], b"hello");
     }
 }

@@ -20,12 +20,53 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::error::{ARGUMENT_NAME_HEADER, ARGUMENT_VALUE_HEADER};
+use super::error::EXTRA_XML_HEADER;
 use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
 
 /// How long a client may take to send a request's headers, or to finish a TLS handshake.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
+#[derive(Debug, Clone, Copy)]
+pub struct StatusOverride(pub http::StatusCode);
+
+/// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
+/// fields are invisible to the edge).
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    secure: bool,
+    allow_sse_c_over_http: bool,
+}
+
+impl Transport {
+    /// Whether SSE-C parameters may be accepted on this request.
+    #[must_use]
+    pub fn sse_c_allowed(self) -> bool {
+        self.secure || self.allow_sse_c_over_http
+    }
+}
+
+/// PS3: on a presigned request, every `x-amz-*` header must be among the signed headers; returns
+/// the unsigned ones, comma-separated.
+fn unsigned_amz_headers(req: &Request<Incoming>) -> Option<String> {
+    let query = req.uri().query()?;
+    if !query.contains("X-Amz-Signature=") {
+        return None;
+    }
+    let signed: Vec<String> = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("X-Amz-SignedHeaders="))
+        .map(|v| v.replace("%3B", ";").replace("%3b", ";").split(';').map(str::to_ascii_lowercase).collect())
+        .unwrap_or_default();
+    let unsigned: Vec<&str> = req
+        .headers()
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-amz-") && !signed.iter().any(|s| s == k))
+        .collect();
+    (!unsigned.is_empty()).then(|| unsigned.join(","))
+}
 
 /// The request handler shared by all connections.
 #[derive(Clone)]
@@ -40,10 +81,21 @@ impl Edge {
         Self { s3, allow_sse_c_over_http }
     }
 
-    async fn handle(&self, req: Request<Incoming>, secure: bool) -> Result<Response<s3s::Body>, Infallible> {
-        if !secure && !self.allow_sse_c_over_http && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
+    async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Result<Response<s3s::Body>, Infallible> {
+        let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
+        if !transport.sse_c_allowed() && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
             return Ok(finish(error_response(SseCError::InsecureTransport.into())).await);
         }
+        if let Some(unsigned) = unsigned_amz_headers(&req) {
+            let e = super::error::s3_error(
+                403,
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+            );
+            let e = super::error::with_elements(e, &[("HeadersNotSigned", &unsigned)]);
+            return Ok(finish(error_response(e)).await);
+        }
+        req.extensions_mut().insert(transport);
         let resp = match self.s3.call(req.map(s3s::Body::from)).await {
             Ok(resp) => resp,
             Err(_) => error_response(super::error::internal(&"response serialisation failed")),
@@ -60,24 +112,20 @@ fn error_response(err: s3s::S3Error) -> Response<s3s::Body> {
     })
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Moves internal argument headers into the error body.
+/// Moves the internal extra-elements header into the error body.
 async fn finish(mut resp: Response<s3s::Body>) -> Response<s3s::Body> {
-    let Some(name) = resp.headers_mut().remove(ARGUMENT_NAME_HEADER) else { return resp };
-    let value = resp.headers_mut().remove(ARGUMENT_VALUE_HEADER);
+    use base64::Engine as _;
+    if let Some(StatusOverride(status)) = resp.extensions().get::<StatusOverride>().copied() {
+        *resp.status_mut() = status;
+    }
+    let Some(extra) = resp.headers_mut().remove(EXTRA_XML_HEADER) else { return resp };
+    let extra = base64::engine::general_purpose::STANDARD.decode(extra.as_bytes()).unwrap_or_default();
     let (mut parts, body) = resp.into_parts();
     let Ok(collected) = body.collect().await else {
         return Response::from_parts(parts, s3s::Body::empty());
     };
     let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
-    let mut extra = format!("<ArgumentName>{}</ArgumentName>", xml_escape(name.to_str().unwrap_or_default()));
-    if let Some(v) = value {
-        extra.push_str(&format!("<ArgumentValue>{}</ArgumentValue>", xml_escape(v.to_str().unwrap_or_default())));
-    }
-    let text = text.replacen("</Error>", &format!("{extra}</Error>"), 1);
+    let text = text.replacen("</Error>", &format!("{}</Error>", String::from_utf8_lossy(&extra)), 1);
     parts.headers.insert(http::header::CONTENT_LENGTH, text.len().into());
     parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
     Response::from_parts(parts, s3s::Body::from(Bytes::from(text)))

@@ -1,19 +1,36 @@
 //! S3 error responses the handlers return, including the SSE-C argument fields s3s cannot express.
 //!
 //! s3s serialises `Code`, `Message` and `RequestId` only. AWS adds `ArgumentName` and
-//! `ArgumentValue` to SSE-C argument errors (catalogue B.9), so an error that has them carries them in
-//! two internal headers, and the edge layer ([`super::edge`]) moves them into the XML body before the
-//! response leaves the server.
+//! `ArgumentValue` to SSE-C argument errors (catalogue B.9) and `HeadersNotSigned` to PS3, so an error
+//! that has such elements carries them in an internal header, and the edge layer ([`super::edge`])
+//! moves them into the XML body before the response leaves the server.
 
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use s3s::{S3Error, S3ErrorCode};
 
 use crate::sse_c::SseCError;
 
-/// Internal header carrying `ArgumentName` from a handler to the edge; never sent to clients.
-pub const ARGUMENT_NAME_HEADER: &str = "x-ssec-conform-internal-argument-name";
-/// Internal header carrying `ArgumentValue` from a handler to the edge; never sent to clients.
-pub const ARGUMENT_VALUE_HEADER: &str = "x-ssec-conform-internal-argument-value";
+/// Internal header carrying extra error-body elements (base64 of an XML fragment) from a handler to
+/// the edge; never sent to clients.
+pub const EXTRA_XML_HEADER: &str = "x-ssec-conform-internal-error-xml";
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Adds elements (`ArgumentName`, `HeadersNotSigned`, …) to an error's XML body.
+#[must_use]
+pub fn with_elements(mut e: S3Error, elements: &[(&str, &str)]) -> S3Error {
+    use base64::Engine as _;
+    let xml: String = elements.iter().map(|(n, v)| format!("<{n}>{}</{n}>", xml_escape(v))).collect();
+    let mut headers = e.headers().cloned().unwrap_or_default();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    if let Ok(v) = HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(xml)) {
+        headers.insert(EXTRA_XML_HEADER, v);
+    }
+    e.set_headers(headers);
+    e
+}
 
 /// An S3 error with an explicit status, code and message.
 #[must_use]
@@ -27,17 +44,12 @@ pub fn s3_error(status: u16, code: &str, message: impl Into<String>) -> S3Error 
 /// The AWS answer to an SSE-C fault, with its argument fields.
 #[must_use]
 pub fn sse_c_error(err: &SseCError) -> S3Error {
-    let mut e = s3_error(err.status(), err.code(), err.to_string());
-    if let Some((name, value)) = err.argument() {
-        let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-        headers.insert(ARGUMENT_NAME_HEADER, HeaderValue::from_static(name));
-        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            headers.insert(ARGUMENT_VALUE_HEADER, v);
-        }
-        e.set_headers(headers);
+    let e = s3_error(err.status(), err.code(), err.to_string());
+    match err.argument() {
+        Some((name, Some(value))) => with_elements(e, &[("ArgumentName", name), ("ArgumentValue", value)]),
+        Some((name, None)) => with_elements(e, &[("ArgumentName", name)]),
+        None => e,
     }
-    e
 }
 
 impl From<SseCError> for S3Error {

@@ -1,7 +1,7 @@
 //! Streaming object bodies in and out of the store, segment by segment.
 //!
-//! Upload: the request body is cut into [`SEGMENT_SIZE`] plaintext segments, each encrypted (SSE-C)
-//! and appended to the store as it arrives; digests of the plaintext are computed on the way. Download:
+//! Upload: a body is cut into [`SEGMENT_SIZE`] plaintext segments, each encrypted (SSE-C) and
+//! appended to the store as it arrives; digests of the plaintext are computed on the way. Download:
 //! only the segments covering the requested range are read and decrypted. Neither direction holds more
 //! than one segment of an object in memory.
 
@@ -11,10 +11,9 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
 use s3s::checksum::ChecksumHasher;
-use s3s::dto::StreamingBlob;
 
-use super::crypto::{ObjectCipher, SEGMENT_SIZE, SegmentTampered, TAG_LEN, segment_count};
-use super::store::{SegmentReader, SegmentSink};
+use super::crypto::{ObjectCipher, SEGMENT_SIZE, SegmentId, SegmentTampered, TAG_LEN, segment_count};
+use super::store::{PartMeta, SegmentReader, SegmentSink};
 
 /// What an upload produced.
 #[derive(Debug)]
@@ -30,7 +29,8 @@ pub struct Ingested {
 /// Why an upload failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    /// The body stream failed (client went away, bad chunk signature, malformed aws-chunked body).
+    /// The body stream failed (client went away, bad chunk signature, malformed aws-chunked body,
+    /// or a copy source that failed authentication).
     #[error("request body: {0}")]
     Body(String),
     /// Writing to the store failed.
@@ -38,13 +38,19 @@ pub enum IngestError {
     Store(#[from] std::io::Error),
 }
 
-/// Reads the whole body into segments: encrypted under `cipher` when given, plaintext otherwise.
-pub async fn ingest(
-    body: Option<StreamingBlob>,
+/// Reads a whole body into part `part`'s segments: encrypted under `cipher` when given, plaintext
+/// otherwise.
+pub async fn ingest<S, E>(
+    body: Option<S>,
     cipher: Option<&ObjectCipher>,
+    part: u32,
     sink: &mut SegmentSink,
     mut hasher: ChecksumHasher,
-) -> Result<Ingested, IngestError> {
+) -> Result<Ingested, IngestError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let mut md5 = Md5::new();
     let mut buf: Vec<u8> = Vec::with_capacity(SEGMENT_SIZE + TAG_LEN);
     let mut index = 0u64;
@@ -58,7 +64,7 @@ pub async fn ingest(
             while !chunk.is_empty() {
                 if buf.len() == SEGMENT_SIZE {
                     // More data follows, so the full segment is not the last one.
-                    flush(&mut buf, cipher, index, false, sink).await?;
+                    flush(&mut buf, cipher, SegmentId { part, index, last: false }, sink).await?;
                     index += 1;
                 }
                 let take = (SEGMENT_SIZE - buf.len()).min(chunk.len());
@@ -66,20 +72,19 @@ pub async fn ingest(
             }
         }
     }
-    flush(&mut buf, cipher, index, true, sink).await?;
+    flush(&mut buf, cipher, SegmentId { part, index, last: true }, sink).await?;
     Ok(Ingested { size, md5: md5.finalize().into(), checksums: hasher.finalize() })
 }
 
 async fn flush(
     buf: &mut Vec<u8>,
     cipher: Option<&ObjectCipher>,
-    index: u64,
-    last: bool,
+    at: SegmentId,
     sink: &mut SegmentSink,
 ) -> std::io::Result<()> {
     let mut segment = std::mem::replace(buf, Vec::with_capacity(SEGMENT_SIZE + TAG_LEN));
     if let Some(c) = cipher {
-        c.encrypt_segment(index, last, &mut segment);
+        c.encrypt_segment(at, &mut segment);
     }
     sink.push(segment).await
 }
@@ -104,15 +109,23 @@ pub enum ReadError {
     Tampered(#[from] SegmentTampered),
 }
 
-/// How a stored object is read: its bytes, its cipher (SSE-C) and its plaintext size.
+/// How a stored object is read: its bytes, its cipher (SSE-C) and its parts.
 #[derive(Debug, Clone)]
 pub struct ObjectSource {
     /// The stored segments.
     pub reader: SegmentReader,
     /// The data key, for SSE-C objects.
     pub cipher: Option<Arc<ObjectCipher>>,
-    /// Plaintext size.
-    pub size: u64,
+    /// The parts, in order.
+    pub parts: Arc<Vec<PartMeta>>,
+}
+
+/// One segment to read: the part's position, the segment, and its plaintext offset in the object.
+#[derive(Debug, Clone, Copy)]
+struct SegmentRef {
+    slot: usize,
+    id: SegmentId,
+    offset: u64,
 }
 
 impl ObjectSource {
@@ -120,15 +133,47 @@ impl ObjectSource {
         SEGMENT_SIZE + if self.cipher.is_some() { TAG_LEN } else { 0 }
     }
 
-    /// Reads and (for SSE-C) authenticates and decrypts plaintext segment `index`.
-    pub async fn plaintext_segment(&self, index: u64) -> Result<Bytes, ReadError> {
-        let stored = self.reader.segment(index, self.stored_segment_len()).await?;
+    /// The object's plaintext size.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.parts.iter().map(|p| p.size).sum()
+    }
+
+    async fn plaintext(&self, seg: SegmentRef) -> Result<Bytes, ReadError> {
+        let stored = self.reader.segment(seg.slot, seg.id.index, self.stored_segment_len()).await?;
         let Some(cipher) = &self.cipher else { return Ok(stored) };
-        let last = index + 1 == segment_count(self.size);
         let mut buf = stored.to_vec();
-        let n = cipher.decrypt_segment(index, last, &mut buf)?;
+        let n = cipher.decrypt_segment(seg.id, &mut buf)?;
         buf.truncate(n);
         Ok(Bytes::from(buf))
+    }
+
+    /// The segments holding bytes of `range` (a zero-byte part's single empty segment counts when the
+    /// whole object is empty, so that even it is authenticated).
+    fn segments(&self, range: ByteRange) -> Vec<SegmentRef> {
+        let seg = SEGMENT_SIZE as u64;
+        let mut out = Vec::new();
+        let mut part_start = 0u64;
+        for (slot, p) in self.parts.iter().enumerate() {
+            let part_end = part_start + p.size;
+            let count = segment_count(p.size);
+            if p.size == 0 && range.start == range.end && range.start == part_start {
+                out.push(SegmentRef {
+                    slot,
+                    id: SegmentId { part: p.number, index: 0, last: true },
+                    offset: part_start,
+                });
+            } else if range.start < part_end && range.end > part_start {
+                let from = range.start.saturating_sub(part_start) / seg;
+                let to = (range.end.min(part_end) - part_start).div_ceil(seg);
+                for index in from..to {
+                    let id = SegmentId { part: p.number, index, last: index + 1 == count };
+                    out.push(SegmentRef { slot, id, offset: part_start + index * seg });
+                }
+            }
+            part_start = part_end;
+        }
+        out
     }
 
     /// Authenticates every segment of `range` without returning plaintext, so that tampering is
@@ -137,52 +182,67 @@ impl ObjectSource {
         if self.cipher.is_none() {
             return Ok(());
         }
-        for index in segments_of(range, self.size) {
-            self.plaintext_segment(index).await?;
+        for seg in self.segments(range) {
+            self.plaintext(seg).await?;
         }
         Ok(())
     }
 
     /// The plaintext of `range` as a stream of segment slices.
-    pub fn stream(self, range: ByteRange) -> impl Stream<Item = Result<Bytes, ReadError>> + Send + 'static {
-        let seg = SEGMENT_SIZE as u64;
-        futures::stream::iter(segments_of(range, self.size))
-            .then(move |index| {
-                let src = self.clone();
-                async move {
-                    let plain = src.plaintext_segment(index).await?;
-                    let seg_start = index * seg;
-                    let from = usize::try_from(range.start.saturating_sub(seg_start)).unwrap_or(0);
-                    let to = usize::try_from((range.end - seg_start).min(plain.len() as u64)).unwrap_or(0);
-                    Ok(plain.slice(from.min(to)..to))
-                }
-            })
-            .filter(|r| futures::future::ready(!matches!(r, Ok(b) if b.is_empty())))
+    pub fn stream(self, range: ByteRange) -> impl Stream<Item = Result<Bytes, ReadError>> + Send + Unpin + 'static {
+        let segments = self.segments(range);
+        Box::pin(
+            futures::stream::iter(segments)
+                .then(move |seg| {
+                    let src = self.clone();
+                    async move {
+                        let plain = src.plaintext(seg).await?;
+                        let from = usize::try_from(range.start.saturating_sub(seg.offset)).unwrap_or(0);
+                        let to = usize::try_from((range.end - seg.offset).min(plain.len() as u64)).unwrap_or(0);
+                        Ok(plain.slice(from.min(to)..to))
+                    }
+                })
+                .filter(|r| futures::future::ready(!matches!(r, Ok(b) if b.is_empty()))),
+        )
     }
-}
-
-/// Segment indices that hold bytes of `range` (the single empty segment of a zero-byte object counts).
-fn segments_of(range: ByteRange, size: u64) -> std::ops::Range<u64> {
-    let seg = SEGMENT_SIZE as u64;
-    if size == 0 {
-        return 0..1;
-    }
-    if range.start >= range.end {
-        return 0..0;
-    }
-    (range.start / seg)..range.end.div_ceil(seg)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn source(sizes: &[u64]) -> ObjectSource {
+        let parts =
+            sizes.iter().enumerate().map(|(i, s)| PartMeta { number: i as u32 + 1, size: *s, etag: String::new() });
+        let obj = Arc::new(crate::server::store::StoredObject {
+            meta: crate::server::store::ObjectMeta {
+                bucket: String::new(),
+                key: String::new(),
+                version_id: String::new(),
+                delete_marker: false,
+                size: sizes.iter().sum(),
+                etag: String::new(),
+                last_modified_ms: 0,
+                content_type: None,
+                user_metadata: Default::default(),
+                sse_c: None,
+                data_id: String::new(),
+                parts: Vec::new(),
+            },
+            data: crate::server::store::ObjectData::Memory(Vec::new()),
+        });
+        ObjectSource { reader: SegmentReader::open(&obj).unwrap(), cipher: None, parts: Arc::new(parts.collect()) }
+    }
+
     #[test]
-    fn segments_cover_ranges() {
+    fn segments_cover_ranges_across_parts() {
         let s = SEGMENT_SIZE as u64;
-        assert_eq!(segments_of(ByteRange { start: 0, end: 1 }, 10), 0..1);
-        assert_eq!(segments_of(ByteRange { start: s - 1, end: s + 1 }, 3 * s), 0..2);
-        assert_eq!(segments_of(ByteRange { start: s, end: 2 * s }, 3 * s), 1..2);
-        assert_eq!(segments_of(ByteRange { start: 0, end: 0 }, 0), 0..1);
+        let src = source(&[s + 1, 10]);
+        let ids = |r| src.segments(r).iter().map(|g| (g.id.part, g.id.index, g.id.last, g.offset)).collect::<Vec<_>>();
+        assert_eq!(ids(ByteRange { start: 0, end: 1 }), vec![(1, 0, false, 0)]);
+        assert_eq!(ids(ByteRange { start: s, end: s + 2 }), vec![(1, 1, true, s), (2, 0, true, s + 1)]);
+        assert_eq!(ids(ByteRange { start: s + 1, end: s + 11 }), vec![(2, 0, true, s + 1)]);
+        let empty = source(&[0]);
+        assert_eq!(empty.segments(ByteRange { start: 0, end: 0 }).len(), 1);
     }
 }

@@ -73,6 +73,13 @@ impl RawTriple {
         Self { algorithm: get(alg), key: get(key).map(Zeroizing::new), key_md5: get(md5) }
     }
 
+    /// A triple from already-parsed fields (s3s input fields, POST form fields). The key text is
+    /// taken over and wiped when the triple is dropped.
+    #[must_use]
+    pub fn new(algorithm: Option<String>, key: Option<String>, key_md5: Option<String>) -> Self {
+        Self { algorithm, key: key.map(Zeroizing::new), key_md5 }
+    }
+
     /// True when none of the three headers was sent.
     #[must_use]
     pub fn is_absent(&self) -> bool {

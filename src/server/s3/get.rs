@@ -1,5 +1,5 @@
 //! GetObject and HeadObject: the SSE-C read gate (catalogue A.2), conditional requests, ranges
-//! judged against the plaintext size, and a body streamed segment by segment.
+//! judged against the plaintext size, part reads, and a body streamed segment by segment.
 
 use std::sync::Arc;
 
@@ -10,18 +10,22 @@ use s3s::dto::*;
 use s3s::stream::{ByteStream, RemainingLength};
 use s3s::{S3Error, S3Request, S3Response, S3Result, StdError};
 
+use super::lookup::readable;
 use super::read_access::{ReadAccess, authorize};
-use crate::server::error::{internal, no_such_bucket, no_such_key, s3_error};
-use crate::server::object_io::{ByteRange, ObjectSource};
-use crate::server::store::{ObjectData, SegmentReader, Store, StoredObject};
-use crate::sse_c::TripleKind;
+use super::write::reported_version;
+use crate::server::error::{internal, s3_error};
+use crate::server::object_io::ByteRange;
+use crate::server::store::{ObjectData, Store, StoredObject};
+use crate::sse_c::RawTriple;
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 
 /// The parts of GetObject and HeadObject requests that decide the answer.
 struct ReadRequest<'a> {
     bucket: &'a str,
     key: &'a str,
+    version: Option<&'a str>,
     headers: &'a HeaderMap,
+    triple: RawTriple,
     part_number: Option<i32>,
     range: Option<&'a Range>,
     if_match: Option<&'a ETagCondition>,
@@ -36,17 +40,33 @@ struct Granted {
     partial: bool,
 }
 
-fn lookup(store: &Store, bucket: &str, key: &str) -> S3Result<Arc<StoredObject>> {
-    match store.get(bucket, key) {
-        Err(_) => Err(no_such_bucket()),
-        Ok(None) => Err(no_such_key()),
-        Ok(Some(o)) => Ok(o),
+fn invalid_part() -> S3Error {
+    s3_error(
+        400,
+        "InvalidPart",
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    )
+}
+
+/// The plaintext range of part `n` (G10): a single-part object has exactly part 1.
+fn part_range(obj: &StoredObject, n: i32) -> S3Result<ByteRange> {
+    let n = u32::try_from(n).map_err(|_| invalid_part())?;
+    if !obj.meta.is_multipart() {
+        return if n == 1 { Ok(ByteRange { start: 0, end: obj.meta.size }) } else { Err(invalid_part()) };
     }
+    let mut start = 0;
+    for p in &obj.meta.parts {
+        if p.number == n {
+            return Ok(ByteRange { start, end: start + p.size });
+        }
+        start += p.size;
+    }
+    Err(invalid_part())
 }
 
 /// Checks in the order of catalogue B.4/B.5: existence, part number, SSE-C, preconditions, range.
 fn grant(store: &Store, r: &ReadRequest<'_>) -> S3Result<Granted> {
-    let obj = lookup(store, r.bucket, r.key)?;
+    let obj = readable(store, r.bucket, r.key, r.version)?;
     if r.headers.contains_key(SERVER_SIDE_ENCRYPTION) {
         // G8: SSE-S3/KMS parameters are not accepted on reads.
         return Err(s3_error(
@@ -55,32 +75,27 @@ fn grant(store: &Store, r: &ReadRequest<'_>) -> S3Result<Granted> {
             "x-amz-server-side-encryption header is not supported for this operation.",
         ));
     }
-    if let Some(n) = r.part_number {
-        if r.range.is_some() {
+    let part = match r.part_number {
+        Some(_) if r.range.is_some() => {
             return Err(s3_error(
                 400,
                 "InvalidRequest",
                 "Cannot specify both Range header and partNumber query parameter",
             ));
         }
-        // G10: a single-part object has exactly part 1; existence beats the SSE-C state (B.5).
-        if n != 1 {
-            return Err(s3_error(
-                400,
-                "InvalidPart",
-                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-            ));
-        }
-    }
-    let access = authorize(r.headers, TripleKind::Request, &obj)?;
+        // G10: part existence beats the SSE-C state (B.5).
+        Some(n) => Some(part_range(&obj, n)?),
+        None => None,
+    };
+    let access = authorize(&r.triple, &obj)?;
     check_preconditions(&obj.meta.etag, r.if_match, r.if_none_match)?;
     let size = obj.meta.size;
-    let (range, partial) = match (r.range, r.part_number) {
+    let (range, partial) = match (r.range, part) {
         (Some(range), _) => {
             let bytes = range.check(size).map_err(|_| range_not_satisfiable(size))?;
             (ByteRange { start: bytes.start, end: bytes.end }, true)
         }
-        (None, Some(_)) => (ByteRange { start: 0, end: size }, true),
+        (None, Some(part)) => (part, true),
         (None, None) => (ByteRange { start: 0, end: size }, false),
     };
     Ok(Granted { obj, access, range, partial })
@@ -105,7 +120,7 @@ fn matches(cond: &ETagCondition, etag: &str) -> bool {
 }
 
 /// RFC 9110 order: `If-Match` (412), then `If-None-Match` (304 for reads).
-fn check_preconditions(
+pub fn check_preconditions(
     etag: &str,
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
@@ -147,27 +162,44 @@ fn user_metadata(obj: &StoredObject) -> Option<Metadata> {
     (!obj.meta.user_metadata.is_empty()).then(|| obj.meta.user_metadata.clone().into_iter().collect())
 }
 
-fn status(g: &Granted) -> Option<StatusCode> {
-    g.partial.then_some(StatusCode::PARTIAL_CONTENT)
+fn parts_count(g: &Granted, part_number: Option<i32>) -> Option<i32> {
+    (part_number.is_some() && g.obj.meta.is_multipart())
+        .then(|| i32::try_from(g.obj.meta.parts.len()).unwrap_or(i32::MAX))
+}
+
+/// 206 for ranges and parts. s3s applies `S3Response::status` to GetObject but not to HeadObject, so
+/// the status also travels as an extension that the edge applies.
+fn respond<T>(output: T, g: &Granted) -> S3Response<T> {
+    let mut resp = S3Response::new(output);
+    if g.partial {
+        resp.status = Some(StatusCode::PARTIAL_CONTENT);
+        resp.extensions.insert(crate::server::edge::StatusOverride(StatusCode::PARTIAL_CONTENT));
+    }
+    resp
 }
 
 pub async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
-    let i = &req.input;
+    let mut i = req.input;
     let g = grant(
         store,
         &ReadRequest {
             bucket: &i.bucket,
             key: &i.key,
+            version: i.version_id.as_deref(),
             headers: &req.headers,
+            triple: RawTriple::new(
+                i.sse_customer_algorithm.take(),
+                i.sse_customer_key.take(),
+                i.sse_customer_key_md5.take(),
+            ),
             part_number: i.part_number,
             range: i.range.as_ref(),
             if_match: i.if_match.as_ref(),
             if_none_match: i.if_none_match.as_ref(),
         },
     )?;
-    let reader = SegmentReader::open(&g.obj).map_err(|e| internal(&e))?;
-    let source = ObjectSource { reader, cipher: g.access.cipher.clone(), size: g.obj.meta.size };
-    if matches!(g.obj.data, ObjectData::File(_)) {
+    let source = g.access.source(&g.obj)?;
+    if matches!(g.obj.data, ObjectData::Files(_)) {
         // Bytes on disk can be altered behind the server's back: authenticate before the status line,
         // so tampering is a 500, never a 200 cut off mid-body (catalogue D.6).
         source.verify(g.range).await.map_err(|e| internal(&e))?;
@@ -184,23 +216,29 @@ pub async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Resu
         e_tag: Some(ETag::Strong(meta.etag.clone())),
         last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
         metadata: user_metadata(&g.obj),
+        parts_count: parts_count(&g, i.part_number),
+        version_id: reported_version(meta),
         sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()
     };
-    let mut resp = S3Response::new(output);
-    resp.status = status(&g);
-    Ok(resp)
+    Ok(respond(output, &g))
 }
 
 pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
-    let i = &req.input;
+    let mut i = req.input;
     let g = grant(
         store,
         &ReadRequest {
             bucket: &i.bucket,
             key: &i.key,
+            version: i.version_id.as_deref(),
             headers: &req.headers,
+            triple: RawTriple::new(
+                i.sse_customer_algorithm.take(),
+                i.sse_customer_key.take(),
+                i.sse_customer_key_md5.take(),
+            ),
             part_number: i.part_number,
             range: i.range.as_ref(),
             if_match: i.if_match.as_ref(),
@@ -216,19 +254,19 @@ pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Re
         e_tag: Some(ETag::Strong(meta.etag.clone())),
         last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
         metadata: user_metadata(&g.obj),
+        parts_count: parts_count(&g, i.part_number),
+        version_id: reported_version(meta),
         sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()
     };
-    let mut resp = S3Response::new(output);
-    resp.status = status(&g);
-    Ok(resp)
+    Ok(respond(output, &g))
 }
+
+type BoxedBody = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>;
 
 /// A response body of known length, so the response carries `Content-Length` rather than chunked
 /// transfer encoding.
-type BoxedBody = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>;
-
 struct ExactStream {
     inner: sync_wrapper::SyncStream<BoxedBody>,
     remaining: usize,

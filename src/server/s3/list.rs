@@ -35,7 +35,7 @@ pub fn list_objects_v2(store: &Store, req: S3Request<ListObjectsV2Input>) -> S3R
         }
         (None, after) => after.clone(),
     };
-    let candidates = store.list(&input.bucket, &prefix, start.as_deref(), usize::MAX).map_err(bucket_error)?;
+    let candidates = store.list(&input.bucket, &prefix, start.as_deref()).map_err(bucket_error)?;
 
     let mut contents = Vec::new();
     let mut prefixes = BTreeSet::new();

@@ -1,15 +1,16 @@
-//! Who may read an object: the SSE-C gate of GetObject, HeadObject and copy sources.
+//! Who may read an object: the SSE-C gate of GetObject, HeadObject, GetObjectAttributes and copy
+//! sources.
 
 use std::sync::Arc;
 
-use http::HeaderMap;
 use s3s::S3Error;
 
 use crate::server::crypto::{Binding, ObjectCipher, OpenError};
 use crate::server::error::internal;
-use crate::server::store::StoredObject;
+use crate::server::object_io::ObjectSource;
+use crate::server::store::{ObjectMeta, SegmentReader, StoredObject};
 use crate::sse_c::rules::validate_read;
-use crate::sse_c::{RawTriple, SseCError, TripleKind};
+use crate::sse_c::{RawTriple, SseCError};
 
 /// The outcome of a successful read authorisation.
 #[derive(Debug)]
@@ -20,16 +21,38 @@ pub struct ReadAccess {
     pub key_md5: Option<String>,
 }
 
-/// The binding of a stored object's ciphertext.
-pub fn binding_of(obj: &StoredObject) -> Binding {
-    Binding::new(&obj.meta.bucket, &obj.meta.key, &obj.meta.version_id, 0)
+impl ReadAccess {
+    /// The object's plaintext, as a source of segments.
+    pub fn source(&self, obj: &Arc<StoredObject>) -> Result<ObjectSource, S3Error> {
+        let reader = SegmentReader::open(obj).map_err(|e| internal(&e))?;
+        Ok(ObjectSource { reader, cipher: self.cipher.clone(), parts: Arc::new(obj.meta.parts.clone()) })
+    }
 }
 
-/// Checks the triple `kind` of `headers` against `obj`, in the order of catalogue B.4: object state
-/// (G2/C4 when the object is SSE-C and no triple was sent, G7/C8 when it is not and one was), then the
-/// triple's own validity, then the key against the object's verifier (G3/G4: 403).
-pub fn authorize(headers: &HeaderMap, kind: TripleKind, obj: &StoredObject) -> Result<ReadAccess, S3Error> {
-    let raw = RawTriple::from_headers(headers, kind);
+/// The binding of a stored object's ciphertext.
+pub fn binding_of(meta: &ObjectMeta) -> Binding {
+    Binding::new(&meta.bucket, &meta.key, &meta.data_id)
+}
+
+/// Opens a sealed data key with a presented triple: syntax (algorithm, presence, MD5), then the key
+/// itself against the verifier; a key of the wrong length can only be a wrong key (G4: 403).
+pub fn open_sealed(
+    raw: &RawTriple,
+    sealed: &crate::server::crypto::SealedKey,
+    binding: Binding,
+) -> Result<(ObjectCipher, String), S3Error> {
+    let triple = validate_read(raw)?;
+    let key = triple.key.ok_or(SseCError::WrongKey)?;
+    match ObjectCipher::open(sealed, &key, binding) {
+        Ok(cipher) => Ok((cipher, triple.key_md5)),
+        Err(OpenError::WrongKey) => Err(SseCError::WrongKey.into()),
+        Err(OpenError::Tampered) => Err(internal(&"sealed key of a stored object failed authentication")),
+    }
+}
+
+/// Checks `raw` against `obj`, in the order of catalogue B.4: object state (G2/C4 when the object is
+/// SSE-C and no triple was sent, G7/C8 when it is not and one was), then the triple.
+pub fn authorize(raw: &RawTriple, obj: &StoredObject) -> Result<ReadAccess, S3Error> {
     let Some(sealed) = &obj.meta.sse_c else {
         if raw.is_absent() {
             return Ok(ReadAccess { cipher: None, key_md5: None });
@@ -39,11 +62,6 @@ pub fn authorize(headers: &HeaderMap, kind: TripleKind, obj: &StoredObject) -> R
     if raw.is_absent() {
         return Err(SseCError::ObjectEncrypted.into());
     }
-    let triple = validate_read(&raw)?;
-    let key = triple.key.ok_or(SseCError::WrongKey)?;
-    match ObjectCipher::open(sealed, &key, binding_of(obj), obj.meta.size) {
-        Ok(cipher) => Ok(ReadAccess { cipher: Some(Arc::new(cipher)), key_md5: Some(triple.key_md5) }),
-        Err(OpenError::WrongKey) => Err(SseCError::WrongKey.into()),
-        Err(OpenError::Tampered) => Err(internal(&"sealed key of a stored object failed authentication")),
-    }
+    let (cipher, key_md5) = open_sealed(raw, sealed, binding_of(&obj.meta))?;
+    Ok(ReadAccess { cipher: Some(Arc::new(cipher)), key_md5: Some(key_md5) })
 }

@@ -2,11 +2,14 @@
 //! directory.
 //!
 //! The store holds what the handlers give it: ciphertext segments for SSE-C objects (the customer key
-//! never reaches this module) and plaintext segments for plain objects. A new object becomes visible
-//! only at [`Store::commit`], after all of its bytes are written; with a data directory, the commit is
-//! an atomic rename of the metadata file, so a crash never exposes a partial object.
+//! never reaches this module) and plaintext segments for plain objects. An object's bytes are kept per
+//! part (a single PUT is one part). A new object becomes visible only at [`Store::commit`], after all
+//! of its bytes are written; with a data directory, the commit is an atomic rename of the metadata
+//! file, so a crash never exposes a partial object. Multipart uploads in progress live in memory and
+//! in temporary files, and are gone after a restart.
 
 mod dir;
+mod uploads;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,20 +20,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::crypto::SealedKey;
 
-pub use self::dir::DirBackend;
+pub use self::dir::{DirBackend, TempData};
+pub use self::uploads::{PartData, Upload, UploadedPart};
 
-/// Everything known about a stored object except its bytes.
+/// The version id of objects written while versioning is not enabled.
+pub const NULL_VERSION: &str = "null";
+
+/// One part of an object's bytes. A single PUT has one part, numbered 0.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartMeta {
+    /// Part number (0 for a single PUT, 1..=10000 for multipart).
+    pub number: u32,
+    /// Plaintext size of the part.
+    pub size: u64,
+    /// The part's ETag (without quotes).
+    pub etag: String,
+}
+
+/// Everything known about a stored object version except its bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ObjectMeta {
     /// Bucket name.
     pub bucket: String,
     /// Object key.
     pub key: String,
-    /// Version id (`null` in an unversioned bucket).
+    /// Version id (`null` unless written while versioning was enabled).
     pub version_id: String,
+    /// A delete marker has no bytes and no parts.
+    #[serde(default)]
+    pub delete_marker: bool,
     /// Plaintext size in bytes.
     pub size: u64,
-    /// The ETag, quoted as sent on the wire.
+    /// The ETag, without quotes.
     pub etag: String,
     /// Last modification, milliseconds since the Unix epoch.
     pub last_modified_ms: i64,
@@ -40,18 +61,30 @@ pub struct ObjectMeta {
     pub user_metadata: BTreeMap<String, String>,
     /// Present for SSE-C objects: the sealed data key and the key verifier.
     pub sse_c: Option<SealedKey>,
+    /// The identity the ciphertext is bound to (random per upload).
+    pub data_id: String,
+    /// The parts, in order; their sizes add up to `size`.
+    pub parts: Vec<PartMeta>,
 }
 
-/// Where an object's stored segments are.
+impl ObjectMeta {
+    /// Whether the object was made by CompleteMultipartUpload.
+    #[must_use]
+    pub fn is_multipart(&self) -> bool {
+        self.parts.first().is_some_and(|p| p.number != 0)
+    }
+}
+
+/// Where an object's stored segments are, per part.
 #[derive(Debug)]
 pub enum ObjectData {
-    /// Segments held in memory.
-    Memory(Vec<Bytes>),
-    /// One file of concatenated segments.
-    File(PathBuf),
+    /// Segments held in memory, per part.
+    Memory(Vec<Vec<Bytes>>),
+    /// One file of concatenated segments per part.
+    Files(Vec<PathBuf>),
 }
 
-/// An object as committed: immutable; overwriting a key replaces the `Arc`.
+/// An object version as committed: immutable.
 #[derive(Debug)]
 pub struct StoredObject {
     /// Metadata.
@@ -74,11 +107,24 @@ pub enum BucketError {
     NotEmpty,
 }
 
-/// A bucket and the latest committed object of each key.
+/// A bucket's versioning state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Versioning {
+    /// Never enabled: writes replace the `null` version.
+    #[default]
+    Unversioned,
+    /// Every write adds a version.
+    Enabled,
+    /// Writes replace the `null` version; older versions stay.
+    Suspended,
+}
+
+/// A bucket and every version of each key, oldest first.
 #[derive(Debug, Default)]
 struct Bucket {
     created_ms: i64,
-    objects: BTreeMap<String, Arc<StoredObject>>,
+    versioning: Versioning,
+    objects: BTreeMap<String, Vec<Arc<StoredObject>>>,
 }
 
 /// The object store: an in-memory index over a memory or directory backend.
@@ -86,15 +132,16 @@ struct Bucket {
 pub struct Store {
     dir: Option<DirBackend>,
     buckets: RwLock<BTreeMap<String, Bucket>>,
+    uploads: uploads::Uploads,
 }
 
-/// A sink for an object's segments while it is uploaded; invisible until committed.
+/// A sink for one part's segments while it is uploaded; invisible until committed.
 #[derive(Debug)]
 pub enum SegmentSink {
     /// Collecting segments in memory.
     Memory(Vec<Bytes>),
     /// Appending to a temporary file.
-    File(dir::TempData),
+    File(TempData),
 }
 
 impl SegmentSink {
@@ -108,18 +155,47 @@ impl SegmentSink {
             Self::File(t) => t.append(&segment).await,
         }
     }
+
+    /// Finishes writing: the part's data, durable when on disk.
+    pub async fn finish(self) -> std::io::Result<PartData> {
+        match self {
+            Self::Memory(v) => Ok(PartData::Memory(v)),
+            Self::File(t) => Ok(PartData::File(t.finish().await?)),
+        }
+    }
 }
 
-fn now_ms() -> i64 {
+/// Why a commit failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CommitError {
+    /// The bucket was deleted during the upload.
+    #[error("no such bucket")]
+    NoSuchBucket,
+    /// Writing to the data directory failed.
+    #[error("storage i/o error")]
+    Io,
+}
+
+/// Milliseconds since the Unix epoch.
+#[must_use]
+pub fn now_ms() -> i64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A fresh random identifier (hex of 16 bytes).
+#[must_use]
+pub fn random_id() -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b);
+    hex::encode(b)
 }
 
 impl Store {
     /// An empty store in memory.
     #[must_use]
     pub fn memory() -> Self {
-        Self { dir: None, buckets: RwLock::default() }
+        Self { dir: None, buckets: RwLock::default(), uploads: uploads::Uploads::default() }
     }
 
     /// A store persisted under `path`, reloading what a previous run committed and discarding
@@ -127,15 +203,23 @@ impl Store {
     pub fn open_dir(path: PathBuf) -> std::io::Result<Self> {
         let (backend, loaded) = DirBackend::open(path)?;
         let mut buckets = BTreeMap::new();
-        for (name, created_ms) in loaded.buckets {
-            buckets.insert(name, Bucket { created_ms, objects: BTreeMap::new() });
+        for b in loaded.buckets {
+            buckets.insert(
+                b.name,
+                Bucket { created_ms: b.created_ms, versioning: b.versioning, objects: BTreeMap::new() },
+            );
         }
         for obj in loaded.objects {
             if let Some(b) = buckets.get_mut(&obj.meta.bucket) {
-                b.objects.insert(obj.meta.key.clone(), Arc::new(obj));
+                b.objects.entry(obj.meta.key.clone()).or_default().push(Arc::new(obj));
             }
         }
-        Ok(Self { dir: Some(backend), buckets: RwLock::new(buckets) })
+        for b in buckets.values_mut() {
+            for versions in b.objects.values_mut() {
+                versions.sort_by_key(|o| o.meta.last_modified_ms);
+            }
+        }
+        Ok(Self { dir: Some(backend), buckets: RwLock::new(buckets), uploads: uploads::Uploads::default() })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Bucket>> {
@@ -154,17 +238,17 @@ impl Store {
         }
         let created_ms = now_ms();
         if let Some(dir) = &self.dir {
-            dir.create_bucket(name, created_ms).map_err(|_| BucketError::NoSuchBucket)?;
+            dir.write_bucket(name, created_ms, Versioning::Unversioned).map_err(|_| BucketError::NoSuchBucket)?;
         }
-        buckets.insert(name.to_owned(), Bucket { created_ms, objects: BTreeMap::new() });
+        buckets.insert(name.to_owned(), Bucket { created_ms, ..Bucket::default() });
         Ok(())
     }
 
-    /// Deletes an empty bucket.
+    /// Deletes an empty bucket (no versions, no uploads in progress).
     pub fn delete_bucket(&self, name: &str) -> Result<(), BucketError> {
         let mut buckets = self.write();
         let b = buckets.get(name).ok_or(BucketError::NoSuchBucket)?;
-        if !b.objects.is_empty() {
+        if !b.objects.is_empty() || self.uploads.any_in_bucket(name) {
             return Err(BucketError::NotEmpty);
         }
         if let Some(dir) = &self.dir {
@@ -186,38 +270,75 @@ impl Store {
         self.read().iter().map(|(n, b)| (n.clone(), b.created_ms)).collect()
     }
 
-    /// The current object of a key.
-    pub fn get(&self, bucket: &str, key: &str) -> Result<Option<Arc<StoredObject>>, BucketError> {
-        let buckets = self.read();
-        let b = buckets.get(bucket).ok_or(BucketError::NoSuchBucket)?;
-        Ok(b.objects.get(key).cloned())
+    /// A bucket's versioning state.
+    pub fn versioning(&self, bucket: &str) -> Result<Versioning, BucketError> {
+        self.read().get(bucket).map(|b| b.versioning).ok_or(BucketError::NoSuchBucket)
     }
 
-    /// Objects of a bucket whose key starts with `prefix` and sorts after `start_after`, in key order,
-    /// at most `limit` of them.
+    /// Enables or suspends versioning.
+    pub fn set_versioning(&self, bucket: &str, enabled: bool) -> Result<(), BucketError> {
+        let mut buckets = self.write();
+        let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
+        b.versioning = if enabled { Versioning::Enabled } else { Versioning::Suspended };
+        if let Some(dir) = &self.dir {
+            dir.write_bucket(bucket, b.created_ms, b.versioning).map_err(|_| BucketError::NoSuchBucket)?;
+        }
+        Ok(())
+    }
+
+    /// The current version of a key (which may be a delete marker), or a given version.
+    pub fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Option<Arc<StoredObject>>, BucketError> {
+        let buckets = self.read();
+        let b = buckets.get(bucket).ok_or(BucketError::NoSuchBucket)?;
+        let Some(versions) = b.objects.get(key) else { return Ok(None) };
+        Ok(match version {
+            None => versions.last().cloned(),
+            Some(v) => versions.iter().find(|o| o.meta.version_id == v).cloned(),
+        })
+    }
+
+    /// Current, non-deleted objects of a bucket whose key starts with `prefix` and sorts after
+    /// `start_after`, in key order.
     pub fn list(
         &self,
         bucket: &str,
         prefix: &str,
         start_after: Option<&str>,
-        limit: usize,
     ) -> Result<Vec<Arc<StoredObject>>, BucketError> {
-        let buckets = self.read();
-        let b = buckets.get(bucket).ok_or(BucketError::NoSuchBucket)?;
-        let from = match start_after {
-            Some(s) => std::ops::Bound::Excluded(s.to_owned()),
-            None => std::ops::Bound::Included(prefix.to_owned()),
-        };
-        Ok(b.objects
-            .range((from, std::ops::Bound::Unbounded))
-            .skip_while(|(k, _)| !k.starts_with(prefix) && k.as_str() < prefix)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .take(limit)
-            .map(|(_, o)| Arc::clone(o))
+        Ok(self
+            .list_versions(bucket, prefix, start_after)?
+            .into_iter()
+            .filter_map(|mut versions| versions.pop())
+            .filter(|o| !o.meta.delete_marker)
             .collect())
     }
 
-    /// Opens a sink for a new object's segments.
+    /// Every version of each key (oldest first) under `prefix`, after `start_after`, in key order.
+    pub fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<Vec<Arc<StoredObject>>>, BucketError> {
+        let buckets = self.read();
+        let b = buckets.get(bucket).ok_or(BucketError::NoSuchBucket)?;
+        let from = match start_after {
+            Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_owned()),
+            _ => std::ops::Bound::Included(prefix.to_owned()),
+        };
+        Ok(b.objects
+            .range((from, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    /// Opens a sink for a new part's segments.
     pub fn begin(&self) -> std::io::Result<SegmentSink> {
         match &self.dir {
             None => Ok(SegmentSink::Memory(Vec::new())),
@@ -225,62 +346,128 @@ impl Store {
         }
     }
 
-    /// Makes an uploaded object visible, replacing any previous object of the same key.
-    pub async fn commit(&self, meta: ObjectMeta, sink: SegmentSink) -> Result<(), CommitError> {
-        let data = match sink {
-            SegmentSink::Memory(v) => ObjectData::Memory(v),
-            SegmentSink::File(t) => {
-                let dir = self.dir.as_ref().ok_or(CommitError::Io)?;
-                ObjectData::File(dir.commit(&meta, t).await.map_err(|_| CommitError::Io)?)
-            }
+    /// Makes a new object version visible. Its version id is assigned here from the bucket's
+    /// versioning state; the committed metadata is returned.
+    pub async fn commit(&self, mut meta: ObjectMeta, parts: Vec<PartData>) -> Result<ObjectMeta, CommitError> {
+        meta.version_id = match self.versioning(&meta.bucket).map_err(|_| CommitError::NoSuchBucket)? {
+            Versioning::Enabled => random_id(),
+            Versioning::Unversioned | Versioning::Suspended => NULL_VERSION.to_owned(),
         };
-        let mut buckets = self.write();
-        let b = buckets.get_mut(&meta.bucket).ok_or(CommitError::NoSuchBucket)?;
-        let old = b.objects.insert(meta.key.clone(), Arc::new(StoredObject { meta, data }));
-        drop(buckets);
-        if let (Some(dir), Some(old)) = (&self.dir, old)
-            && let ObjectData::File(path) = &old.data
-        {
-            dir.remove_data(path);
-        }
-        Ok(())
+        let data = match &self.dir {
+            None => ObjectData::Memory(
+                parts
+                    .into_iter()
+                    .map(|mut p| match &mut p {
+                        PartData::Memory(v) => std::mem::take(v),
+                        PartData::File(_) => Vec::new(),
+                    })
+                    .collect(),
+            ),
+            Some(dir) => ObjectData::Files(dir.place_parts(&meta, parts).await.map_err(|_| CommitError::Io)?),
+        };
+        let committed = meta.clone();
+        let replaced = {
+            let mut buckets = self.write();
+            let b = buckets.get_mut(&meta.bucket).ok_or(CommitError::NoSuchBucket)?;
+            let versions = b.objects.entry(meta.key.clone()).or_default();
+            let replaced: Vec<_> = if meta.version_id == NULL_VERSION {
+                let (null, rest): (Vec<_>, Vec<_>) =
+                    versions.drain(..).partition(|o| o.meta.version_id == NULL_VERSION);
+                *versions = rest;
+                null
+            } else {
+                Vec::new()
+            };
+            versions.push(Arc::new(StoredObject { meta, data }));
+            if let Some(dir) = &self.dir {
+                dir.write_versions(versions).map_err(|_| CommitError::Io)?;
+            }
+            replaced
+        };
+        self.release(replaced);
+        Ok(committed)
     }
 
-    /// Removes a key; absent keys are not an error (S3 semantics).
-    pub fn delete(&self, bucket: &str, key: &str) -> Result<(), BucketError> {
-        let mut buckets = self.write();
-        let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
-        let old = b.objects.remove(key);
-        drop(buckets);
-        if let (Some(dir), Some(old)) = (&self.dir, old) {
-            dir.remove_object(&old.meta);
-            if let ObjectData::File(path) = &old.data {
-                dir.remove_data(path);
+    fn release(&self, objects: Vec<Arc<StoredObject>>) {
+        if let Some(dir) = &self.dir {
+            for o in objects {
+                if let ObjectData::Files(paths) = &o.data {
+                    paths.iter().for_each(|p| dir.remove_data(p));
+                }
             }
         }
-        Ok(())
+    }
+
+    /// Deletes a key the way DeleteObject does without a version id: removes it in an unversioned
+    /// bucket, adds a delete marker otherwise. Returns the delete marker's version id, if one was made.
+    pub async fn delete(&self, bucket: &str, key: &str) -> Result<Option<String>, BucketError> {
+        match self.versioning(bucket)? {
+            Versioning::Unversioned => {
+                self.delete_version(bucket, key, NULL_VERSION)?;
+                Ok(None)
+            }
+            _ => {
+                let exists = self.get(bucket, key, None)?.is_some();
+                if !exists && self.versioning(bucket)? == Versioning::Unversioned {
+                    return Ok(None);
+                }
+                let marker = ObjectMeta {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    version_id: String::new(),
+                    delete_marker: true,
+                    size: 0,
+                    etag: String::new(),
+                    last_modified_ms: now_ms(),
+                    content_type: None,
+                    user_metadata: BTreeMap::new(),
+                    sse_c: None,
+                    data_id: random_id(),
+                    parts: Vec::new(),
+                };
+                let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
+                Ok(Some(committed.version_id))
+            }
+        }
+    }
+
+    /// Removes one version permanently; absent versions are not an error (S3 semantics). Returns the
+    /// removed version's metadata.
+    pub fn delete_version(&self, bucket: &str, key: &str, version: &str) -> Result<Option<ObjectMeta>, BucketError> {
+        let removed = {
+            let mut buckets = self.write();
+            let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
+            let Some(versions) = b.objects.get_mut(key) else { return Ok(None) };
+            let Some(pos) = versions.iter().position(|o| o.meta.version_id == version) else { return Ok(None) };
+            let removed = versions.remove(pos);
+            if let Some(dir) = &self.dir {
+                dir.write_versions_of(bucket, key, versions);
+            }
+            if versions.is_empty() {
+                b.objects.remove(key);
+            }
+            removed
+        };
+        let meta = removed.meta.clone();
+        self.release(vec![removed]);
+        Ok(Some(meta))
+    }
+
+    /// Multipart uploads in progress.
+    #[must_use]
+    pub fn uploads(&self) -> &uploads::Uploads {
+        &self.uploads
     }
 }
 
-/// Why a commit failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum CommitError {
-    /// The bucket was deleted during the upload.
-    #[error("no such bucket")]
-    NoSuchBucket,
-    /// Writing to the data directory failed.
-    #[error("storage i/o error")]
-    Io,
-}
-
-/// Reads an object's stored segments. A file is opened once, so an overwrite or delete during a read
+/// Reads an object's stored segments. Files are opened once, so an overwrite or delete during a read
 /// does not disturb it.
 #[derive(Debug, Clone)]
 pub enum SegmentReader {
     /// Segments in memory.
     Memory(Arc<StoredObject>),
-    /// An open data file.
-    File(Arc<std::fs::File>),
+    /// Open data files, one per part.
+    Files(Arc<Vec<std::fs::File>>),
 }
 
 impl SegmentReader {
@@ -288,19 +475,30 @@ impl SegmentReader {
     pub fn open(obj: &Arc<StoredObject>) -> std::io::Result<Self> {
         match &obj.data {
             ObjectData::Memory(_) => Ok(Self::Memory(Arc::clone(obj))),
-            ObjectData::File(path) => Ok(Self::File(Arc::new(std::fs::File::open(path)?))),
+            ObjectData::Files(paths) => {
+                let files = paths.iter().map(std::fs::File::open).collect::<std::io::Result<Vec<_>>>()?;
+                Ok(Self::Files(Arc::new(files)))
+            }
         }
     }
 
-    /// Reads stored segment `index`, where every stored segment but the last is `stored_len` bytes.
-    pub async fn segment(&self, index: u64, stored_len: usize) -> std::io::Result<Bytes> {
+    /// Reads stored segment `index` of part `part` (position in the object's part list), where every
+    /// stored segment but a part's last is `stored_len` bytes.
+    pub async fn segment(&self, part: usize, index: u64, stored_len: usize) -> std::io::Result<Bytes> {
+        let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "segment missing");
         match self {
             Self::Memory(obj) => match &obj.data {
-                ObjectData::Memory(v) => usize::try_from(index).ok().and_then(|i| v.get(i).cloned()),
-                ObjectData::File(_) => None,
+                ObjectData::Memory(parts) => {
+                    parts.get(part).and_then(|p| p.get(usize::try_from(index).ok()?)).cloned().ok_or_else(missing)
+                }
+                ObjectData::Files(_) => Err(missing()),
+            },
+            Self::Files(files) => {
+                if part >= files.len() {
+                    return Err(missing());
+                }
+                dir::read_at(Arc::clone(files), part, index * stored_len as u64, stored_len).await
             }
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "segment missing")),
-            Self::File(file) => dir::read_at(Arc::clone(file), index * stored_len as u64, stored_len).await,
         }
     }
 }

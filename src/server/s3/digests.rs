@@ -1,0 +1,93 @@
+//! `Content-MD5` and flexible checksums (`x-amz-checksum-*`, sent as headers or aws-chunked trailers),
+//! verified against the bytes actually received.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderMap;
+use s3s::checksum::ChecksumHasher;
+use s3s::dto::Checksum;
+use s3s::{S3Result, TrailingHeaders};
+
+use crate::server::error::s3_error;
+use crate::server::object_io::Ingested;
+
+/// Flexible-checksum algorithms as named in `x-amz-checksum-<name>` headers and trailers.
+const CHECKSUM_NAMES: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
+
+/// What a request promises about its body.
+#[derive(Debug, Default)]
+pub struct Declared {
+    content_md5: Option<[u8; 16]>,
+    checksums: Vec<&'static str>,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Declared {
+    /// Reads `Content-MD5` (400 `InvalidDigest` unless base64 of 16 bytes) and the checksum
+    /// algorithms declared by header or by `x-amz-trailer`; returns the hasher to feed the body to.
+    pub fn from_request(headers: &HeaderMap, content_md5: Option<&str>) -> S3Result<(Self, ChecksumHasher)> {
+        let content_md5 = match content_md5 {
+            None => None,
+            Some(v) => Some(
+                B64.decode(v)
+                    .ok()
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                    .ok_or_else(|| s3_error(400, "InvalidDigest", "The Content-MD5 you specified was invalid."))?,
+            ),
+        };
+        let trailer = header_str(headers, "x-amz-trailer").unwrap_or_default().to_ascii_lowercase();
+        let mut hasher = ChecksumHasher::default();
+        let mut checksums = Vec::new();
+        for name in CHECKSUM_NAMES {
+            let header = format!("x-amz-checksum-{name}");
+            if headers.contains_key(header.as_str()) || trailer.split(',').any(|t| t.trim() == header) {
+                checksums.push(name);
+                match name {
+                    "crc32" => hasher.crc32 = Some(Default::default()),
+                    "crc32c" => hasher.crc32c = Some(Default::default()),
+                    "crc64nvme" => hasher.crc64nvme = Some(Default::default()),
+                    "sha1" => hasher.sha1 = Some(Default::default()),
+                    _ => hasher.sha256 = Some(Default::default()),
+                }
+            }
+        }
+        Ok((Self { content_md5, checksums }, hasher))
+    }
+
+    /// Checks the received body: 400 `BadDigest` when `Content-MD5` or a checksum differs.
+    pub fn verify(&self, got: &Ingested, headers: &HeaderMap, trailers: Option<&TrailingHeaders>) -> S3Result<()> {
+        if self.content_md5.is_some_and(|m| m != got.md5) {
+            return Err(s3_error(400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
+        }
+        for name in &self.checksums {
+            let header = format!("x-amz-checksum-{name}");
+            let sent = header_str(headers, &header).map(str::to_owned).or_else(|| {
+                trailers
+                    .and_then(|t| t.read(|h| h.get(header.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+                    .flatten()
+            });
+            if sent.is_none() || sent != computed(&got.checksums, name) {
+                let alg = name.to_ascii_uppercase();
+                return Err(s3_error(
+                    400,
+                    "BadDigest",
+                    format!("The {alg} you specified did not match the calculated checksum."),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn computed(sum: &Checksum, name: &str) -> Option<String> {
+    match name {
+        "crc32" => sum.checksum_crc32.clone(),
+        "crc32c" => sum.checksum_crc32c.clone(),
+        "crc64nvme" => sum.checksum_crc64nvme.clone(),
+        "sha1" => sum.checksum_sha1.clone(),
+        _ => sum.checksum_sha256.clone(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Writing a new object version: shared by PutObject, POST Object and CopyObject.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use futures::Stream;
+use s3s::checksum::ChecksumHasher;
+use s3s::{S3Error, S3Result};
+
+use crate::server::crypto::{Binding, ObjectCipher};
+use crate::server::error::{internal, no_such_bucket, s3_error};
+use crate::server::object_io::{IngestError, Ingested, ingest};
+use crate::server::store::{CommitError, ObjectMeta, PartData, PartMeta, Store, now_ms, random_id};
+use crate::sse_c::ValidTriple;
+
+/// The attributes of an object about to be written.
+#[derive(Debug)]
+pub struct NewObject {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Content type.
+    pub content_type: Option<String>,
+    /// User metadata.
+    pub user_metadata: BTreeMap<String, String>,
+    /// The SSE-C triple, if the object is to be SSE-C.
+    pub triple: Option<ValidTriple>,
+}
+
+/// An object whose bytes are written but which is not yet visible.
+#[derive(Debug)]
+pub struct Staged {
+    /// Its metadata (version id assigned at commit).
+    pub meta: ObjectMeta,
+    /// What the body was.
+    pub ingested: Ingested,
+    /// The key MD5 to echo, for SSE-C.
+    pub key_md5: Option<String>,
+    part: PartData,
+}
+
+/// Maps a body failure to its S3 error.
+pub fn body_error(e: &IngestError) -> S3Error {
+    match e {
+        IngestError::Body(msg) if msg.to_ascii_lowercase().contains("signature") => s3_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        ),
+        IngestError::Body(_) => s3_error(
+            400,
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        ),
+        IngestError::Store(e) => internal(e),
+    }
+}
+
+/// A random ETag: an SSE-C ETag is never the plaintext MD5 and differs on every upload (P1, D.4).
+#[must_use]
+pub fn random_etag() -> String {
+    random_id()
+}
+
+/// Writes the body's segments (encrypted under a fresh data key for SSE-C).
+pub async fn stage<S, E>(store: &Store, new: NewObject, body: Option<S>, hasher: ChecksumHasher) -> S3Result<Staged>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if !store.bucket_exists(&new.bucket) {
+        return Err(no_such_bucket());
+    }
+    let data_id = random_id();
+    let cipher = new.triple.as_ref().map(|_| ObjectCipher::generate(Binding::new(&new.bucket, &new.key, &data_id)));
+    let mut sink = store.begin().map_err(|e| internal(&e))?;
+    let ingested = ingest(body, cipher.as_ref(), 0, &mut sink, hasher).await.map_err(|e| body_error(&e))?;
+    let part = sink.finish().await.map_err(|e| internal(&e))?;
+    let etag = if new.triple.is_some() { random_etag() } else { hex::encode(ingested.md5) };
+    let sse_c = cipher.as_ref().zip(new.triple.as_ref()).map(|(c, t)| c.seal(&t.key));
+    let meta = ObjectMeta {
+        bucket: new.bucket,
+        key: new.key,
+        version_id: String::new(),
+        delete_marker: false,
+        size: ingested.size,
+        etag: etag.clone(),
+        last_modified_ms: now_ms(),
+        content_type: new.content_type,
+        user_metadata: new.user_metadata,
+        sse_c,
+        data_id,
+        parts: vec![PartMeta { number: 0, size: ingested.size, etag }],
+    };
+    Ok(Staged { meta, ingested, key_md5: new.triple.map(|t| t.key_md5), part })
+}
+
+/// Makes a staged object visible; returns its committed metadata.
+pub async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta> {
+    store.commit(staged.meta, vec![staged.part]).await.map_err(|e| match e {
+        CommitError::NoSuchBucket => no_such_bucket(),
+        CommitError::Io => internal(&e),
+    })
+}
+
+/// The version id to report: only versions made while versioning was on have one.
+#[must_use]
+pub fn reported_version(meta: &ObjectMeta) -> Option<String> {
+    (meta.version_id != crate::server::store::NULL_VERSION).then(|| meta.version_id.clone())
+}
