@@ -5,6 +5,7 @@
 //! it (path-style or virtual-hosted), signs it with SigV4 (Authorization header or presigned query)
 //! and sends it with a timeout.
 
+mod post;
 mod sign;
 mod url;
 
@@ -13,6 +14,12 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use self::url::Addressing;
+
+/// Percent-encodes an object key for a URL path or `x-amz-copy-source` (keeping `/`).
+#[must_use]
+pub fn encode_path(key: &str) -> String {
+    url::encode(key, true)
+}
 
 /// How to trust the endpoint's TLS certificate.
 #[derive(Debug, Clone)]
@@ -57,6 +64,8 @@ pub enum Auth {
     Presigned(Duration),
     /// Not signed at all.
     Anonymous,
+    /// POST Object: the headers and body become a form with a signed policy; the key goes in the form.
+    PostForm,
 }
 
 /// A request to send.
@@ -186,6 +195,18 @@ impl Client {
         } else {
             &self.target.endpoint
         };
+        if req.auth == Auth::PostForm {
+            let bucket = req.bucket.as_deref().unwrap_or_default();
+            let url = url::build(base, self.target.addressing, Some(bucket), None, &req.query)
+                .map_err(|e| ClientError::Build(e.to_string()))?;
+            let (content_type, body) = post::form(&self.target, bucket, req, std::time::SystemTime::now());
+            return http::Request::builder()
+                .method("POST")
+                .uri(url)
+                .header(http::header::CONTENT_TYPE, content_type)
+                .body(body)
+                .map_err(|e| ClientError::Build(e.to_string()));
+        }
         let url = url::build(base, self.target.addressing, req.bucket.as_deref(), req.key.as_deref(), &req.query)
             .map_err(|e| ClientError::Build(e.to_string()))?;
         sign::sign(&self.target, req, &url)

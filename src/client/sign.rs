@@ -21,7 +21,7 @@ pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<
     }
     let mut request = builder.body(req.body.clone()).map_err(|e| build(&e))?;
     let (location, expires) = match req.auth {
-        Auth::Anonymous => return Ok(request),
+        Auth::Anonymous | Auth::PostForm => return Ok(request),
         Auth::Header => (SignatureLocation::Headers, None),
         Auth::Presigned(d) => (SignatureLocation::QueryParams, Some(d)),
     };

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::model::{BodyRef, BodySpec, CustomTriple, Request, SseCSpec, Step, TripleField};
+use super::load::operations;
+use super::model::{BodyRef, BodySpec, CustomTriple, RawRequest, Request, SseCSpec, Step, TripleField};
 use super::vars::Vars;
 use crate::client::{Auth, Outgoing};
+use crate::sse_c::TripleKind;
 use crate::sse_c::headers::{AES256, ALGORITHM, KEY, KEY_MD5};
 
 /// Generates the plaintext of a body spec.
@@ -56,7 +58,7 @@ struct TripleHeaders {
     unaltered_key: Option<String>,
 }
 
-fn triple_headers(spec: &SseCSpec, vars: &Vars) -> Result<TripleHeaders, String> {
+fn triple_headers(spec: &SseCSpec, vars: &Vars, kind: TripleKind) -> Result<TripleHeaders, String> {
     let custom = match spec {
         SseCSpec::Key(name) => CustomTriple { key: Some(name.clone()), ..CustomTriple::default() },
         SseCSpec::Custom(c) => c.clone(),
@@ -79,8 +81,9 @@ fn triple_headers(spec: &SseCSpec, vars: &Vars) -> Result<TripleHeaders, String>
     let unaltered =
         custom.algorithm.is_none() && custom.key_b64.is_none() && custom.md5.is_none() && custom.omit.is_empty();
     let mut out = Vec::new();
+    let [alg_name, key_name, md5_name] = kind.names();
     for (field, name, value) in
-        [(TripleField::Algorithm, ALGORITHM, alg), (TripleField::Key, KEY, key), (TripleField::Md5, KEY_MD5, md5)]
+        [(TripleField::Algorithm, alg_name, alg), (TripleField::Key, key_name, key), (TripleField::Md5, md5_name, md5)]
     {
         if let Some(v) = value
             && !custom.omit.contains(&field)
@@ -101,56 +104,67 @@ fn body_bytes(r: Option<&BodyRef>, bodies: &BTreeMap<String, Bytes>) -> Bytes {
 
 /// Builds the request of `step`.
 pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Location) -> Result<Built, String> {
-    let object_key = |k: &Option<String>| -> Result<Option<String>, String> {
-        k.as_ref().map(|k| vars.expand(k).map(|k| format!("{}{k}", at.prefix))).transpose()
-    };
     if let Some(raw) = &step.raw {
-        let mut out = Outgoing::new(&raw.method, Some(&at.bucket), object_key(&raw.key)?.as_deref());
-        for (k, v) in &raw.query {
-            out.query.push((k.clone(), vars.expand(v)?));
-        }
-        for (k, v) in &raw.headers {
-            out.headers.push((k.clone(), vars.expand(v)?));
-        }
-        out.body = body_bytes(raw.body.as_ref(), bodies);
-        out.plain_http = raw.plain_http;
-        out.auth = if raw.sign { Auth::Header } else { Auth::Anonymous };
-        let sent_md5 = out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(KEY_MD5)).map(|(_, v)| v.clone());
-        return Ok(Built {
-            outgoing: out,
-            operation: "raw",
-            sent_body: None,
-            presented_key: None,
-            sent_md5,
-            complete_triple: false,
-        });
+        return build_raw(raw, vars, bodies, at);
     }
-    let (operation, method, r): (&'static str, &str, &Request) = match step {
-        Step { put: Some(r), .. } => ("put", "PUT", r),
-        Step { get: Some(r), .. } => ("get", "GET", r),
-        Step { head: Some(r), .. } => ("head", "HEAD", r),
-        Step { delete: Some(r), .. } => ("delete", "DELETE", r),
-        Step { list: Some(r), .. } => ("list", "GET", r),
+    let (operation, r) = match operations(step).first() {
+        Some((op, Some(r))) => (*op, *r),
         _ => return Err("step has no operation".into()),
     };
-    let key = if operation == "list" { None } else { object_key(&r.key)? };
-    let mut out = Outgoing::new(method, Some(&at.bucket), key.as_deref());
-    if operation == "list" {
-        out.query.push(("list-type".into(), "2".into()));
-        if !at.prefix.is_empty() && !r.query.contains_key("prefix") {
-            out.query.push(("prefix".into(), at.prefix.clone()));
+    let object_key = r.key.as_ref().map(|k| vars.expand(k).map(|k| format!("{}{k}", at.prefix))).transpose()?;
+    let upload_id = || -> Result<String, String> {
+        let name = r.upload.as_deref().ok_or("no `upload`")?;
+        vars.uploads.get(name).cloned().ok_or_else(|| format!("upload `{name}` was not created"))
+    };
+    let part = || r.part.map(|p| p.to_string()).unwrap_or_default();
+    let (method, key, mut query): (&str, Option<String>, Vec<(String, String)>) = match operation {
+        "put" | "copy" => ("PUT", object_key, vec![]),
+        "get" => ("GET", object_key, vec![]),
+        "head" => ("HEAD", object_key, vec![]),
+        "delete" => ("DELETE", object_key, vec![]),
+        "list" => {
+            let mut q = vec![("list-type".into(), "2".into())];
+            if !at.prefix.is_empty() && !r.query.contains_key("prefix") {
+                q.push(("prefix".into(), at.prefix.clone()));
+            }
+            ("GET", None, q)
         }
-    }
+        "create-multipart" => ("POST", object_key, vec![("uploads".into(), String::new())]),
+        "upload-part" | "upload-part-copy" => {
+            ("PUT", object_key, vec![("partNumber".into(), part()), ("uploadId".into(), upload_id()?)])
+        }
+        "complete" => ("POST", object_key, vec![("uploadId".into(), upload_id()?)]),
+        "abort" => ("DELETE", object_key, vec![("uploadId".into(), upload_id()?)]),
+        "list-parts" => ("GET", object_key, vec![("uploadId".into(), upload_id()?)]),
+        "post" => ("POST", object_key, vec![]),
+        other => return Err(format!("unknown operation {other}")),
+    };
     for (k, v) in &r.query {
         let v = vars.expand(v)?;
         let v = if k == "prefix" { format!("{}{v}", at.prefix) } else { v };
-        out.query.push((k.clone(), v));
+        query.push((k.clone(), v));
+    }
+    let mut out = Outgoing::new(method, Some(&at.bucket), key.as_deref());
+    out.query = query;
+    if let Some(src) = &r.copy_source {
+        let src = format!("{}{}", at.prefix, vars.expand(src)?);
+        let mut header = format!("/{}/{}", at.bucket, crate::client::encode_path(&src));
+        if let Some(v) = &r.copy_source_version {
+            header.push_str(&format!("?versionId={}", vars.expand(v)?));
+        }
+        out.headers.push(("x-amz-copy-source".into(), header));
+    }
+    if let Some(range) = &r.copy_source_range {
+        out.headers.push(("x-amz-copy-source-range".into(), vars.expand(range)?));
     }
     let mut presented_key = None;
     if let Some(spec) = &r.sse_c {
-        let triple = triple_headers(spec, vars)?;
+        let triple = triple_headers(spec, vars, TripleKind::Request)?;
         out.headers.extend(triple.headers);
         presented_key = triple.unaltered_key;
+    }
+    if let Some(spec) = &r.copy_source_sse_c {
+        out.headers.extend(triple_headers(spec, vars, TripleKind::CopySource)?.headers);
     }
     if let Some(range) = &r.range {
         out.headers.push(("range".into(), vars.expand(range)?));
@@ -158,15 +172,58 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     for (k, v) in &r.headers {
         out.headers.push((k.clone(), vars.expand(v)?));
     }
-    let sent_body = (operation == "put").then(|| body_bytes(r.body.as_ref(), bodies));
-    out.body = sent_body.clone().unwrap_or_default();
+    let sent_body = matches!(operation, "put" | "upload-part" | "post").then(|| body_bytes(r.body.as_ref(), bodies));
+    out.body = match operation {
+        "complete" => complete_body(r, vars)?,
+        _ => sent_body.clone().unwrap_or_default(),
+    };
     out.plain_http = r.plain_http;
     if let Some(secs) = r.presign {
         out.auth = Auth::Presigned(Duration::from_secs(secs));
+    }
+    if operation == "post" {
+        out.auth = Auth::PostForm;
     }
     let header = |name: &str| out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let complete_triple =
         header(ALGORITHM).as_deref() == Some(AES256) && header(KEY).is_some() && header(KEY_MD5).is_some();
     let sent_md5 = header(KEY_MD5);
     Ok(Built { outgoing: out, operation, sent_body, presented_key, sent_md5, complete_triple })
+}
+
+fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Location) -> Result<Built, String> {
+    let key = raw.key.as_ref().map(|k| vars.expand(k).map(|k| format!("{}{k}", at.prefix))).transpose()?;
+    let mut out = Outgoing::new(&raw.method, Some(&at.bucket), key.as_deref());
+    for (k, v) in &raw.query {
+        out.query.push((k.clone(), vars.expand(v)?));
+    }
+    for (k, v) in &raw.headers {
+        out.headers.push((k.clone(), vars.expand(v)?));
+    }
+    out.body = body_bytes(raw.body.as_ref(), bodies);
+    out.plain_http = raw.plain_http;
+    out.auth = if raw.sign { Auth::Header } else { Auth::Anonymous };
+    let sent_md5 = out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(KEY_MD5)).map(|(_, v)| v.clone());
+    Ok(Built {
+        outgoing: out,
+        operation: "raw",
+        sent_body: None,
+        presented_key: None,
+        sent_md5,
+        complete_triple: false,
+    })
+}
+
+/// The CompleteMultipartUpload XML: the listed parts (default: all uploaded) with their ETags.
+fn complete_body(r: &Request, vars: &Vars) -> Result<Bytes, String> {
+    let name = r.upload.as_deref().ok_or("no `upload`")?;
+    let etags = vars.part_etags.get(name).cloned().unwrap_or_default();
+    let numbers: Vec<u32> = r.parts.clone().unwrap_or_else(|| etags.keys().copied().collect());
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for n in numbers {
+        let etag = etags.get(&n).map_or("\"unknown\"", String::as_str);
+        xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>", etag.replace('&', "&amp;")));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    Ok(Bytes::from(xml))
 }

@@ -5,14 +5,16 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::build::{Location, build, make_body};
+use super::build::{Built, Location, build, make_body};
 use super::grade::{Mismatch, Severity, check, describe, error_body, security};
 use super::load::LoadedScenario;
+use super::load::operations;
+use super::model::Step;
 use super::model::{KeySpec, Level};
 use super::profile::Disposition;
 use super::transcript;
 use super::vars::Vars;
-use crate::client::{Client, Outgoing};
+use crate::client::{Client, Incoming, Outgoing};
 use crate::report::model::{Outcome, ScenarioReport, StepReport};
 use crate::sse_c::CustomerKey;
 
@@ -126,8 +128,8 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
     let mut vars = Vars {
         keys,
         sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
-        etags: BTreeMap::new(),
         bucket: at.bucket.clone(),
+        ..Vars::default()
     };
     if fresh {
         let create = client.send(&Outgoing::new("PUT", Some(&at.bucket), None)).await;
@@ -148,7 +150,7 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
     }
     let level = s.scenario.level;
     let mut worst: Option<Severity> = None;
-    let mut sse_c_objects: BTreeMap<String, String> = BTreeMap::new();
+    let mut objects = Tracked::default();
     for (i, spanned) in s.scenario.steps.iter().enumerate() {
         let step = &spanned.value;
         let built = match build(step, &vars, &bodies, at) {
@@ -181,7 +183,7 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         };
         step_report.actual = Some(transcript::response(&resp, &vars));
         let mismatches: Vec<Mismatch> = check(&step.expect, level, &resp, &vars, &bodies);
-        let violations = security(&built, &resp, &vars, &sse_c_objects);
+        let violations = security(&built, &resp, &vars, &objects.sse_c);
         for v in &violations {
             report.security_violations.push(format!("step {}: {v}", i + 1));
         }
@@ -193,24 +195,7 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         }
         worst = worst.max(mismatches.iter().map(|m| m.severity).max());
         if (200..300).contains(&resp.status) {
-            if let Some(name) = &step.save_etag
-                && let Some(etag) = resp.header("etag")
-            {
-                vars.etags.insert(name.clone(), etag.to_owned());
-            }
-            if built.operation == "put"
-                && let Some(object) = &built.outgoing.key
-            {
-                match &built.presented_key {
-                    Some(k) => sse_c_objects.insert(object.clone(), k.clone()),
-                    None => sse_c_objects.remove(object),
-                };
-            }
-            if built.operation == "delete"
-                && let Some(object) = &built.outgoing.key
-            {
-                sse_c_objects.remove(object);
-            }
+            remember(step, &built, &resp, &mut vars, &mut objects);
         }
         report.steps.push(step_report);
         if worst == Some(Severity::Hard) {
@@ -228,6 +213,86 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         report.reason = Some(format!("security: {}", report.security_violations[0]));
     }
     report
+}
+
+/// Which customer key each SSE-C object (and upload) of the scenario is stored under, by key name,
+/// so that any read that succeeds without that key is caught.
+#[derive(Debug, Default)]
+struct Tracked {
+    sse_c: BTreeMap<String, String>,
+    uploads: BTreeMap<String, String>,
+}
+
+/// Records what a successful step saved and stored.
+fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, objects: &mut Tracked) {
+    let version = resp.header("x-amz-version-id").map(str::to_owned);
+    if let Some(name) = &step.save_etag
+        && let Some(etag) = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"))
+    {
+        vars.etags.insert(name.clone(), etag);
+    }
+    if let Some(name) = &step.save_version
+        && let Some(v) = resp.header("x-amz-version-id")
+    {
+        vars.versions.insert(name.clone(), v.to_owned());
+    }
+    let object = built.outgoing.key.clone();
+    let upload = operations(step).first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+    match built.operation {
+        "create-multipart" => {
+            if let (Some(name), Some(id)) = (&step.save_upload, xml_element(&resp.body, "UploadId")) {
+                vars.uploads.insert(name.clone(), id);
+                vars.part_etags.insert(name.clone(), BTreeMap::new());
+                if let Some(k) = &built.presented_key {
+                    objects.uploads.insert(name.clone(), k.clone());
+                }
+            }
+        }
+        "upload-part" | "upload-part-copy" => {
+            let etag = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"));
+            let part = operations(step).first().and_then(|(_, r)| r.and_then(|r| r.part));
+            if let (Some(u), Some(p), Some(e)) = (upload, part, etag) {
+                vars.part_etags.entry(u).or_default().insert(p, e);
+            }
+        }
+        "complete" | "put" | "copy" | "post" => {
+            let owner = match built.operation {
+                "complete" => upload.and_then(|u| objects.uploads.get(&u).cloned()),
+                _ => built.presented_key.clone(),
+            };
+            if let Some(object) = object {
+                for slot in [Some(object.clone()), version.map(|v| version_slot(&object, &v))].into_iter().flatten() {
+                    match &owner {
+                        Some(k) => objects.sse_c.insert(slot, k.clone()),
+                        None => objects.sse_c.remove(&slot),
+                    };
+                }
+            }
+        }
+        "delete" => {
+            if let Some(object) = object {
+                let slot = match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
+                    Some((_, v)) => version_slot(&object, v),
+                    None => object,
+                };
+                objects.sse_c.remove(&slot);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The tracking slot of one version of an object.
+pub fn version_slot(object: &str, version: &str) -> String {
+    format!("{object}\0{version}")
+}
+
+fn xml_element(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(text[start..end].replace("&quot;", "\"").replace("&amp;", "&"))
 }
 
 /// Deletes everything the scenario left, and its bucket when it made one.

@@ -276,7 +276,7 @@ pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTr
         }
     }
     let ok = (200..300).contains(&resp.status);
-    let echo_ops = ["put", "get", "head"];
+    let echo_ops = ["put", "get", "head", "copy", "create-multipart", "upload-part", "upload-part-copy", "post"];
     if ok && built.complete_triple && echo_ops.contains(&built.operation) {
         if resp.header(ALGORITHM) != Some(AES256) {
             v.push(format!("successful SSE-C {} did not echo {ALGORITHM}: AES256", built.operation));
@@ -296,10 +296,14 @@ pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTr
     if built.operation == "head" && resp.status >= 400 && !resp.body.is_empty() {
         v.push(format!("HEAD error carried a body of {} bytes", resp.body.len()));
     }
+    let slot =
+        built.outgoing.key.as_ref().map(|object| match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
+            Some((_, v)) => super::exec::version_slot(object, v),
+            None => object.clone(),
+        });
     if ok
         && matches!(built.operation, "get" | "head")
-        && let Some(object) = &built.outgoing.key
-        && let Some(owner) = sse_c_objects.get(object)
+        && let Some(owner) = slot.and_then(|s| sse_c_objects.get(&s))
         && built.presented_key.as_deref() != Some(owner.as_str())
     {
         v.push(format!("{} of an SSE-C object succeeded without its key (stored under `{owner}`)", built.operation));

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::model::{BodyExpect, BodyRef, BodySpec, Scenario, SseCSpec, Step};
+use super::model::{BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
 
 /// A scenario with its identity.
 #[derive(Debug, Clone)]
@@ -118,41 +118,70 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
             errors.push(format!("{origin}:1:1: body `{name}`: bad size `{size}`"));
         }
     }
-    let mut etags: BTreeSet<&str> = BTreeSet::new();
+    let mut saved: BTreeSet<String> = BTreeSet::new();
     for spanned in &s.steps {
         let at = format!("{origin}:{}:{}", spanned.referenced.line(), spanned.referenced.column());
         let step = &spanned.value;
         let mut err = |m: String| errors.push(format!("{at}: {m}"));
         let ops = op_names(step);
         if ops.len() != 1 {
-            err(format!("a step needs exactly one operation (put, get, head, delete, list, raw), found {ops:?}"));
+            err(format!("a step needs exactly one operation ({}), found {ops:?}", ALL_OPS.join(", ")));
         }
-        for r in [&step.put, &step.get, &step.head, &step.delete].into_iter().flatten() {
-            if r.key.is_none() {
-                err("this operation needs `key`".into());
+        let op = ops.first().copied().unwrap_or_default();
+        let requests = requests(step);
+        for r in &requests {
+            if r.key.is_none() && !matches!(op, "list" | "post") {
+                err(format!("`{op}` needs `key`"));
             }
+            if op.contains("copy") && r.copy_source.is_none() {
+                err(format!("`{op}` needs `copy-source`"));
+            }
+            if matches!(op, "upload-part" | "upload-part-copy" | "complete" | "abort" | "list-parts") {
+                match &r.upload {
+                    None => err(format!("`{op}` needs `upload` (a name saved by `save-upload`)")),
+                    Some(u) if !saved.contains(&format!("upload.{u}")) => {
+                        err(format!("upload `{u}` is not saved by an earlier step (`save-upload`)"))
+                    }
+                    Some(_) => {}
+                }
+            }
+            if op.starts_with("upload-part") && r.part.is_none() {
+                err(format!("`{op}` needs `part`"));
+            }
+        }
+        if step.save_upload.is_some() && op != "create-multipart" {
+            err("`save-upload` belongs on a `create-multipart` step".into());
         }
         let mut key_refs = Vec::new();
         let mut body_refs = Vec::new();
         let mut texts: Vec<&str> = Vec::new();
-        for r in [&step.put, &step.get, &step.head, &step.delete, &step.list].into_iter().flatten() {
-            match &r.sse_c {
-                Some(SseCSpec::Key(k)) => key_refs.push(k.as_str()),
-                Some(SseCSpec::Custom(c)) => {
-                    key_refs.extend(c.key.as_deref());
-                    texts
-                        .extend(c.algorithm.as_deref().into_iter().chain(c.key_b64.as_deref()).chain(c.md5.as_deref()));
+        for r in &requests {
+            for spec in [&r.sse_c, &r.copy_source_sse_c].into_iter().flatten() {
+                match spec {
+                    SseCSpec::Key(k) => key_refs.push(k.as_str()),
+                    SseCSpec::Custom(c) => {
+                        key_refs.extend(c.key.as_deref());
+                        texts.extend(
+                            c.algorithm.as_deref().into_iter().chain(c.key_b64.as_deref()).chain(c.md5.as_deref()),
+                        );
+                    }
                 }
-                None => {}
             }
             body_refs.extend(named_body(r.body.as_ref()));
             texts.extend(r.headers.values().map(String::as_str));
             texts.extend(r.query.values().map(String::as_str));
-            texts.extend(r.range.as_deref());
+            texts.extend(
+                r.range
+                    .as_deref()
+                    .into_iter()
+                    .chain(r.copy_source_version.as_deref())
+                    .chain(r.copy_source_range.as_deref()),
+            );
         }
         if let Some(raw) = &step.raw {
             body_refs.extend(named_body(raw.body.as_ref()));
             texts.extend(raw.headers.values().map(String::as_str));
+            texts.extend(raw.query.values().map(String::as_str));
         }
         match &step.expect.body {
             Some(BodyExpect::Named(n)) => body_refs.push(n),
@@ -162,7 +191,7 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
         if let Some(e) = &step.expect.etag {
             body_refs.extend(e.md5_of.as_deref());
             for name in e.equals.iter().chain(e.differs_from.iter()) {
-                if !etags.contains(name.as_str()) {
+                if !saved.contains(&format!("etag.{name}")) {
                     err(format!("ETag `{name}` is not saved by an earlier step (`save-etag`)"));
                 }
             }
@@ -183,13 +212,16 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
         }
         for t in texts {
             for var in super::vars::references(t) {
-                if let Err(m) = super::vars::check(&var, s, &etags) {
+                if let Err(m) = super::vars::check(&var, s, &saved) {
                     err(m);
                 }
             }
         }
-        if let Some(name) = &step.save_etag {
-            etags.insert(name);
+        for (kind, name) in [("etag", &step.save_etag), ("version", &step.save_version), ("upload", &step.save_upload)]
+        {
+            if let Some(n) = name {
+                saved.insert(format!("{kind}.{n}"));
+            }
         }
     }
     errors
@@ -202,19 +234,57 @@ fn named_body(b: Option<&BodyRef>) -> Option<&str> {
     }
 }
 
-/// The operation fields set on a step.
+/// Every operation a step can name.
+pub const ALL_OPS: [&str; 14] = [
+    "put",
+    "get",
+    "head",
+    "delete",
+    "list",
+    "copy",
+    "create-multipart",
+    "upload-part",
+    "upload-part-copy",
+    "complete",
+    "abort",
+    "list-parts",
+    "post",
+    "raw",
+];
+
+/// The operation and its request, for every operation field set on a step (`raw` has no
+/// [`Request`] and is listed with `None`).
+pub fn operations(step: &Step) -> Vec<(&'static str, Option<&Request>)> {
+    let fields = [
+        &step.put,
+        &step.get,
+        &step.head,
+        &step.delete,
+        &step.list,
+        &step.copy,
+        &step.create_multipart,
+        &step.upload_part,
+        &step.upload_part_copy,
+        &step.complete,
+        &step.abort,
+        &step.list_parts,
+        &step.post,
+    ];
+    let mut out: Vec<(&'static str, Option<&Request>)> =
+        ALL_OPS.iter().zip(fields).filter_map(|(name, r)| r.as_ref().map(|r| (*name, Some(r)))).collect();
+    if step.raw.is_some() {
+        out.push(("raw", None));
+    }
+    out
+}
+
+/// The operation names set on a step.
 pub fn op_names(step: &Step) -> Vec<&'static str> {
-    [
-        ("put", step.put.is_some()),
-        ("get", step.get.is_some()),
-        ("head", step.head.is_some()),
-        ("delete", step.delete.is_some()),
-        ("list", step.list.is_some()),
-        ("raw", step.raw.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(n, set)| set.then_some(n))
-    .collect()
+    operations(step).into_iter().map(|(n, _)| n).collect()
+}
+
+fn requests(step: &Step) -> Vec<&Request> {
+    operations(step).into_iter().filter_map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

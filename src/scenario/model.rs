@@ -81,12 +81,34 @@ pub struct Step {
     pub delete: Option<Request>,
     /// ListObjectsV2 of the scenario's bucket (`query` may add `prefix` etc.).
     pub list: Option<Request>,
+    /// CopyObject from `copy-source` to `key`.
+    pub copy: Option<Request>,
+    /// CreateMultipartUpload; name the upload with `save-upload`.
+    pub create_multipart: Option<Request>,
+    /// UploadPart of `upload` with number `part`.
+    pub upload_part: Option<Request>,
+    /// UploadPartCopy of `copy-source` (optionally `copy-source-range`) into `upload` as `part`.
+    pub upload_part_copy: Option<Request>,
+    /// CompleteMultipartUpload of `upload` with `parts` (default: every part uploaded, ETags as
+    /// returned).
+    pub complete: Option<Request>,
+    /// AbortMultipartUpload of `upload`.
+    pub abort: Option<Request>,
+    /// ListParts of `upload`.
+    pub list_parts: Option<Request>,
+    /// POST Object: a browser form upload with a signed policy allowing the SSE-C form fields.
+    pub post: Option<Request>,
     /// A request built field by field: any method, path, query and headers.
     pub raw: Option<RawRequest>,
     /// What the answer must be.
     pub expect: Expect,
     /// Remember the response's ETag under this name (`${etag.NAME}`).
     pub save_etag: Option<String>,
+    /// Remember the response's `x-amz-version-id` under this name (`${version.NAME}`).
+    pub save_version: Option<String>,
+    /// Remember the UploadId of a CreateMultipartUpload under this name (`upload: NAME`,
+    /// `${upload.NAME}`).
+    pub save_upload: Option<String>,
 }
 
 /// The common fields of an S3 object request.
@@ -113,6 +135,20 @@ pub struct Request {
     /// Authenticate with a presigned URL valid this many seconds instead of the Authorization header;
     /// the SSE-C headers are signed and sent alongside.
     pub presign: Option<u64>,
+    /// Copies: the source object key (relative to the scenario's prefix, in the same bucket).
+    pub copy_source: Option<String>,
+    /// Copies: the source version id (e.g. `${version.v1}`).
+    pub copy_source_version: Option<String>,
+    /// Copies: the copy-source SSE-C triple, a key name or a faulted triple.
+    pub copy_source_sse_c: Option<SseCSpec>,
+    /// UploadPartCopy: `x-amz-copy-source-range`, e.g. `bytes=0-5242879`.
+    pub copy_source_range: Option<String>,
+    /// Multipart: the upload, as saved by `save-upload`.
+    pub upload: Option<String>,
+    /// Multipart: the part number.
+    pub part: Option<u32>,
+    /// CompleteMultipartUpload: the part numbers to list (default: all uploaded, in order).
+    pub parts: Option<Vec<u32>>,
 }
 
 /// A body by name or inline.

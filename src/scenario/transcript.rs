@@ -97,7 +97,7 @@ pub fn reproduce(client: &Client, outgoing: &Outgoing) -> String {
     } else if outgoing.method != "GET" {
         cmd.push(format!("-X {}", outgoing.method));
     }
-    if outgoing.auth != Auth::Anonymous {
+    if matches!(outgoing.auth, Auth::Header | Auth::Presigned(_)) {
         cmd.push(format!("--aws-sigv4 'aws:amz:{}:s3'", target.region));
         cmd.push("--user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"".into());
     }

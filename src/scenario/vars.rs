@@ -9,6 +9,8 @@
 //! | `${K.md5-double}` | base64 MD5 of the base64 text of `K` (the MD5 matching `b64-double`) |
 //! | `${size.B}` | byte length of body `B` |
 //! | `${etag.E}` | the ETag saved as `E` by an earlier step (with quotes) |
+//! | `${version.V}` | the version id saved as `V` by an earlier step |
+//! | `${upload.U}` | the upload id saved as `U` by an earlier step |
 //! | `${bucket}` | the scenario's bucket |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,8 +37,9 @@ pub fn references(text: &str) -> Vec<String> {
     out
 }
 
-/// Checks that a variable can be resolved in `scenario`, with `etags` saved so far.
-pub fn check(var: &str, scenario: &Scenario, etags: &BTreeSet<&str>) -> Result<(), String> {
+/// Checks that a variable can be resolved in `scenario`, with the names `saved` so far (as
+/// `etag.E`, `version.V`, `upload.U`).
+pub fn check(var: &str, scenario: &Scenario, saved: &BTreeSet<String>) -> Result<(), String> {
     if var == "bucket" {
         return Ok(());
     }
@@ -44,13 +47,13 @@ pub fn check(var: &str, scenario: &Scenario, etags: &BTreeSet<&str>) -> Result<(
     match head {
         "size" if scenario.bodies.contains_key(field) => Ok(()),
         "size" => Err(format!("`${{{var}}}`: body `{field}` is not defined in `bodies`")),
-        "etag" if etags.contains(field) => Ok(()),
-        "etag" => Err(format!("`${{{var}}}`: ETag `{field}` is not saved by an earlier step")),
+        "etag" | "version" | "upload" if saved.contains(var) => Ok(()),
+        "etag" | "version" | "upload" => Err(format!("`${{{var}}}`: `{field}` is not saved by an earlier step")),
         key if scenario.keys.contains_key(key) && KEY_FIELDS.contains(&field) => Ok(()),
         key if scenario.keys.contains_key(key) => {
             Err(format!("`${{{var}}}`: a key has fields {}", KEY_FIELDS.join(", ")))
         }
-        _ => Err(format!("`${{{var}}}`: `{head}` is not a key, `size` or `etag`")),
+        _ => Err(format!("`${{{var}}}`: `{head}` is not a key, `size`, `etag`, `version` or `upload`")),
     }
 }
 
@@ -63,6 +66,12 @@ pub struct Vars {
     pub sizes: BTreeMap<String, u64>,
     /// Saved ETags.
     pub etags: BTreeMap<String, String>,
+    /// Saved version ids.
+    pub versions: BTreeMap<String, String>,
+    /// Saved upload ids.
+    pub uploads: BTreeMap<String, String>,
+    /// ETags of the parts uploaded so far, per saved upload name.
+    pub part_etags: BTreeMap<String, BTreeMap<u32, String>>,
     /// The scenario's bucket.
     pub bucket: String,
 }
@@ -76,6 +85,8 @@ impl Vars {
         match head {
             "size" => self.sizes.get(field).map(u64::to_string),
             "etag" => self.etags.get(field).cloned(),
+            "version" => self.versions.get(field).cloned(),
+            "upload" => self.uploads.get(field).cloned(),
             key => {
                 let k = self.keys.get(key)?;
                 let b64 = k.to_base64();

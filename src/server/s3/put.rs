@@ -103,10 +103,15 @@ pub async fn post_object(
     let meta = commit(store, staged).await?;
     let output = PostObjectOutput {
         e_tag: Some(ETag::Strong(meta.etag.clone())),
-        sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
-        sse_customer_key_md5: key_md5,
         version_id: reported_version(&meta),
         ..Default::default()
     };
-    Ok(S3Response::new(output))
+    // s3s serialises only the ETag of a POST; the SSE-C echo AWS documents for POST Object goes in
+    // as headers.
+    let mut resp = S3Response::new(output);
+    if let Some(md5) = key_md5.and_then(|m| http::HeaderValue::from_str(&m).ok()) {
+        resp.headers.insert(crate::sse_c::headers::ALGORITHM, http::HeaderValue::from_static(AES256));
+        resp.headers.insert(crate::sse_c::headers::KEY_MD5, md5);
+    }
+    Ok(resp)
 }
