@@ -81,6 +81,8 @@ pub struct Outgoing {
     pub query: Vec<(String, String)>,
     /// Headers, sent as given (and signed).
     pub headers: Vec<(String, String)>,
+    /// Headers added after signing, not covered by the signature.
+    pub unsigned_headers: Vec<(String, String)>,
     /// Body.
     pub body: Bytes,
     /// Use the plain-HTTP endpoint.
@@ -99,6 +101,7 @@ impl Outgoing {
             key: key.map(str::to_owned),
             query: Vec::new(),
             headers: Vec::new(),
+            unsigned_headers: Vec::new(),
             body: Bytes::new(),
             plain_http: false,
             auth: Auth::Header,

@@ -21,7 +21,7 @@ pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<
     }
     let mut request = builder.body(req.body.clone()).map_err(|e| build(&e))?;
     let (location, expires) = match req.auth {
-        Auth::Anonymous | Auth::PostForm => return Ok(request),
+        Auth::Anonymous | Auth::PostForm => return append_unsigned(request, req),
         Auth::Header => (SignatureLocation::Headers, None),
         Auth::Presigned(d) => (SignatureLocation::QueryParams, Some(d)),
     };
@@ -68,5 +68,15 @@ pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<
     .map_err(|e| build(&e))?;
     let (instructions, _) = sigv4_sign(signable, &params).map_err(|e| build(&e))?.into_parts();
     instructions.apply_to_request_http1x(&mut request);
+    append_unsigned(request, req)
+}
+
+/// Adds the headers the signature must not cover.
+fn append_unsigned(mut request: http::Request<Bytes>, req: &Outgoing) -> Result<http::Request<Bytes>, ClientError> {
+    for (name, value) in &req.unsigned_headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| ClientError::Build(e.to_string()))?;
+        let value = http::HeaderValue::from_str(value).map_err(|e| ClientError::Build(e.to_string()))?;
+        request.headers_mut().append(name, value);
+    }
     Ok(request)
 }

@@ -172,6 +172,9 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     for (k, v) in &r.headers {
         out.headers.push((k.clone(), vars.expand(v)?));
     }
+    for (k, v) in &r.unsigned_headers {
+        out.unsigned_headers.push((k.clone(), vars.expand(v)?));
+    }
     let sent_body = matches!(operation, "put" | "upload-part" | "post").then(|| body_bytes(r.body.as_ref(), bodies));
     out.body = match operation {
         "complete" => complete_body(r, vars)?,

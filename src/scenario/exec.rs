@@ -129,6 +129,7 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         keys,
         sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
         bucket: at.bucket.clone(),
+        prefix: at.prefix.clone(),
         ..Vars::default()
     };
     if fresh {

@@ -129,6 +129,9 @@ pub struct Request {
     /// Query parameters, e.g. `partNumber: "1"`.
     #[serde(default)]
     pub query: BTreeMap<String, String>,
+    /// Headers added after signing, so they are not covered by the signature (PS3).
+    #[serde(default)]
+    pub unsigned_headers: BTreeMap<String, String>,
     /// Send over plain HTTP instead of HTTPS.
     #[serde(default)]
     pub plain_http: bool,

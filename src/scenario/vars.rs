@@ -74,6 +74,8 @@ pub struct Vars {
     pub part_etags: BTreeMap<String, BTreeMap<u32, String>>,
     /// The scenario's bucket.
     pub bucket: String,
+    /// The prefix of the scenario's object keys (empty unless sharing a bucket).
+    pub prefix: String,
 }
 
 impl Vars {
