@@ -435,6 +435,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 struct Report {
+    load_at_start: String,
     idle_rss: u64,
     https: [(f64, f64); 2],
     http_plain: (f64, f64),
@@ -445,6 +446,8 @@ struct Report {
 
 async fn run(args: &Args, server: &ServerProcess) -> anyhow::Result<Report> {
     let idle_rss = server.memory()?.1;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load_at_start = load.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     let mut raw = vec![0u8; PATTERN_LEN];
     rand::fill(&mut raw[..]);
     let pattern = Bytes::from(raw);
@@ -463,6 +466,7 @@ async fn run(args: &Args, server: &ServerProcess) -> anyhow::Result<Report> {
     let small_plain = small(&server.ca_pem, &pattern, &server.https, Mode::Plain, args.small_secs).await?;
     let small_ssec = small(&server.ca_pem, &pattern, &server.https, Mode::SseC, args.small_secs).await?;
     Ok(Report {
+        load_at_start,
         idle_rss,
         https: [https_plain, https_ssec],
         http_plain,
@@ -479,7 +483,12 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
         args.repeat,
         if args.in_memory { "in memory" } else { "with --data-dir" }
     );
-    println!("server binary: {}", bin.display());
+    println!(
+        "server binary: {}; host: {} CPU(s), load average at start {}",
+        bin.display(),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        r.load_at_start
+    );
     println!();
     println!("{:<9} {:<4} {:>16} {:>16} {:>12}", "transport", "op", "plaintext MB/s", "SSE-C MB/s", "SSE-C/plain");
     let row = |t: &str, op: &str, plain: f64, ssec: Result<f64, &str>| match ssec {
@@ -511,6 +520,11 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
         2.0 * r.small_https[1],
         r.small_https[1] / r.small_https[0]
     );
+    if !args.in_memory {
+        println!(
+            "  (the --data-dir store fsyncs every PUT: small-op rates follow the disk's fsync latency; --in-memory excludes it)"
+        );
+    }
     println!(
         "server peak RSS (VmHWM): {:.1} MiB   (VmRSS idle at start {:.1} MiB, at end {:.1} MiB; object {})",
         mib(hwm),

@@ -2,6 +2,7 @@
 //! customer-provided keys) exactly as AWS S3 does, with a strict reference server to compare against.
 
 pub mod client;
+pub mod differential;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -2,6 +2,8 @@
 
 mod catalogue;
 mod credentials;
+mod endpoint;
+mod fuzz;
 mod report;
 mod run;
 mod serve;
@@ -24,6 +26,8 @@ enum Command {
     List(catalogue::ListArgs),
     /// Check profiles for unknown capabilities, missing reasons and stale entries.
     CheckProfiles(catalogue::CheckProfilesArgs),
+    /// Differential fuzzing of --endpoint-url against the embedded reference server.
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// Merge report.json files of several endpoints into one matrix.
     Report(report::ReportArgs),
     /// Print a fresh random SSE-C key and its MD5.
@@ -32,12 +36,13 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
-/// Logging to stderr, controlled by `RUST_LOG`. The s3s request dump is always held at `warn`:
-/// at debug level it prints request headers, which may carry a customer key.
+/// Logging to stderr, controlled by `RUST_LOG`. s3s's own logging is always off: it prints request
+/// headers at debug level and the header text of parse errors at error level, and either may carry a
+/// customer key.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
-        .add_directive("s3s=warn".parse().expect("static directive"));
+        .add_directive("s3s=off".parse().expect("static directive"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -55,6 +60,7 @@ pub fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(*args).await,
+            Command::Fuzz(args) => fuzz::run(*args).await,
             Command::List(args) => catalogue::list(args),
             Command::CheckProfiles(args) => catalogue::check_profiles(args),
             Command::Report(args) => report::merge(args),

@@ -3,52 +3,26 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context as _;
-use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
 use ssec_conform::scenario::exec::Placement;
 use ssec_conform::scenario::runner::{self, RunSettings};
 use ssec_conform::scenario::{LoadedScenario, Profile, load_dir};
-use ssec_conform::{ReferenceServer, ServerConfig};
 
-use super::credentials;
+use super::endpoint::EndpointArgs;
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The endpoint to test; the embedded reference server when absent.
-    #[arg(long, value_name = "URL")]
-    endpoint_url: Option<url::Url>,
-    /// The endpoint's plain-HTTP URL, for the scenarios that check SSE-C over HTTP is refused.
-    #[arg(long, value_name = "URL", requires = "endpoint_url")]
-    http_endpoint_url: Option<url::Url>,
-    /// Signing region.
-    #[arg(long, value_name = "R", env = "AWS_REGION", default_value = "us-east-1")]
-    region: String,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
     /// The endpoint's profile: a name under profiles/ or a path (default: reference for the
     /// embedded server, aws otherwise).
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
-    /// Named profile of ~/.aws/credentials to sign with (default: the AWS_* environment variables).
-    #[arg(long, value_name = "NAME")]
-    aws_profile: Option<String>,
     /// Use this existing bucket (a key prefix per scenario) instead of creating a bucket per scenario.
     #[arg(long, value_name = "B")]
     bucket: Option<String>,
-    /// PEM bundle of certificates to trust for the endpoint.
-    #[arg(long, value_name = "PEM", conflicts_with = "insecure")]
-    ca_bundle: Option<PathBuf>,
-    /// Accept any TLS certificate.
-    #[arg(long)]
-    insecure: bool,
-    /// Path-style addressing (the default).
-    #[arg(long, conflicts_with = "virtual_host")]
-    path_style: bool,
-    /// Virtual-hosted-style addressing (bucket.host).
-    #[arg(long)]
-    virtual_host: bool,
     /// Only scenarios with this tag or area (repeatable).
     #[arg(long, value_name = "T")]
     tag: Vec<String>,
@@ -58,9 +32,6 @@ pub struct RunArgs {
     /// Scenarios running at once (default: the number of cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Timeout of every request, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    timeout: u64,
     /// Where the reports go.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     report_dir: PathBuf,
@@ -86,45 +57,6 @@ pub fn select(dir: Option<PathBuf>, filters: &[String], tags: &[String]) -> anyh
         .collect();
     anyhow::ensure!(!selected.is_empty(), "no scenario matches --filter {filters:?} --tag {tags:?}");
     Ok(selected)
-}
-
-async fn remote_target(args: &RunArgs, endpoint: &url::Url) -> anyhow::Result<Target> {
-    let creds = credentials::resolve(args.aws_profile.as_deref())?;
-    let trust = match (&args.ca_bundle, args.insecure) {
-        (Some(path), _) => {
-            Trust::Pem(std::fs::read_to_string(path).with_context(|| format!("--ca-bundle {}", path.display()))?)
-        }
-        (None, true) => Trust::Insecure,
-        (None, false) => Trust::WebPki,
-    };
-    Ok(Target {
-        endpoint: endpoint.clone(),
-        plain_endpoint: args.http_endpoint_url.clone(),
-        region: args.region.clone(),
-        access_key: creds.access_key,
-        secret_key: creds.secret_key,
-        session_token: creds.session_token,
-        addressing: if args.virtual_host { Addressing::VirtualHost } else { Addressing::Path },
-        trust,
-        timeout: Duration::from_secs(args.timeout),
-    })
-}
-
-/// One request before the run, so an unreachable endpoint or bad credentials give one sentence.
-async fn preflight(client: &Client) -> anyhow::Result<()> {
-    let url = client.target().endpoint.clone();
-    let resp = client
-        .send(&Outgoing::new("GET", None, None))
-        .await
-        .response
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
-    let err = ssec_conform::scenario::grade::error_body(&resp.body);
-    match err.code.as_deref() {
-        Some(code @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken")) => {
-            anyhow::bail!("{url} rejected the credentials: {code} {}", err.message.unwrap_or_default())
-        }
-        _ => Ok(()),
-    }
 }
 
 fn progress(total: usize) -> Box<dyn Fn(&ScenarioReport) + Send + Sync> {
@@ -166,23 +98,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let scenarios = select(args.scenarios.clone(), &args.filter, &args.tag)?;
     let profiles_dir = runner::default_profiles_dir();
     let run_id = runner::new_run_id();
-    let timeout = Duration::from_secs(args.timeout);
-    let (target, server, profile) = match &args.endpoint_url {
-        None => {
-            let server = ReferenceServer::start(ServerConfig::default()).await?;
-            let profile = match &args.profile {
-                Some(p) => Profile::find(p, &profiles_dir)?,
-                None => Profile::reference(),
-            };
-            (runner::embedded_target(&server, timeout), Some(server), profile)
-        }
-        Some(url) => {
-            let profile = Profile::find(args.profile.as_deref().unwrap_or("aws"), &profiles_dir)?;
-            (remote_target(&args, url).await?, None, profile)
-        }
+    let (client, server) = args.endpoint.connect().await?;
+    let profile = match (&args.profile, &server) {
+        (Some(p), _) => Profile::find(p, &profiles_dir)?,
+        (None, Some(_)) => Profile::reference(),
+        (None, None) => Profile::find("aws", &profiles_dir)?,
     };
-    let client = Client::new(target)?;
-    preflight(&client).await?;
     let placement = match &args.bucket {
         Some(bucket) => Placement::SharedBucket { bucket: bucket.clone(), run_id },
         None => Placement::FreshBuckets { run_id },

@@ -1,6 +1,6 @@
 //! Scenarios: the file format, loading, execution against a client, grading, and profiles.
 
-mod build;
+pub mod build;
 pub mod exec;
 pub mod grade;
 pub mod load;

@@ -125,6 +125,17 @@ impl ReferenceServer {
     }
 }
 
+/// The s3s service of a reference server with an in-memory store and no listener (fuzzing and
+/// property tests call [`s3s::service::S3Service::call`] directly). The edge checks are not applied.
+#[doc(hidden)]
+#[must_use]
+pub fn in_process_service(access_key: &str, secret_key: &str) -> s3s::service::S3Service {
+    let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::new(store::Store::memory())));
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key.to_owned(), secret_key.to_owned()));
+    builder.set_host(host::LocalHost);
+    builder.build()
+}
+
 impl ServerHandle {
     /// `http://127.0.0.1:PORT`, if the HTTP listener is enabled.
     #[must_use]

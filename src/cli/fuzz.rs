@@ -1,0 +1,71 @@
+//! `ssec-conform fuzz`: differential fuzzing of an endpoint against the embedded reference server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ssec_conform::differential::{self, Settings};
+use ssec_conform::scenario::runner;
+
+use super::endpoint::{EndpointArgs, embedded};
+
+/// Options of `fuzz`.
+#[derive(Debug, clap::Args)]
+pub struct FuzzArgs {
+    #[command(flatten)]
+    endpoint: EndpointArgs,
+    /// Cases to generate (each divergence is then shrunk).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    cases: u32,
+    /// Generator seed; a random one is drawn and printed when absent.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Time budget in seconds.
+    #[arg(long, value_name = "T", default_value_t = 300)]
+    time: u64,
+    /// Divergences go to DIR/fuzz.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    report_dir: PathBuf,
+}
+
+/// Fuzzes; exit 1 when any divergence was found.
+pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    let seed = args.seed.unwrap_or_else(rand::random);
+    // Without --endpoint-url the endpoint is a second reference server: a self-check of the fuzzer.
+    let (endpoint, endpoint_server) = args.endpoint.connect().await?;
+    let (reference, reference_server) = embedded(Duration::from_secs(30)).await?;
+    let settings = Settings {
+        cases: args.cases,
+        seed,
+        time: Duration::from_secs(args.time),
+        out_dir: args.report_dir.join("fuzz"),
+        run_id: runner::new_run_id(),
+    };
+    println!("fuzzing {} against the reference server, seed {seed}", endpoint.target().endpoint);
+    let outcome = differential::run(&reference, &endpoint, &settings).await?;
+    reference_server.shutdown().await;
+    if let Some(s) = endpoint_server {
+        s.shutdown().await;
+    }
+    let security = outcome.found.iter().filter(|f| f.divergence.security).count();
+    println!(
+        "{} cases, {} divergences ({security} on a security property), {} set-up failures; seed {seed}",
+        outcome.cases_run,
+        outcome.found.len(),
+        outcome.setup_errors
+    );
+    for f in &outcome.found {
+        println!(
+            "  {}{:?}: reference {}, endpoint {} — {}",
+            if f.divergence.security { "[security] " } else { "" },
+            f.case.op,
+            f.reference.short(),
+            f.endpoint.short(),
+            f.divergence.differences.join("; ")
+        );
+    }
+    if let Some(summary) = outcome.written.last() {
+        println!("summary: {}", summary.display());
+    }
+    Ok(if outcome.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
