@@ -512,7 +512,7 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
     }
     println!();
     println!(
-        "4 KiB PUT+GET pairs, one kept-alive HTTPS connection, {:.0} s each: plaintext {:.0} pairs/s ({:.0} ops/s), SSE-C {:.0} pairs/s ({:.0} ops/s), SSE-C/plain {:.2}",
+        "4 KiB PUT+GET pairs, one kept-alive HTTPS connection, {} s each: plaintext {:.0} pairs/s ({:.0} ops/s), SSE-C {:.0} pairs/s ({:.0} ops/s), SSE-C/plain {:.2}",
         args.small_secs,
         r.small_https[0],
         2.0 * r.small_https[0],

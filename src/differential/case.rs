@@ -240,7 +240,8 @@ impl Case {
                 step.copy = Some(probe);
             }
         }
-        let setup_step = Step { put: Some(setup), expect: Expect { status: 200, ..Expect::default() }, ..Step::default() };
+        let setup_step =
+            Step { put: Some(setup), expect: Expect { status: 200, ..Expect::default() }, ..Step::default() };
         Scenario {
             title,
             cases,
@@ -293,5 +294,9 @@ impl Case {
 }
 
 fn spanned(step: Step) -> serde_saphyr::Spanned<Step> {
-    serde_saphyr::Spanned { value: step, referenced: serde_saphyr::Location::UNKNOWN, defined: serde_saphyr::Location::UNKNOWN }
+    serde_saphyr::Spanned {
+        value: step,
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    }
 }

@@ -129,5 +129,6 @@ pub fn compare(reference: &Observation, endpoint: &Observation, read: bool) -> O
     for e in &endpoint.echoes {
         d.push(format!("endpoint: {e}"));
     }
-    (!d.is_empty()).then(|| Divergence { security: leaked || !endpoint.echoes.is_empty(), differences: d })
+    let security = leaked || !endpoint.echoes.is_empty();
+    (!d.is_empty()).then_some(Divergence { security, differences: d })
 }

@@ -84,7 +84,12 @@ impl Pair<'_> {
         });
         let (reference, endpoint) = (r.ok()?, e.ok()?);
         let read = case.sse_c_object && matches!(case.op, Op::Get | Op::Head | Op::Copy);
-        Some(compare(&reference, &endpoint, read).map(|divergence| Found { case: case.clone(), divergence, reference, endpoint }))
+        Some(compare(&reference, &endpoint, read).map(|divergence| Found {
+            case: case.clone(),
+            divergence,
+            reference,
+            endpoint,
+        }))
     }
 }
 
@@ -94,7 +99,12 @@ fn signature(f: &Found) -> String {
 
 async fn make_bucket(client: &Client, bucket: &str) -> anyhow::Result<()> {
     let r = client.send(&Outgoing::new("PUT", Some(bucket), None)).await.response?;
-    anyhow::ensure!((200..300).contains(&r.status), "CreateBucket {bucket} on {} answered {}", client.target().endpoint, r.status);
+    anyhow::ensure!(
+        (200..300).contains(&r.status),
+        "CreateBucket {bucket} on {} answered {}",
+        client.target().endpoint,
+        r.status
+    );
     Ok(())
 }
 

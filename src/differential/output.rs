@@ -64,7 +64,9 @@ pub fn write(found: &[Found], settings: &Settings) -> anyhow::Result<Vec<PathBuf
     if found.is_empty() {
         md.push_str("No divergence from the reference server.\n");
     } else {
-        md.push_str("| # | security | probe | reference | endpoint | differences | scenario |\n|---|---|---|---|---|---|---|\n");
+        md.push_str(
+            "| # | security | probe | reference | endpoint | differences | scenario |\n|---|---|---|---|---|---|---|\n",
+        );
     }
     for (i, f) in found.iter().enumerate() {
         let name = format!("{:03}-divergence.yaml", i + 1);

@@ -37,6 +37,10 @@ pub struct Built {
     pub sent_body: Option<Bytes>,
     /// The key name whose valid triple was sent unaltered, if any.
     pub presented_key: Option<String>,
+    /// Copies: the source's tracking slot (object key, and version if named).
+    pub source_slot: Option<String>,
+    /// Copies: the key name whose valid copy-source triple was sent unaltered, if any.
+    pub presented_source_key: Option<String>,
     /// The request's key-MD5 header value, if any.
     pub sent_md5: Option<String>,
     /// Whether the triple looked complete and valid (algorithm AES256, key and MD5 present).
@@ -146,11 +150,15 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     }
     let mut out = Outgoing::new(method, Some(&at.bucket), key.as_deref());
     out.query = query;
+    let mut source_slot = None;
     if let Some(src) = &r.copy_source {
         let src = format!("{}{}", at.prefix, vars.expand(src)?);
         let mut header = format!("/{}/{}", at.bucket, crate::client::encode_path(&src));
+        source_slot = Some(src.clone());
         if let Some(v) = &r.copy_source_version {
-            header.push_str(&format!("?versionId={}", vars.expand(v)?));
+            let v = vars.expand(v)?;
+            header.push_str(&format!("?versionId={v}"));
+            source_slot = Some(super::exec::version_slot(&src, &v));
         }
         out.headers.push(("x-amz-copy-source".into(), header));
     }
@@ -163,8 +171,11 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
         out.headers.extend(triple.headers);
         presented_key = triple.unaltered_key;
     }
+    let mut presented_source_key = None;
     if let Some(spec) = &r.copy_source_sse_c {
-        out.headers.extend(triple_headers(spec, vars, TripleKind::CopySource)?.headers);
+        let triple = triple_headers(spec, vars, TripleKind::CopySource)?;
+        out.headers.extend(triple.headers);
+        presented_source_key = triple.unaltered_key;
     }
     if let Some(range) = &r.range {
         out.headers.push(("range".into(), vars.expand(range)?));
@@ -191,7 +202,16 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     let complete_triple =
         header(ALGORITHM).as_deref() == Some(AES256) && header(KEY).is_some() && header(KEY_MD5).is_some();
     let sent_md5 = header(KEY_MD5);
-    Ok(Built { outgoing: out, operation, sent_body, presented_key, sent_md5, complete_triple })
+    Ok(Built {
+        outgoing: out,
+        operation,
+        sent_body,
+        presented_key,
+        source_slot,
+        presented_source_key,
+        sent_md5,
+        complete_triple,
+    })
 }
 
 fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Location) -> Result<Built, String> {
@@ -212,6 +232,8 @@ fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at
         operation: "raw",
         sent_body: None,
         presented_key: None,
+        source_slot: None,
+        presented_source_key: None,
         sent_md5,
         complete_triple: false,
     })

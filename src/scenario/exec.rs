@@ -272,11 +272,12 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
         }
         "delete" => {
             if let Some(object) = object {
-                let slot = match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
-                    Some((_, v)) => version_slot(&object, v),
-                    None => object,
-                };
-                objects.sse_c.remove(&slot);
+                // Deleting a version by id may make an older version current, whose key is not
+                // tracked as current: stop tracking the current slot rather than guess.
+                if let Some((_, v)) = built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
+                    objects.sse_c.remove(&version_slot(&object, v));
+                }
+                objects.sse_c.remove(&object);
             }
         }
         _ => {}

@@ -196,6 +196,7 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
                 }
             }
         }
+        texts.extend(step.expect.xml.values().map(String::as_str));
         texts.extend(step.expect.headers.values().filter_map(|h| match h {
             super::model::HeaderExpect::Equals(v) => Some(v.as_str()),
             super::model::HeaderExpect::Present(_) => None,

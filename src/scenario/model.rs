@@ -258,6 +258,10 @@ pub struct Expect {
     pub etag: Option<EtagExpect>,
     /// ListObjectsV2: expected `Key` → `Size` entries (sizes as in bodies, e.g. `${size.data}`).
     pub listing: Option<BTreeMap<String, String>>,
+    /// XML response body: the text of the first element of each name (e.g. `ObjectSize`,
+    /// `PartsCount`, `ETag`), after `${...}` expansion; `~suffix` checks only the end of the text.
+    #[serde(default)]
+    pub xml: BTreeMap<String, String>,
 }
 
 /// A header expectation.

@@ -83,25 +83,90 @@ impl Edge {
 
     async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Result<Response<s3s::Body>, Infallible> {
         let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
-        if !transport.sse_c_allowed() && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
-            return Ok(finish(error_response(SseCError::InsecureTransport.into())).await);
-        }
-        if let Some(unsigned) = unsigned_amz_headers(&req) {
-            let e = super::error::s3_error(
-                403,
-                "AccessDenied",
-                "There were headers present in the request which were not signed",
-            );
-            let e = super::error::with_elements(e, &[("HeadersNotSigned", &unsigned)]);
-            return Ok(finish(error_response(e)).await);
-        }
-        req.extensions_mut().insert(transport);
-        let resp = match self.s3.call(req.map(s3s::Body::from)).await {
-            Ok(resp) => resp,
-            Err(_) => error_response(super::error::internal(&"response serialisation failed")),
+        let early = if !transport.sse_c_allowed() && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
+            Some(SseCError::InsecureTransport.into())
+        } else {
+            unsigned_amz_headers(&req).map(|unsigned| {
+                let e = super::error::s3_error(
+                    403,
+                    "AccessDenied",
+                    "There were headers present in the request which were not signed",
+                );
+                super::error::with_elements(e, &[("HeadersNotSigned", &unsigned)])
+            })
         };
+        req.extensions_mut().insert(transport);
+        let (req, body) = shared_body(req);
+        let resp = match early {
+            Some(e) => error_response(e),
+            None => self
+                .s3
+                .call(req)
+                .await
+                .unwrap_or_else(|_| error_response(super::error::internal(&"response serialisation failed"))),
+        };
+        drain(&body).await;
         Ok(finish(resp).await)
     }
+}
+
+/// The request body, shared between s3s and the edge so that what s3s left unread can be drained.
+#[derive(Clone)]
+struct SharedBody(Arc<std::sync::Mutex<Option<Incoming>>>);
+
+impl http_body::Body for SharedBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.lock().map_or(true, |g| g.as_ref().is_none_or(http_body::Body::is_end_stream))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.lock().ok().and_then(|g| g.as_ref().map(http_body::Body::size_hint)).unwrap_or_default()
+    }
+}
+
+fn shared_body(req: Request<Incoming>) -> (Request<s3s::Body>, SharedBody) {
+    let (parts, body) = req.into_parts();
+    let shared = SharedBody(Arc::new(std::sync::Mutex::new(Some(body))));
+    (Request::from_parts(parts, s3s::Body::http_body(shared.clone())), shared)
+}
+
+/// Request bytes the server will read and discard after an early answer (an error before the body
+/// was needed), so that a client still sending gets the answer instead of a broken pipe.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+/// How long draining may take.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads and discards what s3s did not read of the body, within [`DRAIN_LIMIT`] and
+/// [`DRAIN_TIMEOUT`]; past either, the connection is closed after the response, as before.
+async fn drain(body: &SharedBody) {
+    let Some(mut rest) = body.0.lock().ok().and_then(|mut g| g.take()) else { return };
+    if http_body::Body::is_end_stream(&rest) || http_body::Body::size_hint(&rest).lower() > DRAIN_LIMIT {
+        return;
+    }
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        let mut read = 0u64;
+        while let Some(Ok(frame)) = rest.frame().await {
+            read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if read > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 fn error_response(err: s3s::S3Error) -> Response<s3s::Body> {
