@@ -1069,7 +1069,7 @@ pub fn check_auth_case(case: &AuthCase) {
             (req, mutated)
         }
         AuthMode::Presigned { expires, mutation } => {
-            let secs = u64::from(expires % 604_800 + 1);
+            let secs = u64::from(expires % 604_800).max(60);
             let mut req = ip.sign(&case.outgoing(Auth::Presigned(Duration::from_secs(secs))));
             let mutated = apply_mutation(&mut req, mutation, true);
             (req, mutated)
@@ -1137,9 +1137,12 @@ fn replace_alnum(text: &str, at: u16, to: u8, skip: usize) -> Option<String> {
 
 fn signed_header_names(req: &http::Request<Bytes>, presigned: bool) -> Vec<String> {
     let list = if presigned {
-        req.uri().query().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("X-Amz-SignedHeaders=")).map(
-            |v| v.replace("%3B", ";").replace("%3b", ";"),
-        )
+        req.uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("X-Amz-SignedHeaders="))
+            .map(|v| v.replace("%3B", ";").replace("%3b", ";"))
     } else {
         req.headers()
             .get(http::header::AUTHORIZATION)
@@ -1314,7 +1317,8 @@ fn garbage_request(ip: &InProcess, case: &AuthCase, mode: &AuthMode) -> http::Re
             let ak = access_key.as_deref().map_or(DEFAULT_ACCESS_KEY.to_owned(), |s| visible(s, 32));
             let region = region.as_deref().map_or(REGION.to_owned(), |s| visible(s, 16));
             let service = service.as_deref().map_or("s3".to_owned(), |s| visible(s, 16));
-            let signed = signed_headers.as_deref().map_or("host;x-amz-content-sha256;x-amz-date".to_owned(), |s| visible(s, 64));
+            let signed =
+                signed_headers.as_deref().map_or("host;x-amz-content-sha256;x-amz-date".to_owned(), |s| visible(s, 64));
             let value = format!(
                 "AWS4-HMAC-SHA256 Credential={ak}/{day}/{region}/{service}/aws4_request, SignedHeaders={signed}, Signature={}",
                 visible(signature, 80)
@@ -1523,10 +1527,8 @@ pub fn encode_chunked(
         if signed_chunks {
             let mut th = aws_smithy_runtime_api::http::Headers::new();
             th.insert(name, value);
-            let sig = aws_sigv4::sign::v4::sign_trailer(&th, &prev, &chunk_params)
-                .expect("trailer signature")
-                .into_parts()
-                .1;
+            let sig =
+                aws_sigv4::sign::v4::sign_trailer(&th, &prev, &chunk_params).expect("trailer signature").into_parts().1;
             body.extend_from_slice(format!("x-amz-trailer-signature:{sig}\r\n").as_bytes());
         }
     }
@@ -1599,7 +1601,8 @@ pub fn put_chunked(case: &ChunkedCase, key: &str) -> (Reply, Option<Reply>) {
     let ip = in_process();
     ensure_bucket_once(ip, CHUNKED_BUCKET);
     let sizes: Vec<usize> = case.chunks.iter().take(64).map(|&s| usize::from(s)).collect();
-    let ChunkedUpload { mut request } = encode_chunked(CHUNKED_BUCKET, key, &case.data, &sizes, case.mode, case.trailer);
+    let ChunkedUpload { mut request } =
+        encode_chunked(CHUNKED_BUCKET, key, &case.data, &sizes, case.mode, case.trailer);
     corrupt(&mut request, &case.corruption);
     let put = ip.call(request);
     let get = put.is_success().then(|| ip.send(&Outgoing::new("GET", Some(CHUNKED_BUCKET), Some(key))));
@@ -1740,7 +1743,8 @@ impl XmlName {
             Self::Status => "Status".into(),
             Self::MfaDelete => "MfaDelete".into(),
             Self::Other(s) => {
-                let s: String = s.chars().filter(|c| c.is_alphanumeric() || matches!(c, ':' | '-' | '_')).take(24).collect();
+                let s: String =
+                    s.chars().filter(|c| c.is_alphanumeric() || matches!(c, ':' | '-' | '_')).take(24).collect();
                 if s.is_empty() { "X".into() } else { s }
             }
         }
@@ -1792,11 +1796,13 @@ impl XmlNode {
                 XmlChild::Element(_) => {}
                 XmlChild::Number(n) => out.push_str(&n.to_string()),
                 XmlChild::Word(w) => {
-                    out.push_str(["Enabled", "Suspended", "true", "false", "\"0123\"", "", "1", "10001"][usize::from(w % 8)]);
+                    out.push_str(
+                        ["Enabled", "Suspended", "true", "false", "\"0123\"", "", "1", "10001"][usize::from(w % 8)],
+                    );
                 }
-                XmlChild::Text(t) => out.push_str(
-                    &clip(t.clone()).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"),
-                ),
+                XmlChild::Text(t) => {
+                    out.push_str(&clip(t.clone()).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;"))
+                }
                 XmlChild::Raw(t) => out.push_str(&clip(t.clone())),
                 XmlChild::CData(t) => {
                     out.push_str("<![CDATA[");
@@ -1804,7 +1810,10 @@ impl XmlNode {
                     out.push_str("]]>");
                 }
                 XmlChild::Entity(e) => {
-                    out.push_str(["&amp;", "&lt;", "&#65;", "&#x1F600;", "&#0;", "&bogus;", "&#xFFFFFFFF;", "&"][usize::from(e % 8)]);
+                    out.push_str(
+                        ["&amp;", "&lt;", "&#65;", "&#x1F600;", "&#0;", "&bogus;", "&#xFFFFFFFF;", "&"]
+                            [usize::from(e % 8)],
+                    );
                 }
             }
         }
@@ -1862,13 +1871,12 @@ pub fn s3_xml(data: &[u8]) {
     }
 }
 
-/// An open multipart upload of [`XML_KEY`] with one 1-byte part, reused until completed.
+/// The open multipart upload of [`XML_KEY`] (one 1-byte part), reused until a Complete succeeds.
+static XML_UPLOAD: Mutex<Option<String>> = Mutex::new(None);
+
 fn xml_upload(ip: &InProcess) -> String {
-    static UPLOAD: Mutex<Option<String>> = Mutex::new(None);
-    let mut slot = UPLOAD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(id) = slot.as_ref()
-        && ip.send(&list_parts(XML_BUCKET, XML_KEY, id)).is_success()
-    {
+    let mut slot = XML_UPLOAD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(id) = slot.as_ref() {
         return id.clone();
     }
     let mut create = Outgoing::new("POST", Some(XML_BUCKET), Some(XML_KEY));
@@ -1887,12 +1895,6 @@ fn xml_upload(ip: &InProcess) -> String {
     assert!(ip.send(&part).is_success(), "UploadPart for the XML target failed");
     *slot = Some(id.clone());
     id
-}
-
-fn list_parts(bucket: &str, key: &str, upload_id: &str) -> Outgoing {
-    let mut req = Outgoing::new("GET", Some(bucket), Some(key));
-    req.query.push(("uploadId".into(), upload_id.to_owned()));
-    req
 }
 
 /// A signed request with the case's XML body never panics and never gets a 5xx.
@@ -1926,6 +1928,9 @@ pub fn check_xml_case(case: &XmlCase) {
     req.body = Bytes::from(body);
     let reply = ip.send(&req);
     assert_not_server_error(&reply, &format!("{:?} with a {}-byte body", case.op, req.body.len()));
+    if matches!(case.op, XmlOp::Complete) && reply.is_success() {
+        *XML_UPLOAD.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1955,12 +1960,14 @@ pub fn check_scenario_text(text: &str) {
 }
 
 fn profile_scratch_path() -> std::path::PathBuf {
-    static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let n = std::thread::current().id();
-        std::env::temp_dir().join(format!("ssec-fuzz-profile-{}-{n:?}.yaml", std::process::id()).replace(['(', ')'], ""))
-    })
-    .clone()
+    thread_local! {
+        static PATH: std::path::PathBuf = {
+            static N: AtomicU64 = AtomicU64::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            std::env::temp_dir().join(format!("ssec-fuzz-profile-{}-{n}.yaml", std::process::id()))
+        };
+    }
+    PATH.with(Clone::clone)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -2131,7 +2138,7 @@ impl SsePick {
         let mut key_text = Some(B64.encode(key));
         let mut md5 = Some(B64.encode(Md5::digest(key)));
         let mut sse = None;
-        let mut secrets = vec![key];
+        let secrets = vec![key];
         match self.mutation {
             HeaderMutation::Intact => {}
             HeaderMutation::DropAlgorithm => alg = None,
@@ -2169,9 +2176,6 @@ impl SsePick {
                     sse = Some("AES256".to_owned());
                 }
             }
-        }
-        if let HeaderMutation::Key33Bytes = self.mutation {
-            secrets.push(key);
         }
         let [n_alg, n_key, n_md5] = kind.names();
         let mut headers = Vec::new();
@@ -2355,6 +2359,8 @@ pub struct OpsCase {
 
 /// At most this many operations per case.
 pub const MAX_OPS: usize = 12;
+/// CompleteMultipartUpload's minimum for every part but the last (the server's `MIN_PART_SIZE`).
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
 /// Fuzz entry point: [`OpsCase`] from bytes, then [`check_ops_case`].
 pub fn server_ops(data: &[u8]) {
@@ -2365,7 +2371,7 @@ pub fn server_ops(data: &[u8]) {
 
 /// A reference server started once per process, over HTTPS, and a client for it.
 struct Remote {
-    handle: crate::ServerHandle,
+    _handle: crate::ServerHandle,
     signer: Client,
     http: reqwest::Client,
 }
@@ -2385,7 +2391,7 @@ fn remote() -> &'static Remote {
             for cert in reqwest::Certificate::from_pem_bundle(handle.ca_pem().as_bytes()).expect("CA PEM") {
                 builder = builder.add_root_certificate(cert);
             }
-            Remote { handle, signer, http: builder.build().expect("reqwest client") }
+            Remote { _handle: handle, signer, http: builder.build().expect("reqwest client") }
         })
     })
 }
@@ -2643,7 +2649,9 @@ impl Run<'_> {
         let reply = self.send(&req);
         let key = match sent.write_verdict() {
             WriteVerdict::Invalid(f) => {
-                self.check(reply.status == f.answer().0, || format!("CreateMultipartUpload with {f:?}: {}", reply.summary()));
+                self.check(reply.status == f.answer().0, || {
+                    format!("CreateMultipartUpload with {f:?}: {}", reply.summary())
+                });
                 return;
             }
             WriteVerdict::Valid(k) => Some(k),
@@ -2763,7 +2771,7 @@ impl Run<'_> {
         let reply = self.send(&req);
         let ascending = numbers.windows(2).all(|w| w[0] < w[1]);
         let present = numbers.iter().all(|n| u.parts.contains_key(n));
-        let min = crate::server::s3_min_part_size();
+        let min = MIN_PART_SIZE;
         let sizes_ok = numbers.iter().rev().skip(1).all(|n| u.parts.get(n).is_some_and(|p| p.len() as u64 >= min));
         let triple_ok = sent.is_absent() || Self::part_ok(&u, &sent);
         let ok = !numbers.is_empty() && ascending && present && sizes_ok && triple_ok;
@@ -2826,5 +2834,4 @@ pub fn check_ops_case(case: &OpsCase) {
         run.op(i, op);
     }
     run.cleanup();
-    let _ = &remote.handle;
 }

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod differential;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod report;
 pub mod scenario;
 pub mod server;

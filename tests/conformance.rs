@@ -130,7 +130,10 @@ fn main() -> ExitCode {
     let client = Client::new(target).expect("client");
     let placement = match env("SSEC_BUCKET") {
         Some(bucket) => Placement::SharedBucket { bucket, run_id: runner::new_run_id() },
-        None => Placement::FreshBuckets { run_id: runner::new_run_id() },
+        None => Placement::FreshBuckets {
+            run_id: runner::new_run_id(),
+            unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c"),
+        },
     };
     let mut trials = vec![profiles_trial(root, scenarios.clone())];
     trials.extend(

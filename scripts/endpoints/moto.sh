@@ -11,7 +11,10 @@
 # Tunables (environment): SSEC_ENDPOINT_STATE (default /tmp/ssec-endpoints),
 # SSEC_MOTO_VERSION (PyPI moto version, default 5.2.5),
 # SSEC_MOTO_PORT (default 18443), SSEC_MOTO_TLS (1 = HTTPS with our own test
-# CA, the default; 0 = plain HTTP).
+# CA, the default; 0 = plain HTTP), SSEC_MOTO_HTTP_PORT (unset by default; if
+# set with TLS on, the same moto state is ALSO served over plain HTTP on that
+# port, by moto_dual.py instead of moto_server; `env` then prints
+# SSEC_HTTP_ENDPOINT).
 set -euo pipefail
 
 SSEC_NAME=moto
@@ -21,6 +24,8 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 VERSION="${SSEC_MOTO_VERSION:-5.2.5}"
 PORT="${SSEC_MOTO_PORT:-18443}"
 TLS_ON="${SSEC_MOTO_TLS:-1}"
+HTTP_PORT="${SSEC_MOTO_HTTP_PORT:-}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # moto checks no signature: any key pair works; use the project's for uniformity.
 ACCESS_KEY=ssecconform
 SECRET_KEY=ssecconform-secret
@@ -44,6 +49,9 @@ do_env() {
     else
         echo "unset SSEC_CA_BUNDLE"
     fi
+    if [[ "$TLS_ON" == 1 && -n "$HTTP_PORT" ]]; then
+        echo "export SSEC_HTTP_ENDPOINT=http://127.0.0.1:$HTTP_PORT"
+    fi
 }
 
 do_start() {
@@ -54,6 +62,10 @@ do_start() {
         return 0
     fi
     ssec_port_free "$PORT" || ssec_die "port 127.0.0.1:$PORT is already in use"
+    if [[ -n "$HTTP_PORT" ]]; then
+        [[ "$TLS_ON" == 1 ]] || ssec_die "SSEC_MOTO_HTTP_PORT needs SSEC_MOTO_TLS=1 (the main port is already plain HTTP)"
+        ssec_port_free "$HTTP_PORT" || ssec_die "port 127.0.0.1:$HTTP_PORT is already in use"
+    fi
 
     ssec_venv "$VENV" "moto[server]==$VERSION"
     [[ -x "$VENV/bin/moto_server" ]] || ssec_die "moto_server missing after pip install"
@@ -67,11 +79,18 @@ do_start() {
         curlargs=(--cacert "$TLS/ca.pem")
     fi
 
-    ssec_log "starting moto_server $VERSION"
     # MOTO_ALLOW_NONEXISTENT_REGION etc. are not needed; state is in memory only.
-    ssec_spawn "$PIDFILE" "$LOGFILE" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" "${tlsargs[@]}"
+    if [[ -n "$HTTP_PORT" ]]; then
+        ssec_log "starting moto $VERSION (moto_dual.py: https $PORT + http $HTTP_PORT, one state)"
+        ssec_spawn "$PIDFILE" "$LOGFILE" "$VENV/bin/python" "$HERE/moto_dual.py" 127.0.0.1 "$PORT" "$HTTP_PORT" \
+            "$TLS/server.pem" "$TLS/server.key"
+    else
+        ssec_log "starting moto_server $VERSION"
+        ssec_spawn "$PIDFILE" "$LOGFILE" "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" "${tlsargs[@]}"
+    fi
 
-    if ! ssec_wait_http "$(scheme)://127.0.0.1:$PORT/moto-api/" "$PIDFILE" "${curlargs[@]}"; then
+    if ! ssec_wait_http "$(scheme)://127.0.0.1:$PORT/moto-api/" "$PIDFILE" "${curlargs[@]}" ||
+        { [[ -n "$HTTP_PORT" ]] && ! ssec_wait_http "http://127.0.0.1:$HTTP_PORT/moto-api/" "$PIDFILE"; }; then
         ssec_log "did not come up within ${SSEC_START_TIMEOUT}s; last log lines:"
         tail -n 30 "$LOGFILE" >&2 || true
         ssec_stop "$PIDFILE" || true

@@ -106,7 +106,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let placement = match &args.bucket {
         Some(bucket) => Placement::SharedBucket { bucket: bucket.clone(), run_id },
-        None => Placement::FreshBuckets { run_id },
+        None => {
+            Placement::FreshBuckets { run_id, unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c") }
+        }
     };
     let settings = RunSettings {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),

@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Accept SSE-C over plain HTTP. AWS refuses it: a key sent in clear text is compromised.
     #[arg(long)]
     allow_ssec_over_http: bool,
+    /// Block SSE-C on new buckets (BlockedEncryptionTypes=SSE-C), as AWS does since April 2026.
+    #[arg(long)]
+    block_ssec_by_default: bool,
     /// Where to write the PEM of the certificate clients must trust.
     #[arg(long, value_name = "FILE", default_value = "ssec-conform-ca.pem")]
     ca_out: PathBuf,
@@ -49,6 +52,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secret_key: args.secret_key,
         tls_files: args.tls_cert.zip(args.tls_key),
         allow_sse_c_over_http: args.allow_ssec_over_http,
+        block_sse_c_by_default: args.block_ssec_by_default,
     };
     let server = ReferenceServer::start(config).await?;
     std::fs::write(&args.ca_out, server.ca_pem())

@@ -98,12 +98,15 @@ fn triple_headers(spec: &SseCSpec, vars: &Vars, kind: TripleKind) -> Result<Trip
     Ok(TripleHeaders { headers: out, unaltered_key: if unaltered { custom.key } else { None } })
 }
 
-fn body_bytes(r: Option<&BodyRef>, bodies: &BTreeMap<String, Bytes>) -> Bytes {
-    match r {
+/// A request body: a named plaintext as generated, or an inline body; inline text has its `${...}`
+/// variables expanded (a policy naming `${bucket}`).
+fn body_bytes(r: Option<&BodyRef>, bodies: &BTreeMap<String, Bytes>, vars: &Vars) -> Result<Bytes, String> {
+    Ok(match r {
         None => Bytes::new(),
         Some(BodyRef::Named(n)) => bodies.get(n).cloned().unwrap_or_default(),
+        Some(BodyRef::Inline(BodySpec::Text(t))) => Bytes::from(vars.expand(t)?.into_bytes()),
         Some(BodyRef::Inline(spec)) => make_body(spec),
-    }
+    })
 }
 
 /// Builds the request of `step`.
@@ -186,7 +189,9 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     for (k, v) in &r.unsigned_headers {
         out.unsigned_headers.push((k.clone(), vars.expand(v)?));
     }
-    let sent_body = matches!(operation, "put" | "upload-part" | "post").then(|| body_bytes(r.body.as_ref(), bodies));
+    let sent_body = matches!(operation, "put" | "upload-part" | "post")
+        .then(|| body_bytes(r.body.as_ref(), bodies, vars))
+        .transpose()?;
     out.body = match operation {
         "complete" => complete_body(r, vars)?,
         _ => sent_body.clone().unwrap_or_default(),
@@ -223,7 +228,7 @@ fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at
     for (k, v) in &raw.headers {
         out.headers.push((k.clone(), vars.expand(v)?));
     }
-    out.body = body_bytes(raw.body.as_ref(), bodies);
+    out.body = body_bytes(raw.body.as_ref(), bodies, vars)?;
     out.plain_http = raw.plain_http;
     out.auth = if raw.sign { Auth::Header } else { Auth::Anonymous };
     let sent_md5 = out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(KEY_MD5)).map(|(_, v)| v.clone());

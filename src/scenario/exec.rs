@@ -25,6 +25,9 @@ pub enum Placement {
     FreshBuckets {
         /// Unique per run, lower-case.
         run_id: String,
+        /// Unblock SSE-C on each new bucket (`BlockedEncryptionTypes=NONE`), for endpoints that block
+        /// it by default (AWS since April 2026).
+        unblock_sse_c: bool,
     },
     /// A key prefix per scenario inside an existing bucket (`--bucket`).
     SharedBucket {
@@ -38,7 +41,7 @@ pub enum Placement {
 impl Placement {
     fn location(&self, index: usize, id: &str) -> Location {
         match self {
-            Self::FreshBuckets { run_id } => {
+            Self::FreshBuckets { run_id, .. } => {
                 Location { bucket: format!("ssec-{run_id}-{index:03}"), prefix: String::new() }
             }
             Self::SharedBucket { bucket, run_id } => {
@@ -103,7 +106,8 @@ pub async fn run(
     }
     let started = Instant::now();
     let at = placement.location(index, &s.id);
-    let mut report = run_steps(client, s, &at, placement.fresh()).await;
+    let unblock = matches!(placement, Placement::FreshBuckets { unblock_sse_c: true, .. });
+    let mut report = run_steps(client, s, &at, placement.fresh(), unblock).await;
     report.cleanup_error = cleanup(client, &at, placement.fresh()).await.err();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Disposition::ExpectFail(reason) = disposition {
@@ -118,7 +122,7 @@ pub async fn run(
     report
 }
 
-async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bool) -> ScenarioReport {
+async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bool, unblock: bool) -> ScenarioReport {
     let mut report = base_report(s, Outcome::Pass, None);
     let keys = match generate_keys(s) {
         Ok(k) => k,
@@ -132,22 +136,10 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         prefix: at.prefix.clone(),
         ..Vars::default()
     };
-    if fresh {
-        let create = client.send(&Outgoing::new("PUT", Some(&at.bucket), None)).await;
-        match &create.response {
-            Ok(r) if (200..300).contains(&r.status) => {}
-            Ok(r) => {
-                let code = error_body(&r.body).code.unwrap_or_default();
-                report.outcome = Outcome::Error;
-                report.reason = Some(format!("setup: CreateBucket {} answered {} {code}", at.bucket, r.status));
-                return report;
-            }
-            Err(e) => {
-                report.outcome = Outcome::Error;
-                report.reason = Some(format!("setup: CreateBucket {}: {e}", at.bucket));
-                return report;
-            }
-        }
+    if fresh && let Err(e) = setup_bucket(client, &at.bucket, unblock).await {
+        report.outcome = Outcome::Error;
+        report.reason = Some(format!("setup: {e}"));
+        return report;
     }
     let level = s.scenario.level;
     let mut worst: Option<Severity> = None;
@@ -295,6 +287,34 @@ fn xml_element(body: &[u8], name: &str) -> Option<String> {
     let start = text.find(&open)? + open.len();
     let end = text[start..].find(&format!("</{name}>"))? + start;
     Some(text[start..end].replace("&quot;", "\"").replace("&amp;", "&"))
+}
+
+/// `BlockedEncryptionTypes=NONE`: lets SSE-C writes through on a bucket that blocks them.
+const UNBLOCK_SSE_C: &str = "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BlockedEncryptionTypes><EncryptionType>NONE</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
+
+/// Creates the scenario's bucket, and unblocks SSE-C on it when asked.
+async fn setup_bucket(client: &Client, bucket: &str, unblock: bool) -> Result<(), String> {
+    let answered = |what: &str, r: &Incoming| {
+        format!("{what} {bucket} answered {} {}", r.status, error_body(&r.body).code.unwrap_or_default())
+    };
+    let created = client
+        .send(&Outgoing::new("PUT", Some(bucket), None))
+        .await
+        .response
+        .map_err(|e| format!("CreateBucket {bucket}: {e}"))?;
+    if !(200..300).contains(&created.status) {
+        return Err(answered("CreateBucket", &created));
+    }
+    if unblock {
+        let mut put = Outgoing::new("PUT", Some(bucket), None);
+        put.query.push(("encryption".into(), String::new()));
+        put.body = bytes::Bytes::from_static(UNBLOCK_SSE_C.as_bytes());
+        let r = client.send(&put).await.response.map_err(|e| format!("PutBucketEncryption {bucket}: {e}"))?;
+        if !(200..300).contains(&r.status) {
+            return Err(answered("PutBucketEncryption", &r));
+        }
+    }
+    Ok(())
 }
 
 /// Deletes everything the scenario left, and its bucket when it made one.

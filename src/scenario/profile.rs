@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::load::LoadedScenario;
 
 /// Capabilities of the reference server; a profile names the subset an endpoint has.
-pub const ALL_CAPABILITIES: &[&str] = &["sse-c", "plain-http", "presign", "copy", "multipart", "versioning", "post"];
+pub const ALL_CAPABILITIES: &[&str] =
+    &["sse-c", "plain-http", "presign", "copy", "multipart", "versioning", "post", "block-sse-c", "bucket-policy"];
 
 /// A profile file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -7,9 +7,11 @@
 
 pub mod crypto;
 mod edge;
+mod encryption;
 mod error;
 mod host;
 pub mod object_io;
+mod policy;
 mod s3;
 pub mod store;
 mod tls;
@@ -44,6 +46,8 @@ pub struct ServerConfig {
     pub tls_files: Option<(PathBuf, PathBuf)>,
     /// Accept SSE-C over plain HTTP (catalogue P11 says refuse).
     pub allow_sse_c_over_http: bool,
+    /// Block SSE-C on new buckets, as AWS does since April 2026 (off by default).
+    pub block_sse_c_by_default: bool,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             tls_files: None,
             allow_sse_c_over_http: false,
+            block_sse_c_by_default: false,
         }
     }
 }
@@ -82,13 +87,16 @@ pub struct ServerHandle {
 impl ReferenceServer {
     /// Binds the listeners and starts serving on the current Tokio runtime.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
-        let store = Arc::new(match &config.data_dir {
-            Some(dir) => {
-                store::Store::open_dir(dir.clone()).with_context(|| format!("opening --data-dir {}", dir.display()))?
+        let store = Arc::new(
+            match &config.data_dir {
+                Some(dir) => store::Store::open_dir(dir.clone())
+                    .with_context(|| format!("opening --data-dir {}", dir.display()))?,
+                None => store::Store::memory(),
             }
-            None => store::Store::memory(),
-        });
-        let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(store));
+            .blocking_sse_c_by_default(config.block_sse_c_by_default),
+        );
+        let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store)));
+        builder.set_route(encryption::EncryptionRoute::new(store));
         builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
         builder.set_host(host::LocalHost);
         let edge = Arc::new(edge::Edge::new(builder.build(), config.allow_sse_c_over_http));

@@ -11,6 +11,7 @@ use http::HeaderMap;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 
+use super::guard::check_write;
 use super::lookup::readable;
 use super::put::sse_header;
 use super::read_access::{ReadAccess, authorize};
@@ -84,6 +85,8 @@ pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Re
     );
     let dst_raw =
         RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let sse = sse_header(headers, i.server_side_encryption.as_ref());
+    check_write(store, &i.bucket, &i.key, &dst_raw, sse.as_deref())?;
     let self_copy_target = match &i.copy_source {
         CopySource::Bucket { bucket, key, .. } => **bucket == *i.bucket && **key == *i.key,
         _ => false,
@@ -105,7 +108,7 @@ pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Re
         }
         other => other?,
     };
-    let triple = validate_write(&dst_raw, sse_header(headers, i.server_side_encryption.as_ref()).as_deref())?;
+    let triple = validate_write(&dst_raw, sse.as_deref())?;
     let replace = i.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
     if is_self_copy(&i.copy_source, &i.bucket, &i.key, &source.obj, store)
         && !replace

@@ -13,6 +13,7 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use super::copy::{open_source, source_failure};
 use super::digests::Declared;
+use super::guard::check_write;
 use super::list::{owner, timestamp};
 use super::put::write_triple;
 use super::read_access::open_sealed;
@@ -50,11 +51,9 @@ pub fn create(
         return Err(no_such_bucket());
     }
     let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
-    let triple = write_triple(
-        &req.headers,
-        &raw,
-        super::put::sse_header(&req.headers, i.server_side_encryption.as_ref()).as_deref(),
-    )?;
+    let sse = super::put::sse_header(&req.headers, i.server_side_encryption.as_ref());
+    check_write(store, &i.bucket, &i.key, &raw, sse.as_deref())?;
+    let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
     let upload_id = random_id();
     let sse_c =
         triple.as_ref().map(|t| ObjectCipher::generate(Binding::new(&i.bucket, &i.key, &upload_id)).seal(&t.key));
@@ -139,6 +138,7 @@ pub async fn upload_part(store: &Store, req: S3Request<UploadPartInput>) -> S3Re
     let number = part_number(i.part_number)?;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
     let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    check_write(store, &i.bucket, &i.key, &raw, None)?;
     let (cipher, key_md5) = part_cipher(&lock(&upload), &raw)?;
     let (declared, hasher) = Declared::from_request(&req.headers, i.content_md5.as_deref())?;
     let (etag, _) = store_part(
@@ -195,6 +195,9 @@ pub async fn upload_part_copy(
         i.copy_source_sse_customer_key.take(),
         i.copy_source_sse_customer_key_md5.take(),
     );
+    let dst_raw =
+        RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    check_write(store, &i.bucket, &i.key, &dst_raw, None)?;
     let source = open_source(
         store,
         &i.copy_source,
@@ -202,8 +205,6 @@ pub async fn upload_part_copy(
         i.copy_source_if_match.as_ref(),
         i.copy_source_if_none_match.as_ref(),
     )?;
-    let dst_raw =
-        RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
     let (cipher, key_md5) = part_cipher(&lock(&upload), &dst_raw)?;
     let range = copy_range(i.copy_source_range.as_deref(), source.obj.meta.size)?;
     let body = source.access.source(&source.obj)?.stream(range);

@@ -7,6 +7,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 
 use super::digests::Declared;
+use super::guard::check_write;
 use super::write::{NewObject, commit, reported_version, stage};
 use crate::server::edge::Transport;
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
@@ -39,8 +40,9 @@ pub async fn put_object(
         input.sse_customer_key.take(),
         input.sse_customer_key_md5.take(),
     );
-    let triple =
-        write_triple(&req.headers, &raw, sse_header(&req.headers, input.server_side_encryption.as_ref()).as_deref())?;
+    let sse = sse_header(&req.headers, input.server_side_encryption.as_ref());
+    check_write(store, &input.bucket, &input.key, &raw, sse.as_deref())?;
+    let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
     let (declared, hasher) = Declared::from_request(&req.headers, input.content_md5.as_deref())?;
     let new = NewObject {
         bucket: input.bucket,
@@ -90,7 +92,9 @@ pub async fn post_object(
     if !raw.is_absent() && req.extensions.get::<Transport>().is_some_and(|t| !t.sse_c_allowed()) {
         return Err(SseCError::InsecureTransport.into());
     }
-    let triple = validate_write(&raw, input.server_side_encryption.as_ref().map(ServerSideEncryption::as_str))?;
+    let sse = input.server_side_encryption.as_ref().map(ServerSideEncryption::as_str);
+    check_write(store, &input.bucket, &input.key, &raw, sse)?;
+    let triple = validate_write(&raw, sse)?;
     let new = NewObject {
         bucket: input.bucket,
         key: input.key,

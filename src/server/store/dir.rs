@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use tokio::io::AsyncWriteExt as _;
 
-use super::{ObjectData, ObjectMeta, PartData, StoredObject, Versioning};
+use super::{Controls, ObjectData, ObjectMeta, PartData, StoredObject, Versioning};
 
 /// The directory backend.
 #[derive(Debug)]
@@ -39,6 +39,9 @@ pub struct LoadedBucket {
     /// Versioning state.
     #[serde(default)]
     pub versioning: Versioning,
+    /// SSE-C controls.
+    #[serde(default)]
+    pub controls: Controls,
 }
 
 /// What a previous run left committed.
@@ -142,11 +145,18 @@ impl DirBackend {
         self.root.join("buckets").join(hex::encode(bucket))
     }
 
-    /// Records a bucket's creation time and versioning state.
-    pub fn write_bucket(&self, name: &str, created_ms: i64, versioning: Versioning) -> std::io::Result<()> {
+    /// Records a bucket's creation time, versioning state and controls.
+    pub fn write_bucket(
+        &self,
+        name: &str,
+        created_ms: i64,
+        versioning: Versioning,
+        controls: &Controls,
+    ) -> std::io::Result<()> {
         let dir = self.bucket_dir(name);
         std::fs::create_dir_all(dir.join("objects"))?;
-        let text = serde_json::to_vec(&LoadedBucket { name: name.to_owned(), created_ms, versioning })?;
+        let bucket = LoadedBucket { name: name.to_owned(), created_ms, versioning, controls: controls.clone() };
+        let text = serde_json::to_vec(&bucket)?;
         write_atomically(&dir.join("bucket.json"), &text)
     }
 

@@ -119,11 +119,23 @@ pub enum Versioning {
     Suspended,
 }
 
+/// A bucket's access controls on SSE-C (catalogue 0.3, P12–P14).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controls {
+    /// `BlockedEncryptionTypes` lists `SSE-C`: writes that specify SSE-C get 403.
+    #[serde(default)]
+    pub sse_c_blocked: bool,
+    /// The bucket policy document, as given.
+    #[serde(default)]
+    pub policy: Option<String>,
+}
+
 /// A bucket and every version of each key, oldest first.
 #[derive(Debug, Default)]
 struct Bucket {
     created_ms: i64,
     versioning: Versioning,
+    controls: Controls,
     objects: BTreeMap<String, Vec<Arc<StoredObject>>>,
 }
 
@@ -133,6 +145,8 @@ pub struct Store {
     dir: Option<DirBackend>,
     buckets: RwLock<BTreeMap<String, Bucket>>,
     uploads: uploads::Uploads,
+    /// Controls of new buckets (`--block-ssec-by-default` sets `sse_c_blocked`).
+    new_bucket_controls: Controls,
 }
 
 /// A sink for one part's segments while it is uploaded; invisible until committed.
@@ -195,7 +209,19 @@ impl Store {
     /// An empty store in memory.
     #[must_use]
     pub fn memory() -> Self {
-        Self { dir: None, buckets: RwLock::default(), uploads: uploads::Uploads::default() }
+        Self {
+            dir: None,
+            buckets: RwLock::default(),
+            uploads: uploads::Uploads::default(),
+            new_bucket_controls: Controls::default(),
+        }
+    }
+
+    /// Blocks SSE-C on buckets created from now on (AWS's default since April 2026).
+    #[must_use]
+    pub fn blocking_sse_c_by_default(mut self, block: bool) -> Self {
+        self.new_bucket_controls.sse_c_blocked = block;
+        self
     }
 
     /// A store persisted under `path`, reloading what a previous run committed and discarding
@@ -204,10 +230,13 @@ impl Store {
         let (backend, loaded) = DirBackend::open(path)?;
         let mut buckets = BTreeMap::new();
         for b in loaded.buckets {
-            buckets.insert(
-                b.name,
-                Bucket { created_ms: b.created_ms, versioning: b.versioning, objects: BTreeMap::new() },
-            );
+            let bucket = Bucket {
+                created_ms: b.created_ms,
+                versioning: b.versioning,
+                controls: b.controls,
+                objects: BTreeMap::new(),
+            };
+            buckets.insert(b.name, bucket);
         }
         for obj in loaded.objects {
             if let Some(b) = buckets.get_mut(&obj.meta.bucket) {
@@ -219,7 +248,12 @@ impl Store {
                 versions.sort_by_key(|o| o.meta.last_modified_ms);
             }
         }
-        Ok(Self { dir: Some(backend), buckets: RwLock::new(buckets), uploads: uploads::Uploads::default() })
+        Ok(Self {
+            dir: Some(backend),
+            buckets: RwLock::new(buckets),
+            uploads: uploads::Uploads::default(),
+            new_bucket_controls: Controls::default(),
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Bucket>> {
@@ -236,12 +270,32 @@ impl Store {
         if buckets.contains_key(name) {
             return Err(BucketError::AlreadyExists);
         }
-        let created_ms = now_ms();
-        if let Some(dir) = &self.dir {
-            dir.write_bucket(name, created_ms, Versioning::Unversioned).map_err(|_| BucketError::NoSuchBucket)?;
-        }
-        buckets.insert(name.to_owned(), Bucket { created_ms, ..Bucket::default() });
+        let bucket = Bucket { created_ms: now_ms(), controls: self.new_bucket_controls.clone(), ..Bucket::default() };
+        self.persist_bucket(name, &bucket)?;
+        buckets.insert(name.to_owned(), bucket);
         Ok(())
+    }
+
+    fn persist_bucket(&self, name: &str, b: &Bucket) -> Result<(), BucketError> {
+        match &self.dir {
+            Some(dir) => {
+                dir.write_bucket(name, b.created_ms, b.versioning, &b.controls).map_err(|_| BucketError::NoSuchBucket)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A bucket's SSE-C controls.
+    pub fn controls(&self, bucket: &str) -> Result<Controls, BucketError> {
+        self.read().get(bucket).map(|b| b.controls.clone()).ok_or(BucketError::NoSuchBucket)
+    }
+
+    /// Changes a bucket's SSE-C controls.
+    pub fn update_controls(&self, bucket: &str, change: impl FnOnce(&mut Controls)) -> Result<(), BucketError> {
+        let mut buckets = self.write();
+        let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
+        change(&mut b.controls);
+        self.persist_bucket(bucket, b)
     }
 
     /// Deletes an empty bucket (no versions, no uploads in progress).
@@ -280,10 +334,7 @@ impl Store {
         let mut buckets = self.write();
         let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
         b.versioning = if enabled { Versioning::Enabled } else { Versioning::Suspended };
-        if let Some(dir) = &self.dir {
-            dir.write_bucket(bucket, b.created_ms, b.versioning).map_err(|_| BucketError::NoSuchBucket)?;
-        }
-        Ok(())
+        self.persist_bucket(bucket, b)
     }
 
     /// The current version of a key (which may be a delete marker), or a given version.
