@@ -20,8 +20,8 @@ use super::store::{PartMeta, SegmentReader, SegmentSink};
 pub struct Ingested {
     /// Plaintext bytes received.
     pub size: u64,
-    /// MD5 of the plaintext.
-    pub md5: [u8; 16],
+    /// MD5 of the plaintext, when it was asked for (plain ETags, `Content-MD5`).
+    pub md5: Option<[u8; 16]>,
     /// Checksums computed over the plaintext (the algorithms the request asked for).
     pub checksums: s3s::dto::Checksum,
 }
@@ -39,26 +39,30 @@ pub enum IngestError {
 }
 
 /// Reads a whole body into part `part`'s segments: encrypted under `cipher` when given, plaintext
-/// otherwise.
+/// otherwise. The plaintext MD5 is computed only when `want_md5` (it costs as much as the
+/// encryption, and an SSE-C object needs it only to check a `Content-MD5`).
 pub async fn ingest<S, E>(
     body: Option<S>,
     cipher: Option<&ObjectCipher>,
     part: u32,
     sink: &mut SegmentSink,
     mut hasher: ChecksumHasher,
+    want_md5: bool,
 ) -> Result<Ingested, IngestError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut md5 = Md5::new();
+    let mut md5 = want_md5.then(Md5::new);
     let mut buf: Vec<u8> = Vec::with_capacity(SEGMENT_SIZE + TAG_LEN);
     let mut index = 0u64;
     let mut size = 0u64;
     if let Some(mut body) = body {
         while let Some(chunk) = body.next().await {
             let mut chunk: Bytes = chunk.map_err(|e| IngestError::Body(e.to_string()))?;
-            md5.update(&chunk);
+            if let Some(m) = &mut md5 {
+                m.update(&chunk);
+            }
             hasher.update(&chunk);
             size += chunk.len() as u64;
             while !chunk.is_empty() {
@@ -73,7 +77,7 @@ where
         }
     }
     flush(&mut buf, cipher, SegmentId { part, index, last: true }, sink).await?;
-    Ok(Ingested { size, md5: md5.finalize().into(), checksums: hasher.finalize() })
+    Ok(Ingested { size, md5: md5.map(|m| m.finalize().into()), checksums: hasher.finalize() })
 }
 
 async fn flush(
@@ -142,10 +146,12 @@ impl ObjectSource {
     async fn plaintext(&self, seg: SegmentRef) -> Result<Bytes, ReadError> {
         let stored = self.reader.segment(seg.slot, seg.id.index, self.stored_segment_len()).await?;
         let Some(cipher) = &self.cipher else { return Ok(stored) };
-        let mut buf = stored.to_vec();
+        // A segment read from a file is ours alone and is decrypted in place; one shared with the
+        // in-memory store is copied first.
+        let mut buf = stored.try_into_mut().unwrap_or_else(|shared| bytes::BytesMut::from(&shared[..]));
         let n = cipher.decrypt_segment(seg.id, &mut buf)?;
         buf.truncate(n);
-        Ok(Bytes::from(buf))
+        Ok(buf.freeze())
     }
 
     /// The segments holding bytes of `range` (a zero-byte part's single empty segment counts when the

@@ -126,7 +126,7 @@ pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Re
     };
     let full = crate::server::object_io::ByteRange { start: 0, end: source.obj.meta.size };
     let body = source.access.source(&source.obj)?.stream(full);
-    let new = NewObject { bucket: i.bucket, key: i.key, content_type, user_metadata, triple };
+    let new = NewObject { bucket: i.bucket, key: i.key, content_type, user_metadata, triple, content_md5: false };
     let staged =
         stage(store, new, Some(body), s3s::checksum::ChecksumHasher::default()).await.map_err(source_failure)?;
     let key_md5 = staged.key_md5.clone();

@@ -57,9 +57,15 @@ impl Declared {
         Ok((Self { content_md5, checksums }, hasher))
     }
 
+    /// Whether the request sent a `Content-MD5`.
+    #[must_use]
+    pub fn has_content_md5(&self) -> bool {
+        self.content_md5.is_some()
+    }
+
     /// Checks the received body: 400 `BadDigest` when `Content-MD5` or a checksum differs.
     pub fn verify(&self, got: &Ingested, headers: &HeaderMap, trailers: Option<&TrailingHeaders>) -> S3Result<()> {
-        if self.content_md5.is_some_and(|m| m != got.md5) {
+        if self.content_md5.is_some_and(|m| Some(m) != got.md5) {
             return Err(s3_error(400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
         }
         for name in &self.checksums {

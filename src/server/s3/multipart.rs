@@ -121,12 +121,16 @@ where
     E: std::fmt::Display,
 {
     let mut sink = store.begin().map_err(|e| internal(&e))?;
-    let ingested = ingest(body, cipher, number, &mut sink, hasher).await.map_err(|e| body_error(&e))?;
+    let want_md5 = cipher.is_none() || declared.is_some_and(|(d, ..)| d.has_content_md5());
+    let ingested = ingest(body, cipher, number, &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
     if let Some((d, headers, trailers)) = declared {
         d.verify(&ingested, headers, trailers)?;
     }
     let data = sink.finish().await.map_err(|e| internal(&e))?;
-    let etag = if cipher.is_some() { random_etag() } else { hex::encode(ingested.md5) };
+    let etag = match (cipher, ingested.md5) {
+        (None, Some(md5)) => hex::encode(md5),
+        _ => random_etag(),
+    };
     let last_modified_ms = now_ms();
     let part = UploadedPart { size: ingested.size, etag: etag.clone(), last_modified_ms, data };
     lock(upload).parts.insert(number, part);

@@ -50,6 +50,7 @@ pub async fn put_object(
         content_type: input.content_type,
         user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
         triple,
+        content_md5: declared.has_content_md5(),
     };
     let staged = stage(store, new, input.body, hasher).await?;
     if let Some(declared_len) = input.content_length
@@ -101,6 +102,7 @@ pub async fn post_object(
         content_type: input.content_type,
         user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
         triple,
+        content_md5: false,
     };
     let staged = stage(store, new, input.body, s3s::checksum::ChecksumHasher::default()).await?;
     let key_md5 = staged.key_md5.clone();

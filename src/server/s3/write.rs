@@ -26,6 +26,8 @@ pub struct NewObject {
     pub user_metadata: BTreeMap<String, String>,
     /// The SSE-C triple, if the object is to be SSE-C.
     pub triple: Option<ValidTriple>,
+    /// A `Content-MD5` will be checked, so the plaintext MD5 is needed even for SSE-C.
+    pub content_md5: bool,
 }
 
 /// An object whose bytes are written but which is not yet visible.
@@ -75,9 +77,13 @@ where
     let data_id = random_id();
     let cipher = new.triple.as_ref().map(|_| ObjectCipher::generate(Binding::new(&new.bucket, &new.key, &data_id)));
     let mut sink = store.begin().map_err(|e| internal(&e))?;
-    let ingested = ingest(body, cipher.as_ref(), 0, &mut sink, hasher).await.map_err(|e| body_error(&e))?;
+    let want_md5 = new.triple.is_none() || new.content_md5;
+    let ingested = ingest(body, cipher.as_ref(), 0, &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
     let part = sink.finish().await.map_err(|e| internal(&e))?;
-    let etag = if new.triple.is_some() { random_etag() } else { hex::encode(ingested.md5) };
+    let etag = match (&new.triple, ingested.md5) {
+        (None, Some(md5)) => hex::encode(md5),
+        _ => random_etag(),
+    };
     let sse_c = cipher.as_ref().zip(new.triple.as_ref()).map(|(c, t)| c.seal(&t.key));
     let meta = ObjectMeta {
         bucket: new.bucket,
