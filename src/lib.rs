@@ -5,6 +5,7 @@ pub mod client;
 pub mod differential;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod load;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -4,6 +4,7 @@ mod catalogue;
 mod credentials;
 mod endpoint;
 mod fuzz;
+mod load;
 mod report;
 mod run;
 mod serve;
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the scenario catalogue against the embedded reference server or --endpoint-url.
     Run(Box<run::RunArgs>),
+    /// Concurrent mixed SSE-C load with every read verified.
+    Load(Box<load::LoadArgs>),
     /// List the scenario catalogue.
     List(catalogue::ListArgs),
     /// Check profiles for unknown capabilities, missing reasons and stale entries.
@@ -61,6 +64,7 @@ pub fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Run(args) => run::run(*args).await,
             Command::Fuzz(args) => fuzz::run(*args).await,
+            Command::Load(args) => load::run(*args).await,
             Command::List(args) => catalogue::list(args),
             Command::CheckProfiles(args) => catalogue::check_profiles(args),
             Command::Report(args) => report::merge(args),

@@ -317,8 +317,8 @@ async fn setup_bucket(client: &Client, bucket: &str, unblock: bool) -> Result<()
     Ok(())
 }
 
-/// Deletes everything the scenario left, and its bucket when it made one.
-async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), String> {
+/// Deletes every object under the location's prefix, and the bucket when `fresh` (the run made it).
+pub async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), String> {
     for _ in 0..100 {
         let mut list = Outgoing::new("GET", Some(&at.bucket), None);
         list.query.push(("list-type".into(), "2".into()));
