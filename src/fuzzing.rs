@@ -329,7 +329,7 @@ fn model_b64_value(c: u8) -> Option<u32> {
 #[must_use]
 pub fn model_b64_decode(text: &str) -> Option<Vec<u8>> {
     let b = text.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return None;
     }
     let groups = b.len() / 4;

@@ -3,8 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use ssec_conform::server::limits::{parse_duration, parse_size};
+use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
 use ssec_conform::{ReferenceServer, ServerConfig};
 
 /// Options of `serve`.
@@ -40,10 +42,48 @@ pub struct ServeArgs {
     /// Where to write the PEM of the certificate clients must trust.
     #[arg(long, value_name = "FILE", default_value = "ssec-conform-ca.pem")]
     ca_out: PathBuf,
+    /// Largest request head (request line and headers): 400 RequestHeaderSectionTooLarge past it,
+    /// 431 and the connection closed past twice it.
+    #[arg(long, value_name = "SIZE", default_value = "16KiB", value_parser = parse_size)]
+    max_header_size: u64,
+    /// Largest XML (or JSON) request body: 400 MaxMessageLengthExceeded past it.
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    max_xml_body_size: u64,
+    /// Largest part number of a multipart upload (at most 10000): 400 InvalidArgument past it.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_parts: u32,
+    /// Largest single PUT, part or POST Object file: 400 EntityTooLarge past it.
+    #[arg(long, value_name = "SIZE", default_value = "5GiB", value_parser = parse_size)]
+    max_object_size: u64,
+    /// Connections served at once: excess connections are answered 503 SlowDown.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: u32,
+    /// Time allowed to send a request head or finish a TLS handshake (`30s`, `500ms`, `2m`).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    header_read_timeout: Duration,
+    /// Time a keep-alive connection may stay idle between requests.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        let size = |v: u64, flag: &str| usize::try_from(v).map_err(|_| anyhow::anyhow!("{flag} is too large"));
+        Ok(Limits {
+            max_header_bytes: size(self.max_header_size, "--max-header-size")?,
+            max_xml_body_bytes: size(self.max_xml_body_size, "--max-xml-body-size")?,
+            max_parts: self.max_parts,
+            max_object_size: self.max_object_size,
+            max_connections: self.max_connections,
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+        })
+    }
 }
 
 /// Runs the server until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let limits = args.limits()?;
     let config = ServerConfig {
         http: Some(args.http),
         https: Some(args.https),
@@ -53,6 +93,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tls_files: args.tls_cert.zip(args.tls_key),
         allow_sse_c_over_http: args.allow_ssec_over_http,
         block_sse_c_by_default: args.block_ssec_by_default,
+        limits,
     };
     let server = ReferenceServer::start(config).await?;
     std::fs::write(&args.ca_out, server.ca_pem())
@@ -69,4 +110,40 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("stopping");
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn default_flags_are_the_default_limits() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(cli.serve.limits().unwrap(), Limits::default());
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--max-header-size",
+            "8KiB",
+            "--max-object-size",
+            "1MiB",
+            "--header-read-timeout",
+            "1s",
+            "--idle-timeout",
+            "500ms",
+        ])
+        .unwrap();
+        let limits = cli.serve.limits().unwrap();
+        assert_eq!(limits.max_header_bytes, 8 * 1024);
+        assert_eq!(limits.max_object_size, 1 << 20);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(1));
+        assert_eq!(limits.idle_timeout, Duration::from_millis(500));
+    }
 }

@@ -189,22 +189,8 @@ pub fn check(expect: &Expect, level: Level, resp: &Incoming, vars: &Vars, bodies
         }
     }
     if let Some(e) = &expect.etag {
-        let got = resp.header("etag").map(unquote).unwrap_or_default();
-        if let Some(n) = &e.equals
-            && vars.etags.get(n).map(|s| unquote(s)) != Some(got)
-        {
-            push(Severity::Hard, format!("ETag {got} differs from saved {n}"));
-        }
-        if let Some(n) = &e.differs_from
-            && vars.etags.get(n).map(|s| unquote(s)) == Some(got)
-        {
-            push(Severity::Hard, format!("ETag {got} equals saved {n}"));
-        }
-        if let Some(b) = &e.md5_of {
-            let md5 = bodies.get(b).map(|b| md5_hex(b)).unwrap_or_default();
-            if (got == md5) != e.is {
-                push(Severity::Hard, format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" }));
-            }
+        for m in etag_mismatches(e, resp, vars, bodies) {
+            push(Severity::Hard, m);
         }
     }
     if !expect.xml.is_empty() {
@@ -229,12 +215,45 @@ pub fn check(expect: &Expect, level: Level, resp: &Incoming, vars: &Vars, bodies
         let got = list_entries(&text);
         let mut want = BTreeMap::new();
         for (k, size) in listing {
-            want.insert(vars.expand(k).unwrap_or_default(), vars.expand(size).unwrap_or_default());
+            match (vars.expand(k), vars.expand(size)) {
+                (Ok(k), Ok(size)) => {
+                    want.insert(k, size);
+                }
+                (Err(e), _) | (_, Err(e)) => push(Severity::Hard, e),
+            }
         }
         let got_rel: BTreeMap<String, String> =
             got.into_iter().map(|(k, s)| (k.strip_prefix(vars.prefix.as_str()).unwrap_or(&k).to_owned(), s)).collect();
         if got_rel != want {
             push(Severity::Hard, format!("listing {got_rel:?} (expected {want:?})"));
+        }
+    }
+    out
+}
+
+/// The ETag relations that do not hold. The ETag is the header, or the `ETag` element of a
+/// CopyObject, UploadPartCopy or CompleteMultipartUpload answer; none at all is a mismatch.
+fn etag_mismatches(e: &super::model::EtagExpect, resp: &Incoming, vars: &Vars, bodies: &Bodies) -> Vec<String> {
+    let from_body = element(&String::from_utf8_lossy(&resp.body), "ETag");
+    let Some(got) = resp.header("etag").map(str::to_owned).or(from_body) else {
+        return vec!["no ETag in the response".into()];
+    };
+    let got = unquote(&got);
+    let mut out = Vec::new();
+    if let Some(n) = &e.equals
+        && vars.etags.get(n).map(|s| unquote(s)) != Some(got)
+    {
+        out.push(format!("ETag {got} differs from saved {n}"));
+    }
+    if let Some(n) = &e.differs_from
+        && vars.etags.get(n).map(|s| unquote(s)) == Some(got)
+    {
+        out.push(format!("ETag {got} equals saved {n}"));
+    }
+    if let Some(b) = &e.md5_of {
+        let md5 = bodies.get(b).map(|b| md5_hex(b)).unwrap_or_default();
+        if (got == md5) != e.is {
+            out.push(format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" }));
         }
     }
     out
@@ -304,7 +323,7 @@ fn secrets(built: &Built, vars: &Vars) -> Vec<Secret> {
         .iter()
         .map(|(name, key)| Secret { name: format!("`{name}`"), forms: forms(key.to_base64().as_bytes(), key.expose()) })
         .collect();
-    for (header, value) in &built.outgoing.headers {
+    for (header, value) in built.outgoing.headers.iter().chain(&built.outgoing.unsigned_headers) {
         let known = vars.keys.values().any(|k| k.to_base64().as_str() == value);
         if !known
             && crate::sse_c::headers::is_sse_c_header(header)

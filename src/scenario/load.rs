@@ -111,6 +111,14 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
     if s.cases.is_empty() {
         errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
     }
+    for cap in &s.requires {
+        if !super::profile::ALL_CAPABILITIES.contains(&cap.as_str()) {
+            errors.push(format!(
+                "{origin}:1:1: unknown capability `{cap}` in `requires` (known: {})",
+                super::profile::ALL_CAPABILITIES.join(", ")
+            ));
+        }
+    }
     for (name, body) in &s.bodies {
         if let BodySpec::Random(size) = body
             && parse_size(size).is_none()

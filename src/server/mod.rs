@@ -10,6 +10,7 @@ mod edge;
 mod encryption;
 mod error;
 mod host;
+pub mod limits;
 pub mod object_io;
 mod policy;
 mod s3;
@@ -23,6 +24,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+pub use self::limits::Limits;
 
 /// Credentials the reference server accepts when none are configured.
 pub const DEFAULT_ACCESS_KEY: &str = "ssec-conform";
@@ -48,6 +51,8 @@ pub struct ServerConfig {
     pub allow_sse_c_over_http: bool,
     /// Block SSE-C on new buckets, as AWS does since April 2026 (off by default).
     pub block_sse_c_by_default: bool,
+    /// Request, connection and timeout limits ([`limits`]).
+    pub limits: Limits,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +68,7 @@ impl Default for ServerConfig {
             tls_files: None,
             allow_sse_c_over_http: false,
             block_sse_c_by_default: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -87,6 +93,7 @@ pub struct ServerHandle {
 impl ReferenceServer {
     /// Binds the listeners and starts serving on the current Tokio runtime.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+        config.limits.validate()?;
         let store = Arc::new(
             match &config.data_dir {
                 Some(dir) => store::Store::open_dir(dir.clone())
@@ -99,7 +106,11 @@ impl ReferenceServer {
         builder.set_route(encryption::EncryptionRoute::new(store));
         builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
         builder.set_host(host::LocalHost);
-        let edge = Arc::new(edge::Edge::new(builder.build(), config.allow_sse_c_over_http));
+        let mut s3s_config = s3s::config::S3Config::default();
+        s3s_config.xml_max_body_size = config.limits.max_xml_body_bytes;
+        s3s_config.post_object_max_file_size = config.limits.max_object_size;
+        builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config))));
+        let edge = Arc::new(edge::Edge::new(builder.build(), config.allow_sse_c_over_http, config.limits.clone()));
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,

@@ -18,7 +18,10 @@ pub fn get_object_attributes(
     let obj = readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
     let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
     authorize(&raw, &obj)?;
-    let wants = |name: &str| i.object_attributes.iter().any(|a| a.as_str().eq_ignore_ascii_case(name));
+    // The header is a comma-separated list; s3s hands it over as one item per header line.
+    let wants = |name: &str| {
+        i.object_attributes.iter().flat_map(|a| a.as_str().split(',')).any(|a| a.trim().eq_ignore_ascii_case(name))
+    };
     let meta = &obj.meta;
     let parts = (wants("ObjectParts") && meta.is_multipart()).then(|| GetObjectAttributesParts {
         total_parts_count: Some(i32::try_from(meta.parts.len()).unwrap_or(i32::MAX)),

@@ -112,9 +112,15 @@ pub async fn post_object(
         version_id: reported_version(&meta),
         ..Default::default()
     };
-    // s3s serialises only the ETag of a POST; the SSE-C echo AWS documents for POST Object goes in
-    // as headers.
+    // s3s serialises a POST's status only; the ETag, version and SSE-C echo AWS documents for POST
+    // Object go in as headers.
     let mut resp = S3Response::new(output);
+    if let Ok(etag) = http::HeaderValue::from_str(&format!("\"{}\"", meta.etag)) {
+        resp.headers.insert(http::header::ETAG, etag);
+    }
+    if let Some(v) = reported_version(&meta).and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+        resp.headers.insert("x-amz-version-id", v);
+    }
     if let Some(md5) = key_md5.and_then(|m| http::HeaderValue::from_str(&m).ok()) {
         resp.headers.insert(crate::sse_c::headers::ALGORITHM, http::HeaderValue::from_static(AES256));
         resp.headers.insert(crate::sse_c::headers::KEY_MD5, md5);

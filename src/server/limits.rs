@@ -1,0 +1,159 @@
+//! Resource limits of the reference server, and the AWS answer to each.
+//!
+//! | limit                  | default  | over the limit                                                      |
+//! |------------------------|----------|---------------------------------------------------------------------|
+//! | `max_header_bytes`     | 16 KiB   | 400 `RequestHeaderSectionTooLarge`; past twice the limit the HTTP layer answers 431 and closes |
+//! | `max_xml_body_bytes`   | 4 MiB    | 400 `MaxMessageLengthExceeded`, from `Content-Length` before the body is read |
+//! | `max_parts`            | 10,000   | 400 `InvalidArgument` (`ArgumentName` `partNumber`) on UploadPart and UploadPartCopy |
+//! | `max_object_size`      | 5 GiB    | 400 `EntityTooLarge` on PutObject, UploadPart and POST Object, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as a body without a length passes it |
+//! | `max_connections`      | 512      | 503 `SlowDown` on the excess connection, which is then closed       |
+//! | `header_read_timeout`  | 30 s     | connection closed (a request head, or a TLS handshake, that takes longer) |
+//! | `idle_timeout`         | 20 s     | keep-alive connection closed after this long without a request      |
+//!
+//! The header-read clock of the HTTP layer also starts when a keep-alive connection becomes idle, so
+//! an idle connection lasts at most `min(idle_timeout, header_read_timeout)`.
+
+use std::time::Duration;
+
+/// The largest part number S3 accepts.
+pub const AWS_MAX_PARTS: u32 = 10_000;
+/// The largest single PUT or part S3 accepts: 5 GiB.
+pub const AWS_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Resource limits of a reference server (see the module documentation for the answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// Largest body of a request whose body is an XML (or JSON) document, in bytes.
+    pub max_xml_body_bytes: usize,
+    /// Largest part number of a multipart upload (at most [`AWS_MAX_PARTS`]).
+    pub max_parts: u32,
+    /// Largest single PUT, part or POST Object file, in bytes.
+    pub max_object_size: u64,
+    /// Connections served at once, over both listeners.
+    pub max_connections: u32,
+    /// Time allowed to send a request's head, or to finish a TLS handshake.
+    pub header_read_timeout: Duration,
+    /// Time a keep-alive connection may stay idle between requests.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    /// AWS's object and part limits; generous header, XML and connection limits for a test server.
+    fn default() -> Self {
+        Self {
+            max_header_bytes: 16 * 1024,
+            max_xml_body_bytes: 4 * 1024 * 1024,
+            max_parts: AWS_MAX_PARTS,
+            max_object_size: AWS_MAX_OBJECT_SIZE,
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Limits {
+    /// Checks that every limit is usable.
+    ///
+    /// # Errors
+    ///
+    /// When a limit is zero, `max_parts` exceeds [`AWS_MAX_PARTS`], or `max_header_bytes` is below
+    /// 1 KiB (too small for a signed request).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.max_header_bytes >= 1024, "max header size must be at least 1KiB");
+        anyhow::ensure!(self.max_xml_body_bytes > 0, "max XML body size must be positive");
+        anyhow::ensure!(
+            (1..=AWS_MAX_PARTS).contains(&self.max_parts),
+            "max parts must be between 1 and {AWS_MAX_PARTS}"
+        );
+        anyhow::ensure!(self.max_object_size > 0, "max object size must be positive");
+        anyhow::ensure!(self.max_connections > 0, "max connections must be positive");
+        anyhow::ensure!(!self.header_read_timeout.is_zero(), "header read timeout must be positive");
+        anyhow::ensure!(!self.idle_timeout.is_zero(), "idle timeout must be positive");
+        Ok(())
+    }
+
+    /// The size past which the HTTP layer stops reading a request head and answers 431: twice the
+    /// limit, so that heads a little over it get the AWS answer from the edge instead.
+    #[must_use]
+    pub(crate) fn hard_header_bytes(&self) -> usize {
+        self.max_header_bytes.saturating_mul(2).max(self.max_header_bytes.saturating_add(8 * 1024))
+    }
+}
+
+/// Parses a size for a command-line flag: `4096`, `16KiB`, `4MiB`, `5GiB`, `1TiB` (also `K`, `M`,
+/// `G`, `T`, binary multiples).
+///
+/// # Errors
+///
+/// When the text is not a number with an optional unit, or overflows.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB, GiB or TiB)")),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("not a size: {text:?}"))?;
+    n.checked_mul(1 << shift).ok_or_else(|| format!("size too large: {text:?}"))
+}
+
+/// Parses a duration for a command-line flag: `30` or `30s` (seconds), `500ms`, `2m`.
+///
+/// # Errors
+///
+/// When the text is not a number with an optional unit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| format!("not a duration: {text:?}"))?;
+    match unit.trim() {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs).ok_or_else(|| format!("duration too large: {text:?}")),
+        other => Err(format!("unknown duration unit {other:?} (use ms, s or m)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Limits::default().validate().unwrap();
+        assert!(Limits { max_parts: 10_001, ..Limits::default() }.validate().is_err());
+        assert!(Limits { max_connections: 0, ..Limits::default() }.validate().is_err());
+        assert!(Limits { idle_timeout: Duration::ZERO, ..Limits::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn hard_header_limit_leaves_room_for_the_aws_answer() {
+        let l = Limits { max_header_bytes: 1024, ..Limits::default() };
+        assert_eq!(l.hard_header_bytes(), 1024 + 8 * 1024);
+        let l = Limits { max_header_bytes: 64 * 1024, ..Limits::default() };
+        assert_eq!(l.hard_header_bytes(), 128 * 1024);
+    }
+
+    #[test]
+    fn sizes_and_durations_parse() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("16KiB"), Ok(16 * 1024));
+        assert_eq!(parse_size("5GiB"), Ok(AWS_MAX_OBJECT_SIZE));
+        assert_eq!(parse_size("4M"), Ok(4 << 20));
+        assert!(parse_size("5XB").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("1h").is_err());
+    }
+}
