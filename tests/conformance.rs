@@ -26,14 +26,15 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The target and profile from the environment, or the embedded server (kept alive by the handle).
-fn target(rt: &tokio::runtime::Runtime, root: &Path) -> (Target, Profile, Option<ServerHandle>) {
+fn target(rt: &tokio::runtime::Runtime, root: &Path) -> (Client, Profile, Option<ServerHandle>) {
     let Some(endpoint) = env("SSEC_ENDPOINT") else {
         let server = rt.block_on(ReferenceServer::start(ServerConfig::default())).expect("start the reference server");
         let profile = match env("SSEC_PROFILE") {
             Some(p) => Profile::find(&p, &root.join("profiles")).expect("SSEC_PROFILE"),
             None => Profile::reference(),
         };
-        return (runner::embedded_target(&server, TIMEOUT), profile, Some(server));
+        let client = runner::embedded_client(&server, TIMEOUT).expect("client");
+        return (client, profile, Some(server));
     };
     let parse = |name: &str, v: String| url::Url::parse(&v).unwrap_or_else(|e| panic!("{name}={v}: {e}"));
     let trust = match env("SSEC_CA_BUNDLE") {
@@ -55,7 +56,7 @@ fn target(rt: &tokio::runtime::Runtime, root: &Path) -> (Target, Profile, Option
     };
     let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into()), &root.join("profiles"))
         .expect("SSEC_PROFILE");
-    (target, profile, None)
+    (Client::new(target).expect("client"), profile, None)
 }
 
 fn verdict(r: &ScenarioReport) -> Result<(), Failed> {
@@ -126,8 +127,7 @@ fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scenarios = load_dir(&root.join("scenarios")).unwrap_or_else(|e| panic!("invalid scenario catalogue:\n{e}"));
     let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
-    let (target, profile, server) = target(&rt, root);
-    let client = Client::new(target).expect("client");
+    let (client, profile, server) = target(&rt, root);
     let placement = match env("SSEC_BUCKET") {
         Some(bucket) => Placement::SharedBucket { bucket, run_id: runner::new_run_id() },
         None => Placement::FreshBuckets {

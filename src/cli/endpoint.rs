@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use ssec_conform::client::swift::SwiftAuth;
 use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
 use ssec_conform::scenario::runner;
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
@@ -41,6 +42,30 @@ pub struct EndpointArgs {
     /// Timeout of every request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     timeout: u64,
+    /// OpenStack Swift TempAuth URL (e.g. http://127.0.0.1:8080/auth/v1.0), for the Swift scenarios.
+    #[arg(long, value_name = "URL", requires_all = ["swift_user", "swift_key"], conflicts_with = "os_auth_url")]
+    swift_auth_url: Option<url::Url>,
+    /// TempAuth user, `account:user`.
+    #[arg(long, value_name = "USER")]
+    swift_user: Option<String>,
+    /// TempAuth key.
+    #[arg(long, value_name = "KEY")]
+    swift_key: Option<String>,
+    /// Keystone v3 URL (e.g. https://identity.example/v3), for the Swift scenarios.
+    #[arg(long, value_name = "URL", requires_all = ["os_username", "os_password", "os_project_name"])]
+    os_auth_url: Option<url::Url>,
+    /// Keystone user name.
+    #[arg(long, value_name = "NAME")]
+    os_username: Option<String>,
+    /// Keystone password.
+    #[arg(long, value_name = "PASSWORD")]
+    os_password: Option<String>,
+    /// Keystone project name.
+    #[arg(long, value_name = "NAME")]
+    os_project_name: Option<String>,
+    /// Keystone user and project domain.
+    #[arg(long, value_name = "NAME", default_value = "Default")]
+    os_domain_name: String,
 }
 
 impl EndpointArgs {
@@ -70,16 +95,63 @@ impl EndpointArgs {
         })
     }
 
-    /// A client for `--endpoint-url`, checked by one request; or, without it, a freshly started
-    /// embedded reference server (kept alive by the returned handle).
+    /// The Swift authentication given by flags, if any.
+    fn swift(&self) -> Option<SwiftAuth> {
+        if let (Some(auth_url), Some(user), Some(key)) = (&self.swift_auth_url, &self.swift_user, &self.swift_key) {
+            return Some(SwiftAuth::TempAuth { auth_url: auth_url.clone(), user: user.clone(), key: key.clone() });
+        }
+        let (auth_url, username, password, project) = (
+            self.os_auth_url.as_ref()?,
+            self.os_username.as_ref()?,
+            self.os_password.as_ref()?,
+            self.os_project_name.as_ref()?,
+        );
+        Some(SwiftAuth::Keystone {
+            auth_url: auth_url.clone(),
+            username: username.clone(),
+            password: password.clone(),
+            project: project.clone(),
+            domain: self.os_domain_name.clone(),
+        })
+    }
+
+    /// Whether only a Swift endpoint was given (no S3 `--endpoint-url`).
+    pub fn swift_only(&self) -> bool {
+        self.endpoint_url.is_none() && self.swift().is_some()
+    }
+
+    /// A client for `--endpoint-url` (and the Swift flags), checked by one request; a Swift-only
+    /// client; or, with neither, a freshly started embedded reference server (kept alive by the
+    /// returned handle).
     pub async fn connect(&self) -> anyhow::Result<(Client, Option<ServerHandle>)> {
-        match &self.endpoint_url {
-            None => {
+        match (&self.endpoint_url, self.swift()) {
+            (None, None) => {
                 let (client, server) = embedded(self.timeout()).await?;
                 Ok((client, Some(server)))
             }
-            Some(url) => {
-                let client = Client::new(self.remote_target(url)?)?;
+            (None, Some(swift)) => {
+                // Swift only: the S3 side is never used (every S3 scenario is unsupported).
+                let origin = match &swift {
+                    SwiftAuth::TempAuth { auth_url, .. } | SwiftAuth::Keystone { auth_url, .. } => auth_url.clone(),
+                };
+                let target = Target {
+                    endpoint: origin,
+                    plain_endpoint: None,
+                    region: self.region.clone(),
+                    access_key: String::new(),
+                    secret_key: String::new(),
+                    session_token: None,
+                    addressing: Addressing::Path,
+                    trust: Trust::WebPki,
+                    timeout: self.timeout(),
+                };
+                Ok((Client::new(target)?.with_swift(swift), None))
+            }
+            (Some(url), swift) => {
+                let mut client = Client::new(self.remote_target(url)?)?;
+                if let Some(s) = swift {
+                    client = client.with_swift(s);
+                }
                 preflight(&client).await?;
                 Ok((client, None))
             }
@@ -90,7 +162,7 @@ impl EndpointArgs {
 /// A new embedded reference server and a client for it.
 pub async fn embedded(timeout: Duration) -> anyhow::Result<(Client, ServerHandle)> {
     let server = ReferenceServer::start(ServerConfig::default()).await?;
-    Ok((Client::new(runner::embedded_target(&server, timeout))?, server))
+    Ok((runner::embedded_client(&server, timeout)?, server))
 }
 
 /// One request before the work, so an unreachable endpoint or bad credentials give one sentence.

@@ -102,6 +102,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let profile = match (&args.profile, &server) {
         (Some(p), _) => Profile::find(p, &profiles_dir)?,
         (None, Some(_)) => Profile::reference(),
+        (None, None) if args.endpoint.swift_only() => Profile::find("openstack-swift", &profiles_dir)?,
         (None, None) => Profile::find("aws", &profiles_dir)?,
     };
     let placement = match &args.bucket {

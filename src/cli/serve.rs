@@ -42,6 +42,14 @@ pub struct ServeArgs {
     /// Where to write the PEM of the certificate clients must trust.
     #[arg(long, value_name = "FILE", default_value = "ssec-conform-ca.pem")]
     ca_out: PathBuf,
+    /// Request, connection and timeout limits.
+    #[command(flatten)]
+    limits: Box<LimitArgs>,
+}
+
+/// The limit flags of `serve` (boxed: clap's argument structs live in one enum).
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
     /// Largest request head (request line and headers): 400 RequestHeaderSectionTooLarge past it,
     /// 431 and the connection closed past twice it.
     #[arg(long, value_name = "SIZE", default_value = "16KiB", value_parser = parse_size)]
@@ -66,7 +74,7 @@ pub struct ServeArgs {
     idle_timeout: Duration,
 }
 
-impl ServeArgs {
+impl LimitArgs {
     fn limits(&self) -> anyhow::Result<Limits> {
         let size = |v: u64, flag: &str| usize::try_from(v).map_err(|_| anyhow::anyhow!("{flag} is too large"));
         Ok(Limits {
@@ -83,7 +91,7 @@ impl ServeArgs {
 
 /// Runs the server until Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let limits = args.limits()?;
+    let limits = args.limits.limits()?;
     let config = ServerConfig {
         http: Some(args.http),
         https: Some(args.https),
@@ -127,7 +135,7 @@ mod tests {
     #[test]
     fn default_flags_are_the_default_limits() {
         let cli = Cli::try_parse_from(["serve"]).unwrap();
-        assert_eq!(cli.serve.limits().unwrap(), Limits::default());
+        assert_eq!(cli.serve.limits.limits().unwrap(), Limits::default());
         let cli = Cli::try_parse_from([
             "serve",
             "--max-header-size",
@@ -140,7 +148,7 @@ mod tests {
             "500ms",
         ])
         .unwrap();
-        let limits = cli.serve.limits().unwrap();
+        let limits = cli.serve.limits.limits().unwrap();
         assert_eq!(limits.max_header_bytes, 8 * 1024);
         assert_eq!(limits.max_object_size, 1 << 20);
         assert_eq!(limits.header_read_timeout, Duration::from_secs(1));

@@ -7,6 +7,7 @@
 
 mod post;
 mod sign;
+pub mod swift;
 mod url;
 
 use std::time::Duration;
@@ -20,6 +21,10 @@ pub use self::url::Addressing;
 pub fn encode_path(key: &str) -> String {
     url::encode(key, true)
 }
+
+/// The largest response body a client reads (1 GiB, the largest scenario body size documented, plus
+/// 1 MiB); a larger one is a transport error rather than unbounded memory.
+pub const MAX_RESPONSE_BODY: u64 = (1 << 30) + (1 << 20);
 
 /// How to trust the endpoint's TLS certificate.
 #[derive(Debug, Clone)]
@@ -66,6 +71,8 @@ pub enum Auth {
     Anonymous,
     /// POST Object: the headers and body become a form with a signed policy; the key goes in the form.
     PostForm,
+    /// OpenStack Swift: `X-Auth-Token` from TempAuth or Keystone; the bucket is the container.
+    Swift,
 }
 
 /// A request to send.
@@ -145,6 +152,9 @@ pub enum ClientError {
     /// The request could not be built or signed.
     #[error("cannot build request: {0}")]
     Build(String),
+    /// No Swift authentication is configured.
+    #[error("no Swift authentication is configured for this target (give --swift-auth-url or --os-auth-url)")]
+    NoSwift,
     /// No plain-HTTP endpoint is configured.
     #[error("no plain-HTTP endpoint is known for this target (give --http-endpoint-url)")]
     NoPlainEndpoint,
@@ -161,6 +171,8 @@ pub enum ClientError {
 pub struct Client {
     http: reqwest::Client,
     target: Target,
+    swift: Option<swift::SwiftAuth>,
+    swift_session: std::sync::Arc<tokio::sync::OnceCell<swift::Session>>,
 }
 
 impl Client {
@@ -182,7 +194,20 @@ impl Client {
             }
             Trust::Insecure => builder = builder.danger_accept_invalid_certs(true),
         }
-        Ok(Self { http: builder.build()?, target })
+        Ok(Self { http: builder.build()?, target, swift: None, swift_session: std::sync::Arc::default() })
+    }
+
+    /// Also talks to the endpoint's OpenStack Swift API, authenticating with `auth`.
+    #[must_use]
+    pub fn with_swift(mut self, auth: swift::SwiftAuth) -> Self {
+        self.swift = Some(auth);
+        self
+    }
+
+    /// Whether Swift requests can be sent.
+    #[must_use]
+    pub fn has_swift(&self) -> bool {
+        self.swift.is_some()
     }
 
     /// The target this client talks to.
@@ -215,9 +240,24 @@ impl Client {
         sign::sign(&self.target, req, &url)
     }
 
+    /// A Swift request: authenticates once per client, then addresses the container (the bucket) and
+    /// object under the storage URL with the token.
+    async fn prepare_swift(&self, req: &Outgoing) -> Result<http::Request<Bytes>, ClientError> {
+        let auth = self.swift.as_ref().ok_or(ClientError::NoSwift)?;
+        let session = self.swift_session.get_or_try_init(|| swift::authenticate(&self.http, auth)).await?;
+        let url = swift::url(session, req.bucket.as_deref().unwrap_or_default(), req.key.as_deref());
+        let mut builder =
+            http::Request::builder().method(req.method.as_str()).uri(url).header("x-auth-token", &session.token);
+        for (name, value) in req.headers.iter().chain(&req.unsigned_headers) {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.body(req.body.clone()).map_err(|e| ClientError::Build(e.to_string()))
+    }
+
     /// Sends a request and reads the whole response.
     pub async fn send(&self, req: &Outgoing) -> Exchange {
-        let prepared = match self.prepare(req) {
+        let prepared = if req.auth == Auth::Swift { self.prepare_swift(req).await } else { self.prepare(req) };
+        let prepared = match prepared {
             Ok(p) => p,
             Err(e) => return Exchange { url: String::new(), headers: Vec::new(), response: Err(e) },
         };
@@ -238,15 +278,27 @@ impl Client {
         let fail = |e: reqwest::Error| {
             if e.is_timeout() { ClientError::Timeout(timeout) } else { ClientError::Transport(error_chain(&e)) }
         };
-        let resp = self.http.execute(request).await.map_err(fail)?;
+        let mut resp = self.http.execute(request).await.map_err(fail)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().await.map_err(fail)?;
-        Ok(Incoming { status, headers, body })
+        // Read in chunks up to a bound: an endpoint sending an endless body must not exhaust memory.
+        let too_large = || ClientError::Transport(format!("response body exceeds {MAX_RESPONSE_BODY} bytes"));
+        let declared = resp.content_length().unwrap_or(0);
+        if declared > MAX_RESPONSE_BODY {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::with_capacity(usize::try_from(declared).unwrap_or(0));
+        while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+            if (body.len() + chunk.len()) as u64 > MAX_RESPONSE_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Incoming { status, headers, body: body.freeze() })
     }
 }
 

@@ -19,9 +19,16 @@ pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<
     for (name, value) in &req.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
+    // An empty PUT or POST still declares its length: RGW (like AWS) answers 411 without it.
+    if req.body.is_empty()
+        && matches!(req.method.as_str(), "PUT" | "POST")
+        && !req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    {
+        builder = builder.header(http::header::CONTENT_LENGTH, "0");
+    }
     let mut request = builder.body(req.body.clone()).map_err(|e| build(&e))?;
     let (location, expires) = match req.auth {
-        Auth::Anonymous | Auth::PostForm => return append_unsigned(request, req),
+        Auth::Anonymous | Auth::PostForm | Auth::Swift => return append_unsigned(request, req),
         Auth::Header => (SignatureLocation::Headers, None),
         Auth::Presigned(d) => (SignatureLocation::QueryParams, Some(d)),
     };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::load::operations;
-use super::model::{BodyRef, BodySpec, CustomTriple, RawRequest, Request, SseCSpec, Step, TripleField};
+use super::model::{BodyRef, BodySpec, CustomTriple, RawRequest, Request, SseCSpec, Step, SwiftRequest, TripleField};
 use super::vars::Vars;
 use crate::client::{Auth, Outgoing};
 use crate::sse_c::TripleKind;
@@ -114,6 +114,9 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     if let Some(raw) = &step.raw {
         return build_raw(raw, vars, bodies, at);
     }
+    if let Some(sw) = &step.swift {
+        return build_swift(sw, vars, bodies, at);
+    }
     let (operation, r) = match operations(step).first() {
         Some((op, Some(r))) => (*op, *r),
         _ => return Err("step has no operation".into()),
@@ -203,6 +206,9 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     if operation == "post" {
         out.auth = Auth::PostForm;
     }
+    if presented_key.is_none() {
+        presented_key = presented_in(&out.unsigned_headers, vars);
+    }
     let header = |name: &str| out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let complete_triple =
         header(ALGORITHM).as_deref() == Some(AES256) && header(KEY).is_some() && header(KEY_MD5).is_some();
@@ -217,6 +223,17 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
         sent_md5,
         complete_triple,
     })
+}
+
+/// The scenario key whose exact, valid triple these headers carry (sent outside `sse-c:`, e.g. as
+/// unsigned headers), if any.
+fn presented_in(headers: &[(String, String)], vars: &Vars) -> Option<String> {
+    let get = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    if get(ALGORITHM) != Some(AES256) {
+        return None;
+    }
+    let (key, md5) = (get(KEY)?, get(KEY_MD5)?);
+    vars.keys.iter().find(|(_, k)| k.to_base64().as_str() == key && k.md5_b64() == md5).map(|(n, _)| n.clone())
 }
 
 fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Location) -> Result<Built, String> {
@@ -240,6 +257,46 @@ fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at
         source_slot: None,
         presented_source_key: None,
         sent_md5,
+        complete_triple: false,
+    })
+}
+
+/// A Swift request on the scenario's container. A PUT whose metadata carries a scenario key is taken
+/// as storing the object "under" that key, so that any later read without it is caught.
+fn build_swift(
+    sw: &SwiftRequest,
+    vars: &Vars,
+    bodies: &BTreeMap<String, Bytes>,
+    at: &Location,
+) -> Result<Built, String> {
+    let object = sw.object.as_ref().map(|o| vars.expand(o).map(|o| format!("{}{o}", at.prefix))).transpose()?;
+    let mut out = Outgoing::new(&sw.method, Some(&at.bucket), object.as_deref());
+    for (k, v) in &sw.headers {
+        out.headers.push((k.clone(), vars.expand(v)?));
+    }
+    out.body = body_bytes(sw.body.as_ref(), bodies, vars)?;
+    out.auth = Auth::Swift;
+    let operation = match sw.method.to_ascii_uppercase().as_str() {
+        "PUT" => "swift-put",
+        "GET" => "swift-get",
+        "HEAD" => "swift-head",
+        "DELETE" => "swift-delete",
+        _ => "swift",
+    };
+    let presented_key = vars
+        .keys
+        .iter()
+        .find(|(_, k)| out.headers.iter().any(|(_, v)| v.as_str() == k.to_base64().as_str()))
+        .map(|(name, _)| name.clone());
+    let sent_body = (operation == "swift-put").then(|| out.body.clone());
+    Ok(Built {
+        outgoing: out,
+        operation,
+        sent_body,
+        presented_key,
+        source_slot: None,
+        presented_source_key: None,
+        sent_md5: None,
         complete_triple: false,
     })
 }

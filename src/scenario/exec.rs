@@ -107,8 +107,10 @@ pub async fn run(
     let started = Instant::now();
     let at = placement.location(index, &s.id);
     let unblock = matches!(placement, Placement::FreshBuckets { unblock_sse_c: true, .. });
-    let mut report = run_steps(client, s, &at, placement.fresh(), unblock).await;
-    report.cleanup_error = cleanup(client, &at, placement.fresh()).await.err();
+    let swift = s.scenario.requires.iter().any(|c| c == "swift");
+    let mut report = run_steps(client, s, &at, placement.fresh(), unblock, swift).await;
+    report.cleanup_error =
+        if swift { swift_cleanup(client, &at).await } else { cleanup(client, &at, placement.fresh()).await }.err();
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Disposition::ExpectFail(reason) = disposition {
         report.outcome = match report.outcome {
@@ -122,7 +124,14 @@ pub async fn run(
     report
 }
 
-async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bool, unblock: bool) -> ScenarioReport {
+async fn run_steps(
+    client: &Client,
+    s: &LoadedScenario,
+    at: &Location,
+    fresh: bool,
+    unblock: bool,
+    swift: bool,
+) -> ScenarioReport {
     let mut report = base_report(s, Outcome::Pass, None);
     let keys = match generate_keys(s) {
         Ok(k) => k,
@@ -136,7 +145,9 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         prefix: at.prefix.clone(),
         ..Vars::default()
     };
-    if fresh && let Err(e) = setup_bucket(client, &at.bucket, unblock).await {
+    let setup =
+        if swift { setup_container(client, &at.bucket).await } else { setup_bucket(client, &at.bucket, unblock).await };
+    if fresh && let Err(e) = setup {
         report.outcome = Outcome::Error;
         report.reason = Some(format!("setup: {e}"));
         return report;
@@ -182,7 +193,7 @@ async fn run_steps(client: &Client, s: &LoadedScenario, at: &Location, fresh: bo
         }
         step_report.mismatches = mismatches.iter().map(|m| m.text.clone()).collect();
         if report.reason.is_none()
-            && let Some(first) = mismatches.iter().max_by_key(|m| m.severity)
+            && let Some(first) = mismatches.iter().find(|m| m.severity == Severity::Hard).or(mismatches.first())
         {
             report.reason = Some(format!("step {} ({}): {}", i + 1, built.operation, first.text));
         }
@@ -248,7 +259,7 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
                 vars.part_etags.entry(u).or_default().insert(p, e);
             }
         }
-        "complete" | "put" | "copy" | "post" => {
+        "complete" | "put" | "copy" | "post" | "swift-put" => {
             let owner = match built.operation {
                 "complete" => upload.and_then(|u| objects.uploads.get(&u).cloned()),
                 _ => built.presented_key.clone(),
@@ -262,7 +273,7 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
                 }
             }
         }
-        "delete" => {
+        "delete" | "swift-delete" => {
             if let Some(object) = object {
                 // Deleting a version by id may make an older version current, whose key is not
                 // tracked as current: stop tracking the current slot rather than guess.
@@ -282,11 +293,7 @@ pub fn version_slot(object: &str, version: &str) -> String {
 }
 
 fn xml_element(body: &[u8], name: &str) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(text[start..end].replace("&quot;", "\"").replace("&amp;", "&"))
+    super::grade::element(std::str::from_utf8(body).ok()?, name)
 }
 
 /// `BlockedEncryptionTypes=NONE`: lets SSE-C writes through on a bucket that blocks them.
@@ -317,8 +324,97 @@ async fn setup_bucket(client: &Client, bucket: &str, unblock: bool) -> Result<()
     Ok(())
 }
 
-/// Deletes every object under the location's prefix, and the bucket when `fresh` (the run made it).
+fn swift_request(method: &str, container: &str, object: Option<&str>) -> Outgoing {
+    let mut o = Outgoing::new(method, Some(container), object);
+    o.auth = crate::client::Auth::Swift;
+    o
+}
+
+/// Creates the scenario's Swift container.
+async fn setup_container(client: &Client, container: &str) -> Result<(), String> {
+    let r = client
+        .send(&swift_request("PUT", container, None))
+        .await
+        .response
+        .map_err(|e| format!("Swift PUT container {container}: {e}"))?;
+    if (200..300).contains(&r.status) {
+        Ok(())
+    } else {
+        Err(format!("Swift PUT container {container} answered {}", r.status))
+    }
+}
+
+/// Deletes a Swift scenario's objects and container.
+async fn swift_cleanup(client: &Client, at: &Location) -> Result<(), String> {
+    let listed =
+        client.send(&swift_request("GET", &at.bucket, None)).await.response.map_err(|e| format!("cleanup: {e}"))?;
+    if listed.status == 404 {
+        return Ok(());
+    }
+    for name in String::from_utf8_lossy(&listed.body).lines().filter(|l| !l.is_empty()) {
+        let r = client
+            .send(&swift_request("DELETE", &at.bucket, Some(name)))
+            .await
+            .response
+            .map_err(|e| format!("cleanup {name}: {e}"))?;
+        if !(200..300).contains(&r.status) && r.status != 404 {
+            return Err(format!("cleanup of {name} answered {}", r.status));
+        }
+    }
+    let r =
+        client.send(&swift_request("DELETE", &at.bucket, None)).await.response.map_err(|e| format!("cleanup: {e}"))?;
+    if (200..300).contains(&r.status) || r.status == 404 {
+        Ok(())
+    } else {
+        Err(format!("cleanup DELETE container answered {}", r.status))
+    }
+}
+
+/// `(key, id)` pairs of the `<Entry>` elements of a listing, where `id` is the text of `<IdName>`.
+fn entries(body: &[u8], entry: &str, id_name: &str) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split(&format!("<{entry}>"))
+        .skip(1)
+        .filter_map(|e| Some((super::grade::element(e, "Key")?, super::grade::element(e, id_name)?)))
+        .collect()
+}
+
+async fn delete_all(
+    client: &Client,
+    at: &Location,
+    list_query: &str,
+    entry: &str,
+    id_name: &str,
+    delete_query: &str,
+) -> Result<(), String> {
+    let mut list = Outgoing::new("GET", Some(&at.bucket), None);
+    list.query.push((list_query.into(), String::new()));
+    if !at.prefix.is_empty() {
+        list.query.push(("prefix".into(), at.prefix.clone()));
+    }
+    let listed = client.send(&list).await.response.map_err(|e| format!("cleanup ?{list_query}: {e}"))?;
+    if listed.status != 200 {
+        // An endpoint without versioning or multipart listings has nothing of that kind to clean.
+        return Ok(());
+    }
+    for (key, id) in entries(&listed.body, entry, id_name) {
+        let mut del = Outgoing::new("DELETE", Some(&at.bucket), Some(&key));
+        del.query.push((delete_query.into(), id));
+        match client.send(&del).await.response {
+            Ok(r) if (200..300).contains(&r.status) => {}
+            Ok(r) => return Err(format!("cleanup of {key} (?{delete_query}) answered {}", r.status)),
+            Err(e) => return Err(format!("cleanup of {key} (?{delete_query}): {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes everything under the location's prefix: multipart uploads in progress, every version and
+/// delete marker, then the current objects, and the bucket when `fresh` (the run made it).
 pub async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), String> {
+    delete_all(client, at, "uploads", "Upload", "UploadId", "uploadId").await?;
+    delete_all(client, at, "versions", "Version", "VersionId", "versionId").await?;
+    delete_all(client, at, "versions", "DeleteMarker", "VersionId", "versionId").await?;
     for _ in 0..100 {
         let mut list = Outgoing::new("GET", Some(&at.bucket), None);
         list.query.push(("list-type".into(), "2".into()));
@@ -332,13 +428,7 @@ pub async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), 
         if listed.status != 200 {
             return Err(format!("cleanup list answered {}", listed.status));
         }
-        let text = String::from_utf8_lossy(&listed.body).into_owned();
-        let keys: Vec<String> = text
-            .split("<Key>")
-            .skip(1)
-            .filter_map(|k| k.split("</Key>").next())
-            .map(|k| k.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
-            .collect();
+        let keys: Vec<String> = entries(&listed.body, "Contents", "Key").into_iter().map(|(k, _)| k).collect();
         if keys.is_empty() {
             break;
         }

@@ -186,6 +186,11 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
                     .chain(r.copy_source_range.as_deref()),
             );
         }
+        if let Some(sw) = &step.swift {
+            body_refs.extend(named_body(sw.body.as_ref()));
+            texts.extend(sw.headers.values().map(String::as_str));
+            texts.extend(sw.object.as_deref());
+        }
         if let Some(raw) = &step.raw {
             body_refs.extend(named_body(raw.body.as_ref()));
             texts.extend(raw.headers.values().map(String::as_str));
@@ -244,7 +249,7 @@ fn named_body(b: Option<&BodyRef>) -> Option<&str> {
 }
 
 /// Every operation a step can name.
-pub const ALL_OPS: [&str; 14] = [
+pub const ALL_OPS: [&str; 15] = [
     "put",
     "get",
     "head",
@@ -259,6 +264,7 @@ pub const ALL_OPS: [&str; 14] = [
     "list-parts",
     "post",
     "raw",
+    "swift",
 ];
 
 /// The operation and its request, for every operation field set on a step (`raw` has no
@@ -283,6 +289,9 @@ pub fn operations(step: &Step) -> Vec<(&'static str, Option<&Request>)> {
         ALL_OPS.iter().zip(fields).filter_map(|(name, r)| r.as_ref().map(|r| (*name, Some(r)))).collect();
     if step.raw.is_some() {
         out.push(("raw", None));
+    }
+    if step.swift.is_some() {
+        out.push(("swift", None));
     }
     out
 }

@@ -100,6 +100,8 @@ pub struct Step {
     pub post: Option<Request>,
     /// A request built field by field: any method, path, query and headers.
     pub raw: Option<RawRequest>,
+    /// An OpenStack Swift request on the scenario's container (requires `swift`).
+    pub swift: Option<SwiftRequest>,
     /// What the answer must be.
     pub expect: Expect,
     /// Remember the response's ETag under this name (`${etag.NAME}`).
@@ -227,6 +229,21 @@ pub struct RawRequest {
     pub plain_http: bool,
 }
 
+/// An OpenStack Swift request: the scenario's bucket is the container.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SwiftRequest {
+    /// HTTP method: `PUT`, `GET`, `HEAD`, `DELETE`.
+    pub method: String,
+    /// Object name; none for a container request.
+    pub object: Option<String>,
+    /// Headers (`X-Object-Meta-*`, …); values may use `${...}` variables.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Body of a PUT.
+    pub body: Option<BodyRef>,
+}
+
 fn yes() -> bool {
     true
 }
@@ -237,6 +254,10 @@ fn yes() -> bool {
 pub struct Expect {
     /// HTTP status.
     pub status: u16,
+    /// Other statuses graded `non-strict` instead of `fail` (the scenario goes on), for answers that
+    /// are wrong but let later steps show what matters (a Swift server that stores a key as metadata).
+    #[serde(default)]
+    pub also_status: Vec<u16>,
     /// The AWS error `Code`.
     pub code: Option<String>,
     /// Codes accepted as `non-strict` (with the right status), for documented non-AWS answers.

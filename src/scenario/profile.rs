@@ -23,8 +23,18 @@ use serde::{Deserialize, Serialize};
 use super::load::LoadedScenario;
 
 /// Capabilities of the reference server; a profile names the subset an endpoint has.
-pub const ALL_CAPABILITIES: &[&str] =
-    &["sse-c", "plain-http", "presign", "copy", "multipart", "versioning", "post", "block-sse-c", "bucket-policy"];
+pub const ALL_CAPABILITIES: &[&str] = &[
+    "sse-c",
+    "plain-http",
+    "presign",
+    "copy",
+    "multipart",
+    "versioning",
+    "post",
+    "block-sse-c",
+    "bucket-policy",
+    "swift",
+];
 
 /// A profile file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

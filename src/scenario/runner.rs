@@ -70,6 +70,21 @@ pub async fn run(
     }
 }
 
+/// A client for the embedded reference server: its S3 target, and its Swift front through TempAuth.
+pub fn embedded_client(
+    server: &crate::ServerHandle,
+    timeout: std::time::Duration,
+) -> anyhow::Result<crate::client::Client> {
+    let target = embedded_target(server, timeout);
+    let auth_url = target.endpoint.join("/auth/v1.0")?;
+    let swift = crate::client::swift::SwiftAuth::TempAuth {
+        auth_url,
+        user: format!("ssec:{}", target.access_key),
+        key: target.secret_key.clone(),
+    };
+    Ok(crate::client::Client::new(target)?.with_swift(swift))
+}
+
 /// The target of the embedded reference server: HTTPS trusting its CA, path-style, its credentials.
 #[must_use]
 pub fn embedded_target(server: &crate::ServerHandle, timeout: std::time::Duration) -> crate::client::Target {

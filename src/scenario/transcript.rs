@@ -31,6 +31,9 @@ fn redact_header(name: &str, value: &str, vars: &Vars) -> String {
     if is_key_header(name) {
         return REDACTED.to_owned();
     }
+    if name.eq_ignore_ascii_case("x-auth-token") || name.eq_ignore_ascii_case("x-storage-token") {
+        return REDACTED.to_owned();
+    }
     if name.eq_ignore_ascii_case("authorization") {
         return value
             .split_once("Signature=")
@@ -100,6 +103,9 @@ pub fn reproduce(client: &Client, outgoing: &Outgoing) -> String {
     if matches!(outgoing.auth, Auth::Header | Auth::Presigned(_)) {
         cmd.push(format!("--aws-sigv4 'aws:amz:{}:s3'", target.region));
         cmd.push("--user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"".into());
+    }
+    if outgoing.auth == Auth::Swift {
+        cmd.push("-H \"X-Auth-Token: $SWIFT_TOKEN\"".into());
     }
     match &target.trust {
         crate::client::Trust::Insecure => cmd.push("--insecure".into()),

@@ -15,6 +15,7 @@ pub mod object_io;
 mod policy;
 mod s3;
 pub mod store;
+mod swift;
 mod tls;
 
 use std::net::SocketAddr;

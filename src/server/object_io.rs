@@ -10,7 +10,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
 use md5::{Digest as _, Md5};
+use s3s::StdError;
 use s3s::checksum::ChecksumHasher;
+use s3s::stream::{ByteStream, RemainingLength};
 
 use super::crypto::{ObjectCipher, SEGMENT_SIZE, SegmentId, SegmentTampered, TAG_LEN, segment_count};
 use super::store::{PartMeta, SegmentReader, SegmentSink};
@@ -210,6 +212,49 @@ impl ObjectSource {
                 })
                 .filter(|r| futures::future::ready(!matches!(r, Ok(b) if b.is_empty()))),
         )
+    }
+}
+
+type BoxedBody = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>;
+
+/// A response body of known length, so the response carries `Content-Length` rather than chunked
+/// transfer encoding.
+pub struct ExactStream {
+    inner: sync_wrapper::SyncStream<BoxedBody>,
+    remaining: usize,
+}
+
+impl ExactStream {
+    /// Wraps a stream that yields exactly `len` bytes.
+    pub fn new<S, E>(stream: S, len: usize) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let boxed: BoxedBody = Box::pin(stream.map(|r| r.map_err(|e| Box::new(e) as StdError)));
+        Self { inner: sync_wrapper::SyncStream::new(boxed), remaining: len }
+    }
+}
+
+impl Stream for ExactStream {
+    type Item = Result<Bytes, StdError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(b))) = &polled {
+            this.remaining = this.remaining.saturating_sub(b.len());
+        }
+        polled
+    }
+}
+
+impl ByteStream for ExactStream {
+    fn remaining_length(&self) -> RemainingLength {
+        RemainingLength::new_exact(self.remaining)
     }
 }
 

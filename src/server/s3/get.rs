@@ -3,18 +3,15 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::{Stream, StreamExt as _};
 use http::{HeaderMap, StatusCode};
 use s3s::dto::*;
-use s3s::stream::{ByteStream, RemainingLength};
-use s3s::{S3Error, S3Request, S3Response, S3Result, StdError};
+use s3s::{S3Error, S3Request, S3Response, S3Result};
 
 use super::lookup::readable;
 use super::read_access::{ReadAccess, authorize};
 use super::write::reported_version;
 use crate::server::error::{internal, s3_error};
-use crate::server::object_io::ByteRange;
+use crate::server::object_io::{ByteRange, ExactStream};
 use crate::server::store::{ObjectData, Store, StoredObject};
 use crate::sse_c::RawTriple;
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
@@ -261,46 +258,4 @@ pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Re
         ..Default::default()
     };
     Ok(respond(output, &g))
-}
-
-type BoxedBody = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, StdError>> + Send>>;
-
-/// A response body of known length, so the response carries `Content-Length` rather than chunked
-/// transfer encoding.
-struct ExactStream {
-    inner: sync_wrapper::SyncStream<BoxedBody>,
-    remaining: usize,
-}
-
-impl ExactStream {
-    fn new<S, E>(stream: S, len: usize) -> Self
-    where
-        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
-        E: std::error::Error + Send + Sync + 'static,
-    {
-        let boxed: BoxedBody = Box::pin(stream.map(|r| r.map_err(|e| Box::new(e) as StdError)));
-        Self { inner: sync_wrapper::SyncStream::new(boxed), remaining: len }
-    }
-}
-
-impl Stream for ExactStream {
-    type Item = Result<Bytes, StdError>;
-
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        let polled = std::pin::Pin::new(&mut this.inner).poll_next(cx);
-        if let std::task::Poll::Ready(Some(Ok(b))) = &polled {
-            this.remaining = this.remaining.saturating_sub(b.len());
-        }
-        polled
-    }
-}
-
-impl ByteStream for ExactStream {
-    fn remaining_length(&self) -> RemainingLength {
-        RemainingLength::new_exact(self.remaining)
-    }
 }

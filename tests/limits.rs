@@ -1,0 +1,495 @@
+//! The reference server's resource limits ([`ssec_conform::server::Limits`]), each answered the AWS
+//! way, and slow or greedy clients that must not hurt the others.
+//!
+//! Every test starts its own in-process server with small limits, and talks to it with the crate's
+//! client or over raw TCP/TLS when the request must be malformed, unfinished or slow. The whole file
+//! runs in a few seconds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ssec_conform::client::{Addressing, Auth, Client, Outgoing, Target, Trust};
+use ssec_conform::server::Limits;
+use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+const BUCKET: &str = "limits";
+
+async fn start(limits: Limits) -> ServerHandle {
+    ReferenceServer::start(ServerConfig { limits, ..ServerConfig::default() }).await.expect("server starts")
+}
+
+/// A client of the plain-HTTP listener (no SSE-C needed here).
+fn http_client(server: &ServerHandle) -> Client {
+    let (access_key, secret_key) = server.credentials();
+    Client::new(Target {
+        endpoint: url::Url::parse(server.http_url().expect("http listener")).unwrap(),
+        plain_endpoint: None,
+        region: "us-east-1".into(),
+        access_key: access_key.to_owned(),
+        secret_key: secret_key.to_owned(),
+        session_token: None,
+        addressing: Addressing::Path,
+        trust: Trust::WebPki,
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap()
+}
+
+fn addr(url: &str) -> String {
+    url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/').to_owned()
+}
+
+async fn create_bucket(client: &Client) {
+    let r = client.send(&Outgoing::new("PUT", Some(BUCKET), None)).await.response.unwrap();
+    assert_eq!(r.status, 200, "CreateBucket: {}", String::from_utf8_lossy(&r.body));
+}
+
+/// A response read off a raw connection.
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn code(&self) -> Option<&str> {
+        element(&self.body, "Code")
+    }
+}
+
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(&xml[start..end])
+}
+
+/// Reads one response (head and `Content-Length` body).
+async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Raw> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a response"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Raw { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
+/// Whether the peer closes the connection (EOF or reset) within `within`.
+async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
+    let mut chunk = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// The head of a signed request, as the crate's client would send it; `length` is the
+/// `Content-Length` to declare (`None`: chunked transfer encoding).
+fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec<u8>, Bytes) {
+    let prepared = client.prepare(req).unwrap();
+    let uri = prepared.uri();
+    let mut head = format!("{} {} HTTP/1.1\r\n", prepared.method(), uri.path_and_query().unwrap());
+    if !prepared.headers().contains_key("host") {
+        head.push_str(&format!("host: {}\r\n", uri.authority().unwrap()));
+    }
+    for (n, v) in prepared.headers().iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
+        head.push_str(&format!("{n}: {}\r\n", v.to_str().unwrap()));
+    }
+    match length {
+        Some(l) => head.push_str(&format!("content-length: {l}\r\n")),
+        None => head.push_str("transfer-encoding: chunked\r\n"),
+    }
+    head.push_str("\r\n");
+    (head.into_bytes(), prepared.into_body())
+}
+
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in body.chunks(64 * 1024) {
+        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        out.extend_from_slice(c);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+async fn tls_connect(server: &ServerHandle) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut server.ca_pem().as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(addr(server.https_url().unwrap())).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    connector.connect(name, tcp).await.unwrap()
+}
+
+/// An anonymous request any connection can make (answered 403, but answered).
+fn anonymous_get(host: &str) -> Vec<u8> {
+    format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\n\r\n").into_bytes()
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
+    s.write_all(bytes).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), read_response(s)).await.expect("answered in time").unwrap()
+}
+
+#[tokio::test]
+async fn header_section_over_the_limit_is_refused_not_hung() {
+    let limits = Limits { max_header_bytes: 4096, ..Limits::default() };
+    let server = start(limits.clone()).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+
+    // A signed request with a head a little over the limit: the AWS answer.
+    let mut list = Outgoing::new("GET", Some(BUCKET), None);
+    list.query.push(("list-type".into(), "2".into()));
+    list.headers.push(("x-amz-meta-pad".into(), "p".repeat(5000)));
+    let r = client.send(&list).await.response.unwrap();
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(element(&body, "Code"), Some("RequestHeaderSectionTooLarge"));
+    assert_eq!(element(&body, "MaxSizeAllowed"), Some("4096"));
+
+    // Within the limit: served.
+    list.headers[0].1 = "p".repeat(1000);
+    let r = client.send(&list).await.response.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    // Far over it: the HTTP layer stops reading, answers 431 and closes, without waiting for more.
+    let host = addr(server.http_url().unwrap());
+    let mut tcp = TcpStream::connect(&host).await.unwrap();
+    let head = format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\nx-pad: {}\r\n", "p".repeat(64 * 1024));
+    let t = Instant::now();
+    tcp.write_all(head.as_bytes()).await.unwrap(); // the head never ends
+    let r = tokio::time::timeout(Duration::from_secs(2), read_response(&mut tcp)).await.expect("no hang").unwrap();
+    assert_eq!(r.status, 431);
+    assert!(closed_within(&mut tcp, Duration::from_secs(2)).await, "connection closed after the 431");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn xml_body_over_the_limit_is_max_message_length_exceeded() {
+    let server = start(Limits { max_xml_body_bytes: 4096, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let versioning = |pad: usize| {
+        let mut put = Outgoing::new("PUT", Some(BUCKET), None);
+        put.query.push(("versioning".into(), String::new()));
+        put.body = Bytes::from(format!(
+            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{}<Status>Enabled</Status></VersioningConfiguration>",
+            " ".repeat(pad)
+        ));
+        put
+    };
+    let r = client.send(&versioning(0)).await.response.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    // Declared too large: refused from the Content-Length, with AWS's message.
+    let r = client.send(&versioning(8192)).await.response.unwrap();
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!((r.status, element(&body, "Code")), (400, Some("MaxMessageLengthExceeded")), "{body}");
+    assert_eq!(element(&body, "Message"), Some("Your request was too big."));
+
+    // Without a declared length (chunked): a signed payload needs one (411, as AWS); a presigned
+    // request may omit it, and s3s stops reading at the limit.
+    let (head, body) = signed_head(&client, &versioning(8192), None);
+    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
+    let mut bytes = head;
+    bytes.extend_from_slice(&chunked(&body));
+    let r = exchange(&mut tcp, &bytes).await;
+    assert_eq!((r.status, r.code()), (411, Some("MissingContentLength")), "{}", r.body);
+    let mut presigned = versioning(8192);
+    presigned.auth = Auth::Presigned(Duration::from_secs(300));
+    let (head, body) = signed_head(&client, &presigned, None);
+    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
+    let mut bytes = head;
+    bytes.extend_from_slice(&chunked(&body));
+    let r = exchange(&mut tcp, &bytes).await;
+    assert_eq!((r.status, r.code()), (400, Some("MaxMessageLengthExceeded")), "{}", r.body);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn upload_over_the_object_size_is_entity_too_large() {
+    const MAX: u64 = 1 << 20;
+    let server = start(Limits { max_object_size: MAX, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let put = |size: u64| {
+        let mut put = Outgoing::new("PUT", Some(BUCKET), Some("obj"));
+        put.body = Bytes::from(vec![7u8; usize::try_from(size).unwrap()]);
+        put
+    };
+    let r = client.send(&put(MAX)).await.response.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    let r = client.send(&put(MAX + 1)).await.response.unwrap();
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!((r.status, element(&body, "Code")), (400, Some("EntityTooLarge")), "{body}");
+    assert_eq!(element(&body, "Message"), Some("Your proposed upload exceeds the maximum allowed size"));
+    assert_eq!(element(&body, "ProposedSize"), Some("1048577"));
+    assert_eq!(element(&body, "MaxSizeAllowed"), Some("1048576"));
+
+    // A part over the limit.
+    let mut create = Outgoing::new("POST", Some(BUCKET), Some("mp"));
+    create.query.push(("uploads".into(), String::new()));
+    let r = client.send(&create).await.response.unwrap();
+    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let mut part = put(MAX + 1);
+    part.key = Some("mp".into());
+    part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id)];
+    let r = client.send(&part).await.response.unwrap();
+    assert_eq!((r.status, element(&String::from_utf8_lossy(&r.body), "Code")), (400, Some("EntityTooLarge")));
+
+    // POST Object over the limit (s3s's form limit).
+    let mut post = put(MAX + 1);
+    post.method = "POST".into();
+    post.auth = Auth::PostForm;
+    let r = client.send(&post).await.response.unwrap();
+    assert_eq!((r.status, element(&String::from_utf8_lossy(&r.body), "Code")), (400, Some("EntityTooLarge")));
+
+    // A presigned upload without a declared length (chunked) is cut off once past the limit.
+    let mut presigned = put(MAX + 64 * 1024);
+    presigned.auth = Auth::Presigned(Duration::from_secs(300));
+    let (head, body) = signed_head(&client, &presigned, None);
+    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
+    let mut bytes = head;
+    bytes.extend_from_slice(&chunked(&body));
+    let r = exchange(&mut tcp, &bytes).await;
+    assert_eq!((r.status, r.code()), (400, Some("EntityTooLarge")), "{}", r.body);
+    assert_eq!(element(&r.body, "MaxSizeAllowed"), Some("1048576"));
+
+    // Nothing over the limit was stored.
+    let r = client.send(&Outgoing::new("HEAD", Some(BUCKET), Some("obj"))).await.response.unwrap();
+    assert_eq!(r.header("content-length"), Some("1048576"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn entity_too_large_is_answered_before_the_body_is_read() {
+    let server = start(Limits::default()).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    // 5 GiB + 1 declared (and signed), nothing sent: the answer cannot come from reading the body.
+    let mut put = Outgoing::new("PUT", Some(BUCKET), Some("huge"));
+    put.headers.push(("content-length".into(), ((5u64 << 30) + 1).to_string()));
+    let (head, _) = signed_head(&client, &put, Some((5 << 30) + 1));
+    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
+    let t = Instant::now();
+    let r = exchange(&mut tcp, &head).await;
+    assert!(t.elapsed() < Duration::from_secs(1), "answered in {:?}", t.elapsed());
+    assert_eq!((r.status, r.code()), (400, Some("EntityTooLarge")), "{}", r.body);
+    assert_eq!(element(&r.body, "ProposedSize"), Some("5368709121"));
+    assert_eq!(element(&r.body, "MaxSizeAllowed"), Some("5368709120"));
+    assert!(closed_within(&mut tcp, Duration::from_secs(2)).await, "the unread body is not waited for");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn part_numbers_past_the_limit_are_invalid_argument() {
+    let server = start(Limits { max_parts: 3, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let mut create = Outgoing::new("POST", Some(BUCKET), Some("mp"));
+    create.query.push(("uploads".into(), String::new()));
+    let r = client.send(&create).await.response.unwrap();
+    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let part = |n: &str| {
+        let mut part = Outgoing::new("PUT", Some(BUCKET), Some("mp"));
+        part.query = vec![("partNumber".into(), n.into()), ("uploadId".into(), upload_id.clone())];
+        part.body = Bytes::from_static(b"part");
+        part
+    };
+    let r = client.send(&part("3")).await.response.unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for n in ["4", "0", "10001"] {
+        let r = client.send(&part(n)).await.response.unwrap();
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!((r.status, element(&body, "Code")), (400, Some("InvalidArgument")), "part {n}: {body}");
+        assert_eq!(element(&body, "Message"), Some("Part number must be an integer between 1 and 3, inclusive"));
+        assert_eq!(element(&body, "ArgumentName"), Some("partNumber"));
+        assert_eq!(element(&body, "ArgumentValue"), Some(n));
+    }
+    server.shutdown().await;
+
+    // AWS's own limit on a default server.
+    let server = start(Limits::default()).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let r = client.send(&create).await.response.unwrap();
+    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let mut part = Outgoing::new("PUT", Some(BUCKET), Some("mp"));
+    part.query = vec![("partNumber".into(), "10001".into()), ("uploadId".into(), upload_id)];
+    let r = client.send(&part).await.response.unwrap();
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(element(&body, "Message"), Some("Part number must be an integer between 1 and 10000, inclusive"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn excess_connections_are_answered_slow_down() {
+    let server = start(Limits { max_connections: 2, ..Limits::default() }).await;
+    let host = addr(server.http_url().unwrap());
+    // Two kept-alive connections, one per listener: both are served.
+    let mut first = TcpStream::connect(&host).await.unwrap();
+    assert_eq!(exchange(&mut first, &anonymous_get(&host)).await.status, 403);
+    let mut second = tls_connect(&server).await;
+    assert_eq!(exchange(&mut second, &anonymous_get("localhost")).await.status, 403);
+
+    // A third, on either listener: 503 SlowDown, then closed.
+    let mut third = TcpStream::connect(&host).await.unwrap();
+    let r = exchange(&mut third, &anonymous_get(&host)).await;
+    assert_eq!((r.status, r.code()), (503, Some("SlowDown")), "{}", r.body);
+    assert_eq!(element(&r.body, "Message"), Some("Please reduce your request rate."));
+    assert!(closed_within(&mut third, Duration::from_secs(2)).await);
+    let mut third = tls_connect(&server).await;
+    let r = exchange(&mut third, &anonymous_get("localhost")).await;
+    assert_eq!((r.status, r.code()), (503, Some("SlowDown")), "{}", r.body);
+
+    // The held connections still work; once one closes, a new connection is served again.
+    assert_eq!(exchange(&mut first, &anonymous_get(&host)).await.status, 403);
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut again = TcpStream::connect(&host).await.unwrap();
+        let status = exchange(&mut again, &anonymous_get(&host)).await.status;
+        if status == 403 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the freed connection slot was never reused (still {status})");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.shutdown().await;
+}
+
+/// Sends `bytes` one byte per `pace` until the server closes the connection; returns when it did.
+async fn slowloris<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8], pace: Duration) -> Duration {
+    let t = Instant::now();
+    for b in bytes {
+        if s.write_all(std::slice::from_ref(b)).await.is_err() || s.flush().await.is_err() {
+            return t.elapsed();
+        }
+        if closed_within(s, pace).await {
+            return t.elapsed();
+        }
+    }
+    panic!("the server read the whole slow head");
+}
+
+#[tokio::test]
+async fn slowloris_is_dropped_after_the_header_timeout_and_others_are_served() {
+    let timeout = Duration::from_secs(1);
+    let server = start(Limits { header_read_timeout: timeout, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let host = addr(server.http_url().unwrap());
+    let head = format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\nx-slow: {}\r\n\r\n", "s".repeat(64));
+
+    // Eight plain slowloris clients, one over TLS, and one that never starts its TLS handshake.
+    let mut lorises = Vec::new();
+    for _ in 0..8 {
+        let head = head.clone().into_bytes();
+        let mut tcp = TcpStream::connect(&host).await.unwrap();
+        lorises.push(tokio::spawn(async move { slowloris(&mut tcp, &head, Duration::from_secs(1)).await }));
+    }
+    let mut tls = tls_connect(&server).await;
+    let tls_head = head.clone().into_bytes();
+    lorises.push(tokio::spawn(async move { slowloris(&mut tls, &tls_head, Duration::from_secs(1)).await }));
+    let https = addr(server.https_url().unwrap());
+    lorises.push(tokio::spawn(async move {
+        let t = Instant::now();
+        let mut silent = TcpStream::connect(https).await.unwrap();
+        assert!(closed_within(&mut silent, Duration::from_secs(3)).await, "silent TLS connection kept");
+        t.elapsed()
+    }));
+
+    // Meanwhile, normal requests complete quickly.
+    let mut list = Outgoing::new("GET", Some(BUCKET), None);
+    list.query.push(("list-type".into(), "2".into()));
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        let t = Instant::now();
+        let r = client.send(&list).await.response.unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(t.elapsed() < Duration::from_secs(1), "a normal request took {:?}", t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for l in lorises {
+        let after = l.await.unwrap();
+        assert!(after >= timeout - Duration::from_millis(100), "dropped too early: {after:?}");
+        assert!(after < timeout * 3, "dropped too late: {after:?}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed_busy_ones_kept() {
+    let idle = Duration::from_millis(500);
+    let server = start(Limits { idle_timeout: idle, ..Limits::default() }).await;
+    let host = addr(server.http_url().unwrap());
+
+    // Requests every 200 ms keep one connection open well past the idle timeout.
+    let mut busy = TcpStream::connect(&host).await.unwrap();
+    for _ in 0..8 {
+        assert_eq!(exchange(&mut busy, &anonymous_get(&host)).await.status, 403);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Left idle, it is closed after about the idle timeout.
+    let t = Instant::now();
+    assert!(closed_within(&mut busy, Duration::from_secs(3)).await, "idle connection kept");
+    let after = t.elapsed();
+    assert!(after >= idle - Duration::from_millis(250) && after < idle * 3, "closed after {after:?}");
+
+    // A connection that never sends anything is idle too.
+    let mut silent = TcpStream::connect(&host).await.unwrap();
+    assert!(closed_within(&mut silent, Duration::from_secs(3)).await, "silent connection kept");
+    server.shutdown().await;
+}
