@@ -44,8 +44,18 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts the binary on fresh ports and waits until it answers; returns it and a client.
+    /// Starts the binary on fresh ports and waits until it answers; returns it and a client. A port
+    /// taken between [`free_port`] and the server's bind is retried with other ports.
     async fn start(data: &Path, ca: &Path, log: PathBuf) -> (Self, Client) {
+        for _ in 0..3 {
+            if let Some(started) = Self::try_start(data, ca, log.clone()).await {
+                return started;
+            }
+        }
+        panic!("no free ports after 3 attempts: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    }
+
+    async fn try_start(data: &Path, ca: &Path, log: PathBuf) -> Option<(Self, Client)> {
         let _ = std::fs::remove_file(ca);
         let out = std::fs::File::create(&log).unwrap();
         let (http, https) = (free_port(), free_port());
@@ -65,14 +75,19 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("server exited with {status}: {}", std::fs::read_to_string(&server.log).unwrap_or_default());
+                let log = server.log_text();
+                assert!(
+                    log.contains("binding --http") || log.contains("binding --https"),
+                    "server exited with {status}: {log}"
+                );
+                return None;
             }
             if let Ok(pem) = std::fs::read_to_string(ca)
                 && let Ok(client) = Client::new(target(&server.https, pem))
                 && let Ok(r) = client.send(&Outgoing::new("GET", None, None)).await.response
                 && r.status == 200
             {
-                return (server, client);
+                return Some((server, client));
             }
             assert!(Instant::now() < deadline, "server never answered: {}", server.log_text());
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -388,6 +388,7 @@ async fn excess_connections_are_answered_slow_down() {
     let r = exchange(&mut third, &anonymous_get(&host)).await;
     assert_eq!((r.status, r.code()), (503, Some("SlowDown")), "{}", r.body);
     assert_eq!(element(&r.body, "Message"), Some("Please reduce your request rate."));
+    assert_eq!(r.header("connection"), Some("close"));
     assert!(closed_within(&mut third, Duration::from_secs(2)).await);
     let mut third = tls_connect(&server).await;
     let r = exchange(&mut third, &anonymous_get("localhost")).await;
@@ -487,6 +488,21 @@ async fn idle_keep_alive_connections_are_closed_busy_ones_kept() {
     assert!(closed_within(&mut busy, Duration::from_secs(3)).await, "idle connection kept");
     let after = t.elapsed();
     assert!(after >= idle - Duration::from_millis(250) && after < idle * 3, "closed after {after:?}");
+
+    // An upload in progress is not idle, however slowly its body arrives.
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let mut put = Outgoing::new("PUT", Some(BUCKET), Some("slow"));
+    put.body = Bytes::from_static(b"fifteen bytes!!");
+    let (head, body) = signed_head(&client, &put, Some(put.body.len() as u64));
+    let mut slow = TcpStream::connect(&host).await.unwrap();
+    slow.write_all(&head).await.unwrap();
+    for b in body.iter() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        slow.write_all(std::slice::from_ref(b)).await.unwrap();
+    }
+    let r = tokio::time::timeout(Duration::from_secs(5), read_response(&mut slow)).await.unwrap().unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
 
     // A connection that never sends anything is idle too.
     let mut silent = TcpStream::connect(&host).await.unwrap();

@@ -93,7 +93,12 @@ pub fn reproduce(client: &Client, outgoing: &Outgoing) -> String {
     let target = client.target();
     let mut unsigned = outgoing.clone();
     unsigned.auth = Auth::Anonymous;
-    let url = client.prepare(&unsigned).map(|r| r.uri().to_string()).unwrap_or_default();
+    let url = if outgoing.auth == Auth::Swift {
+        let object = outgoing.key.as_deref().map(|k| format!("/{}", crate::client::encode_path(k))).unwrap_or_default();
+        format!("$OS_STORAGE_URL/{}{object}", outgoing.bucket.as_deref().unwrap_or_default())
+    } else {
+        client.prepare(&unsigned).map(|r| r.uri().to_string()).unwrap_or_default()
+    };
     let mut cmd = vec!["curl -sS -i".to_owned()];
     if outgoing.method == "HEAD" {
         cmd.push("--head".into());
@@ -105,7 +110,7 @@ pub fn reproduce(client: &Client, outgoing: &Outgoing) -> String {
         cmd.push("--user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"".into());
     }
     if outgoing.auth == Auth::Swift {
-        cmd.push("-H \"X-Auth-Token: $SWIFT_TOKEN\"".into());
+        cmd.push("-H \"X-Auth-Token: $OS_AUTH_TOKEN\"".into());
     }
     match &target.trust {
         crate::client::Trust::Insecure => cmd.push("--insecure".into()),
@@ -118,6 +123,7 @@ pub fn reproduce(client: &Client, outgoing: &Outgoing) -> String {
     if !outgoing.body.is_empty() {
         cmd.push(format!("--data-binary @body.bin  # {} bytes", outgoing.body.len()));
     }
-    cmd.insert(1, shell_quote(&url));
+    // A Swift URL names the storage URL variable, which the shell must expand.
+    cmd.insert(1, if outgoing.auth == Auth::Swift { format!("\"{url}\"") } else { shell_quote(&url) });
     cmd.join(" ")
 }

@@ -198,6 +198,8 @@ pub struct Edge {
     connections: Arc<Semaphore>,
     /// One permit per excess connection being answered 503.
     refusals: Arc<Semaphore>,
+    /// The OpenStack Swift front, for requests that are Swift's.
+    swift: Arc<super::swift::SwiftFront>,
 }
 
 /// Excess connections answered 503 `SlowDown` at once; past these, excess connections are closed
@@ -206,10 +208,15 @@ const MAX_REFUSALS: usize = 64;
 
 impl Edge {
     /// Wraps an s3s service.
-    pub fn new(s3: s3s::service::S3Service, allow_sse_c_over_http: bool, limits: Limits) -> Self {
+    pub fn new(
+        s3: s3s::service::S3Service,
+        swift: Arc<super::swift::SwiftFront>,
+        allow_sse_c_over_http: bool,
+        limits: Limits,
+    ) -> Self {
         let connections = Arc::new(Semaphore::new(limits.max_connections as usize));
         let refusals = Arc::new(Semaphore::new(MAX_REFUSALS.min(limits.max_connections as usize)));
-        Self { s3, allow_sse_c_over_http, limits, connections, refusals }
+        Self { s3, allow_sse_c_over_http, limits, connections, refusals, swift }
     }
 
     async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Response<s3s::Body> {
@@ -231,24 +238,26 @@ impl Edge {
         };
         // A body without a declared length (presigned requests may omit it) is cut off once past its
         // limit: the object size for uploads, the XML size for the rest (POST Object is s3s's).
+        let upload = is_object_upload(&req);
         let unsized_body = !req.headers().contains_key(http::header::CONTENT_LENGTH)
             && !req.headers().contains_key("x-amz-decoded-content-length");
         let cap = if !unsized_body || is_post_form(&req) {
             None
-        } else if is_object_upload(&req) {
+        } else if upload {
             Some(self.limits.max_object_size)
         } else {
             Some(self.limits.max_xml_body_bytes as u64)
         };
-        let over_cap_error = if is_object_upload(&req) {
-            entity_too_large(None, self.limits.max_object_size)
-        } else {
-            max_message_length_exceeded()
-        };
         req.extensions_mut().insert(transport);
+        let swift = super::swift::is_swift(req.method(), req.uri().path(), req.headers());
+        let host =
+            req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
         let (req, body) = shared_body(req, cap);
         let resp = match early {
             Some(e) => error_response(e),
+            None if swift => {
+                self.swift.handle(req, &format!("{}://{host}", if secure { "https" } else { "http" })).await
+            }
             None => self
                 .s3
                 .call(req)
@@ -256,7 +265,12 @@ impl Edge {
                 .unwrap_or_else(|_| error_response(super::error::internal(&"response serialisation failed"))),
         };
         if body.over_cap() {
-            return finish(error_response(over_cap_error)).await;
+            let e = if upload {
+                entity_too_large(None, self.limits.max_object_size)
+            } else {
+                max_message_length_exceeded()
+            };
+            return finish(error_response(e)).await;
         }
         drain(&body).await;
         finish(resp).await

@@ -104,6 +104,7 @@ impl ReferenceServer {
             .blocking_sse_c_by_default(config.block_sse_c_by_default),
         );
         let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store)));
+        let swift_store = Arc::clone(&store);
         builder.set_route(encryption::EncryptionRoute::new(store));
         builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
         builder.set_host(host::LocalHost);
@@ -111,7 +112,9 @@ impl ReferenceServer {
         s3s_config.xml_max_body_size = config.limits.max_xml_body_bytes;
         s3s_config.post_object_max_file_size = config.limits.max_object_size;
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config))));
-        let edge = Arc::new(edge::Edge::new(builder.build(), config.allow_sse_c_over_http, config.limits.clone()));
+        let swift = Arc::new(swift::SwiftFront::new(swift_store, config.access_key.clone(), config.secret_key.clone()));
+        let edge =
+            Arc::new(edge::Edge::new(builder.build(), swift, config.allow_sse_c_over_http, config.limits.clone()));
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,
