@@ -95,6 +95,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         && let (Some(first), Some(max), Some(last)) = (v.first(), v.iter().max(), v.last())
     {
         println!("process RSS (server and clients): first {first} KiB, peak {max} KiB, last {last} KiB");
+        let every: Vec<String> = v.iter().step_by(10).map(|k| format!("{} MiB", k / 1024)).collect();
+        println!("process RSS every 10 s: {}", every.join(", "));
     }
     for s in &stats.samples {
         println!("  {s}");
