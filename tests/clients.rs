@@ -593,3 +593,286 @@ async fn sse_c_put_of_a_streaming_body_with_checksum_trailer() {
     assert!(got == body, "streamed round trip: got {} bytes, differing from the plaintext", got.len());
     env.stop(&[K_A]).await;
 }
+
+/// The copy-source and destination triples of a copy.
+async fn copy_ssec(env: &Env, from: &str, to: &str, source: (&str, &str), dest: (&str, &str)) {
+    let out = env
+        .client
+        .copy_object()
+        .bucket(BUCKET)
+        .key(to)
+        .copy_source(format!("{BUCKET}/{from}"))
+        .copy_source_sse_customer_algorithm("AES256")
+        .copy_source_sse_customer_key(source.0)
+        .copy_source_sse_customer_key_md5(source.1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(dest.0)
+        .sse_customer_key_md5(dest.1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("copy {from} -> {to}: {}", describe(&e)));
+    assert_eq!(env.seen.last().status, 200);
+    assert_eq!(out.sse_customer_algorithm(), Some("AES256"), "C1: copy echoes the algorithm");
+    assert_eq!(out.sse_customer_key_md5(), Some(dest.1), "C1: copy echoes the destination key MD5");
+}
+
+async fn get_is_refused(env: &Env, key: &str, (k, md5): (&str, &str), version: Option<&str>) {
+    let err = env
+        .client
+        .get_object()
+        .bucket(BUCKET)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(k)
+        .sse_customer_key_md5(md5)
+        .send()
+        .await
+        .expect_err("a key that is not the object's must not decrypt");
+    assert_error(err, 403, "AccessDenied");
+}
+
+/// C1: copy an SSE-C object under another key; the copy reads only with the destination key.
+#[tokio::test]
+async fn copy_with_source_and_destination_keys() {
+    let env = Env::start().await;
+    let body = data(300_000, 11);
+    env.put_ssec("src", &body, (K_A, K_A_MD5)).await;
+    copy_ssec(&env, "src", "dst", (K_A, K_A_MD5), (K_B, K_B_MD5)).await;
+    assert_eq!(env.get_ssec("dst", (K_B, K_B_MD5)).await, body);
+    get_is_refused(&env, "dst", (K_A, K_A_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
+}
+
+/// C9: key rotation by copying an object onto itself; afterwards the old key gets 403.
+#[tokio::test]
+async fn key_rotation_in_place() {
+    let env = Env::start().await;
+    let body = data(70_000, 12);
+    env.put_ssec("rotate", &body, (K_A, K_A_MD5)).await;
+    copy_ssec(&env, "rotate", "rotate", (K_A, K_A_MD5), (K_B, K_B_MD5)).await;
+    assert_eq!(env.get_ssec("rotate", (K_B, K_B_MD5)).await, body);
+    get_is_refused(&env, "rotate", (K_A, K_A_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
+}
+
+/// M1, M2, M4, M9, M10: a multipart upload with SSE-C on every part; Complete needs no key.
+#[tokio::test]
+async fn multipart_with_sse_c_on_every_part() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let env = Env::start().await;
+    let parts = [data(5 * 1024 * 1024 + 1, 13), data(1000, 14)];
+    let created = env
+        .client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("mpu")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_A)
+        .sse_customer_key_md5(K_A_MD5)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create: {}", describe(&e)));
+    assert_eq!(created.sse_customer_key_md5(), Some(K_A_MD5), "M1 echoes the key MD5");
+    let upload_id = created.upload_id().expect("upload id").to_owned();
+
+    let err = env
+        .client
+        .upload_part()
+        .bucket(BUCKET)
+        .key("mpu")
+        .upload_id(&upload_id)
+        .part_number(1)
+        .body(ByteStream::from(parts[1].clone()))
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_B)
+        .sse_customer_key_md5(K_B_MD5)
+        .send()
+        .await
+        .expect_err("M4: a part with another key is refused");
+    let message = assert_error(err, 400, "InvalidRequest");
+    assert_eq!(message.as_deref(), Some("The provided encryption parameters did not match the ones used originally."));
+
+    let mut completed = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let number = i32::try_from(i + 1).unwrap();
+        let out = env
+            .client
+            .upload_part()
+            .bucket(BUCKET)
+            .key("mpu")
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(part.clone()))
+            .sse_customer_algorithm("AES256")
+            .sse_customer_key(K_A)
+            .sse_customer_key_md5(K_A_MD5)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("part {number}: {}", describe(&e)));
+        assert_eq!(out.sse_customer_key_md5(), Some(K_A_MD5), "M2 echoes the key MD5");
+        completed.push(CompletedPart::builder().part_number(number).e_tag(out.e_tag().unwrap()).build());
+    }
+    let done = env
+        .client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("mpu")
+        .upload_id(&upload_id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("M9: complete without a key: {}", describe(&e)));
+    assert!(done.e_tag().unwrap().ends_with("-2\""), "multipart ETag: {:?}", done.e_tag());
+    assert_eq!(env.get_ssec("mpu", (K_A, K_A_MD5)).await, [parts[0].clone(), parts[1].clone()].concat());
+    get_is_refused(&env, "mpu", (K_B, K_B_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
+}
+
+/// M7: UploadPartCopy from an SSE-C source into an SSE-C upload under another key, by ranges.
+#[tokio::test]
+async fn upload_part_copy_from_an_sse_c_source() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+    let env = Env::start().await;
+    let source = data(6 * 1024 * 1024, 15);
+    env.put_ssec("source", &source, (K_A, K_A_MD5)).await;
+    let upload_id = env
+        .client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("assembled")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_B)
+        .sse_customer_key_md5(K_B_MD5)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create: {}", describe(&e)))
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let split = 5 * 1024 * 1024;
+    let ranges = [format!("bytes=0-{}", split - 1), format!("bytes={split}-{}", source.len() - 1)];
+    let mut completed = Vec::new();
+    for (i, range) in ranges.iter().enumerate() {
+        let number = i32::try_from(i + 1).unwrap();
+        let out = env
+            .client
+            .upload_part_copy()
+            .bucket(BUCKET)
+            .key("assembled")
+            .upload_id(&upload_id)
+            .part_number(number)
+            .copy_source(format!("{BUCKET}/source"))
+            .copy_source_range(range)
+            .copy_source_sse_customer_algorithm("AES256")
+            .copy_source_sse_customer_key(K_A)
+            .copy_source_sse_customer_key_md5(K_A_MD5)
+            .sse_customer_algorithm("AES256")
+            .sse_customer_key(K_B)
+            .sse_customer_key_md5(K_B_MD5)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("part copy {number}: {}", describe(&e)));
+        assert_eq!(out.sse_customer_key_md5(), Some(K_B_MD5), "UploadPartCopy echoes the destination key MD5");
+        let etag = out.copy_part_result().and_then(|r| r.e_tag()).expect("part ETag").to_owned();
+        completed.push(CompletedPart::builder().part_number(number).e_tag(etag).build());
+    }
+    env.client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("assembled")
+        .upload_id(&upload_id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("complete: {}", describe(&e)));
+    assert_eq!(env.get_ssec("assembled", (K_B, K_B_MD5)).await, source);
+    get_is_refused(&env, "assembled", (K_A, K_A_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
+}
+
+/// G11: a versioned bucket where each version has its own key.
+#[tokio::test]
+async fn versioned_bucket_with_two_keys() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let env = Env::start().await;
+    env.client
+        .put_bucket_versioning()
+        .bucket(BUCKET)
+        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("versioning: {}", describe(&e)));
+    let (v1_body, v2_body) = (data(1000, 16), data(2000, 17));
+    env.put_ssec("doc", &v1_body, (K_A, K_A_MD5)).await;
+    let v1 = env.seen.last().header("x-amz-version-id").expect("PUT returns a version id").to_owned();
+    env.put_ssec("doc", &v2_body, (K_B, K_B_MD5)).await;
+    let old = env
+        .client
+        .get_object()
+        .bucket(BUCKET)
+        .key("doc")
+        .version_id(&v1)
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_A)
+        .sse_customer_key_md5(K_A_MD5)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET v1: {}", describe(&e)));
+    assert_eq!(old.body.collect().await.unwrap().into_bytes().to_vec(), v1_body);
+    get_is_refused(&env, "doc", (K_B, K_B_MD5), Some(&v1)).await;
+    assert_eq!(env.get_ssec("doc", (K_B, K_B_MD5)).await, v2_body);
+    env.stop(&[K_A, K_B]).await;
+}
+
+/// PS1: a presigned PUT with SSE-C (headers signed), then a presigned GET with the same headers.
+#[tokio::test]
+async fn presigned_put_then_get_with_sse_c() {
+    let env = Env::start().await;
+    let body = data(100_000, 18);
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(env.server.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let expires = PresigningConfig::expires_in(Duration::from_secs(300)).unwrap();
+    let put = env
+        .client
+        .put_object()
+        .bucket(BUCKET)
+        .key("presigned-put")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_A)
+        .sse_customer_key_md5(K_A_MD5)
+        .presigned(expires.clone())
+        .await
+        .expect("presign PUT");
+    let mut req = http.put(put.uri()).body(body.clone());
+    for (name, value) in put.headers() {
+        req = req.header(name, value);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    assert_eq!(resp.headers().get(KEY_MD5).map(|v| v.to_str().unwrap().to_owned()), Some(K_A_MD5.to_owned()));
+    assert_eq!(status, 200, "presigned PUT: {}", resp.text().await.unwrap_or_default());
+
+    let get = env
+        .client
+        .get_object()
+        .bucket(BUCKET)
+        .key("presigned-put")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(K_A)
+        .sse_customer_key_md5(K_A_MD5)
+        .presigned(expires)
+        .await
+        .expect("presign GET");
+    let mut req = http.get(get.uri());
+    for (name, value) in get.headers() {
+        req = req.header(name, value);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(&resp.bytes().await.unwrap()[..], &body[..], "the presigned GET returns what the presigned PUT stored");
+    get_is_refused(&env, "presigned-put", (K_B, K_B_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
+}
