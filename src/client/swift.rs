@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{ClientError, Incoming};
+use super::ClientError;
 
 /// How to authenticate to Swift.
 #[derive(Debug, Clone)]
@@ -104,16 +104,4 @@ pub fn url(session: &Session, container: &str, object: Option<&str>) -> String {
         Some(o) => format!("{base}/{}/{}", super::url::encode(container, false), super::url::encode(o, true)),
         None => format!("{base}/{}", super::url::encode(container, false)),
     }
-}
-
-/// Reads a whole response.
-pub async fn read(resp: reqwest::Response) -> Result<Incoming, reqwest::Error> {
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let body = resp.bytes().await?;
-    Ok(Incoming { status, headers, body })
 }

@@ -8,7 +8,6 @@ use super::lookup::readable;
 use super::read_access::authorize;
 use super::write::reported_version;
 use crate::server::store::Store;
-use crate::sse_c::RawTriple;
 
 pub fn get_object_attributes(
     store: &Store,
@@ -16,7 +15,7 @@ pub fn get_object_attributes(
 ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
     let mut i = req.input;
     let obj = readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
-    let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let raw = take_triple!(i);
     authorize(&raw, &obj)?;
     // The header is a comma-separated list; s3s hands it over as one item per header line.
     let wants = |name: &str| {

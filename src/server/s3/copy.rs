@@ -78,13 +78,8 @@ fn is_self_copy(copy_source: &CopySource, bucket: &str, key: &str, source: &Stor
 pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
     let headers: &HeaderMap = &req.headers;
     let mut i = req.input;
-    let src_raw = RawTriple::new(
-        i.copy_source_sse_customer_algorithm.take(),
-        i.copy_source_sse_customer_key.take(),
-        i.copy_source_sse_customer_key_md5.take(),
-    );
-    let dst_raw =
-        RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let src_raw = take_copy_source_triple!(i);
+    let dst_raw = take_triple!(i);
     let sse = sse_header(headers, i.server_side_encryption.as_ref());
     check_write(store, &i.bucket, &i.key, &dst_raw, sse.as_deref())?;
     let self_copy_target = match &i.copy_source {

@@ -3,6 +3,29 @@
 //! s3s has already routed the request, verified its SigV4 signature (header, presigned, POST policy
 //! or aws-chunked) and parsed it; these handlers implement the AWS column of the behaviour catalogue.
 
+/// Takes an s3s input's SSE-C triple fields (`sse_customer_*`) as a [`crate::sse_c::RawTriple`],
+/// leaving `None` behind so the key text lives only in the triple, which wipes it when dropped.
+macro_rules! take_triple {
+    ($input:expr) => {
+        $crate::sse_c::RawTriple::new(
+            $input.sse_customer_algorithm.take(),
+            $input.sse_customer_key.take(),
+            $input.sse_customer_key_md5.take(),
+        )
+    };
+}
+
+/// [`take_triple!`] for the copy-source triple (`copy_source_sse_customer_*`).
+macro_rules! take_copy_source_triple {
+    ($input:expr) => {
+        $crate::sse_c::RawTriple::new(
+            $input.copy_source_sse_customer_algorithm.take(),
+            $input.copy_source_sse_customer_key.take(),
+            $input.copy_source_sse_customer_key_md5.take(),
+        )
+    };
+}
+
 mod attributes;
 mod bucket;
 mod bucket_policy;

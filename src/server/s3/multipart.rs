@@ -50,7 +50,7 @@ pub fn create(
     if !store.bucket_exists(&i.bucket) {
         return Err(no_such_bucket());
     }
-    let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let raw = take_triple!(i);
     let sse = super::put::sse_header(&req.headers, i.server_side_encryption.as_ref());
     check_write(store, &i.bucket, &i.key, &raw, sse.as_deref())?;
     let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
@@ -141,7 +141,7 @@ pub async fn upload_part(store: &Store, req: S3Request<UploadPartInput>) -> S3Re
     let mut i = req.input;
     let number = part_number(i.part_number)?;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
-    let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let raw = take_triple!(i);
     check_write(store, &i.bucket, &i.key, &raw, None)?;
     let (cipher, key_md5) = part_cipher(&lock(&upload), &raw)?;
     let (declared, hasher) = Declared::from_request(&req.headers, i.content_md5.as_deref())?;
@@ -194,13 +194,8 @@ pub async fn upload_part_copy(
     let mut i = req.input;
     let number = part_number(i.part_number)?;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
-    let src_raw = RawTriple::new(
-        i.copy_source_sse_customer_algorithm.take(),
-        i.copy_source_sse_customer_key.take(),
-        i.copy_source_sse_customer_key_md5.take(),
-    );
-    let dst_raw =
-        RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let src_raw = take_copy_source_triple!(i);
+    let dst_raw = take_triple!(i);
     check_write(store, &i.bucket, &i.key, &dst_raw, None)?;
     let source = open_source(
         store,
@@ -245,7 +240,7 @@ pub async fn complete(
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let mut i = req.input;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
-    let raw = RawTriple::new(i.sse_customer_algorithm.take(), i.sse_customer_key.take(), i.sse_customer_key_md5.take());
+    let raw = take_triple!(i);
     let requested: Vec<CompletedPart> = i.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
     if requested.is_empty() {
         return Err(s3_error(

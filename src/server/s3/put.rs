@@ -35,11 +35,7 @@ pub async fn put_object(
     req: S3Request<PutObjectInput>,
 ) -> S3Result<S3Response<PutObjectOutput>> {
     let mut input = req.input;
-    let raw = RawTriple::new(
-        input.sse_customer_algorithm.take(),
-        input.sse_customer_key.take(),
-        input.sse_customer_key_md5.take(),
-    );
+    let raw = take_triple!(input);
     let sse = sse_header(&req.headers, input.server_side_encryption.as_ref());
     check_write(store, &input.bucket, &input.key, &raw, sse.as_deref())?;
     let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
@@ -85,11 +81,7 @@ pub async fn post_object(
     req: S3Request<PostObjectInput>,
 ) -> S3Result<S3Response<PostObjectOutput>> {
     let mut input = req.input;
-    let raw = RawTriple::new(
-        input.sse_customer_algorithm.take(),
-        input.sse_customer_key.take(),
-        input.sse_customer_key_md5.take(),
-    );
+    let raw = take_triple!(input);
     if !raw.is_absent() && req.extensions.get::<Transport>().is_some_and(|t| !t.sse_c_allowed()) {
         return Err(SseCError::InsecureTransport.into());
     }
