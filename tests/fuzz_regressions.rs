@@ -78,3 +78,462 @@ fn scenario_load() {
 fn server_ops() {
     replay("server_ops", fuzzing::server_ops);
 }
+
+/// Known interoperability issue F1 (`fuzz/README.md`): s3s 0.14 keeps repeated query parameter
+/// names in arrival order when it canonicalises, where SigV4 (and aws-sigv4) sort them by value,
+/// so it refuses a correctly signed `?uploads=a&uploads=%7D`. Run with `--ignored` to see whether an
+/// s3s upgrade fixed it.
+#[test]
+#[ignore = "known s3s 0.14 issue F1: repeated query names are not sorted by value"]
+fn known_issue_f1_repeated_query_names() {
+    let ip = fuzzing::in_process();
+    ip.ensure_bucket("known-issues");
+    let mut req = ssec_conform::client::Outgoing::new("GET", Some("known-issues"), None);
+    req.query = vec![("list-type".into(), "2".into()), ("prefix".into(), "a".into()), ("prefix".into(), "}".into())];
+    let reply = ip.send(&req);
+    assert_ne!(reply.code().as_deref(), Some("SignatureDoesNotMatch"), "{}", reply.summary());
+}
+
+/// Known interoperability issue F2 (`fuzz/README.md`): s3s 0.14 collapses every run of whitespace
+/// (tabs included) in a signed header value, where SigV4 collapses spaces only, so it refuses a
+/// correctly signed request whose `x-amz-meta-*` value holds a tab.
+#[test]
+#[ignore = "known s3s 0.14 issue F2: tabs in signed header values are collapsed"]
+fn known_issue_f2_tab_in_signed_header_value() {
+    let ip = fuzzing::in_process();
+    ip.ensure_bucket("known-issues");
+    let mut req = ssec_conform::client::Outgoing::new("PUT", Some("known-issues"), Some("tab"));
+    req.headers.push(("x-amz-meta-note".into(), "a\tb".into()));
+    let reply = ip.send(&req);
+    assert_eq!(reply.status, 200, "{}", reply.summary());
+}
+
+// ------------------------------------------------------------------------------------------------
+// Seed writer: `cargo test --test fuzz_regressions -- --ignored write_seeds` regenerates the
+// hand-made seeds and the catalogue-bug regressions (see fuzz/README.md).
+// ------------------------------------------------------------------------------------------------
+
+mod seeds {
+    use ssec_conform::fuzzing::{
+        self, HeaderMutation as M, KeyPick, ObjPick, Op, OpsCase, RangePick, SizePick, SsePick, XmlCase,
+    };
+
+    /// The smallest `u32` that `arbitrary` maps to variant `k` of `n` (`(x * n) >> 32 == k`).
+    fn tag(k: u32, n: u32) -> [u8; 4] {
+        let x = (u64::from(k) << 32).div_ceil(u64::from(n));
+        u32::try_from(x).unwrap().to_le_bytes()
+    }
+
+    fn obj(o: ObjPick) -> [u8; 4] {
+        tag(o as u32, 3)
+    }
+
+    fn sse(out: &mut Vec<u8>, s: &SsePick) {
+        match &s.key {
+            KeyPick::None => out.extend(tag(0, 5)),
+            KeyPick::K0 => out.extend(tag(1, 5)),
+            KeyPick::K1 => out.extend(tag(2, 5)),
+            KeyPick::K2 => out.extend(tag(3, 5)),
+            KeyPick::Raw(k) => {
+                out.extend(tag(4, 5));
+                out.extend(k);
+            }
+        }
+        out.extend(tag(s.mutation as u32, 16));
+    }
+
+    fn size(out: &mut Vec<u8>, s: SizePick) {
+        match s {
+            SizePick::Zero => out.extend(tag(0, 5)),
+            SizePick::Tiny(n) => {
+                out.extend(tag(1, 5));
+                out.push(n);
+            }
+            SizePick::Small(n) => {
+                out.extend(tag(2, 5));
+                out.extend(n.to_le_bytes());
+            }
+            SizePick::NearSegment { segments, delta } => {
+                out.extend(tag(3, 5));
+                out.push(segments);
+                out.extend(delta.to_le_bytes());
+            }
+            SizePick::Large(n) => {
+                out.extend(tag(4, 5));
+                out.extend(n.to_le_bytes());
+            }
+        }
+    }
+
+    /// `arbitrary`'s encoding of an operation list (verified by `encoder_matches_arbitrary`).
+    pub fn encode(ops: &[Op]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for op in ops {
+            // `Vec::arbitrary_take_rest` reads a "keep going" bool before each element.
+            out.push(1);
+            match op {
+                Op::Put { obj: o, size: s, seed, sse: k } => {
+                    out.extend(tag(0, 10));
+                    out.extend(obj(*o));
+                    size(&mut out, *s);
+                    out.push(*seed);
+                    sse(&mut out, k);
+                }
+                Op::Get { obj: o, sse: k, range } => {
+                    out.extend(tag(1, 10));
+                    out.extend(obj(*o));
+                    sse(&mut out, k);
+                    match range {
+                        None => out.push(0),
+                        Some(r) => {
+                            out.push(1);
+                            match r {
+                                RangePick::FromTo(a, b) => {
+                                    out.extend(tag(0, 3));
+                                    out.extend(a.to_le_bytes());
+                                    out.extend(b.to_le_bytes());
+                                }
+                                RangePick::From(a) => {
+                                    out.extend(tag(1, 3));
+                                    out.extend(a.to_le_bytes());
+                                }
+                                RangePick::Suffix(n) => {
+                                    out.extend(tag(2, 3));
+                                    out.extend(n.to_le_bytes());
+                                }
+                            }
+                        }
+                    }
+                }
+                Op::Head { obj: o, sse: k } => {
+                    out.extend(tag(2, 10));
+                    out.extend(obj(*o));
+                    sse(&mut out, k);
+                }
+                Op::Copy { src, dst, source_sse, dest_sse, replace } => {
+                    out.extend(tag(3, 10));
+                    out.extend(obj(*src));
+                    out.extend(obj(*dst));
+                    sse(&mut out, source_sse);
+                    sse(&mut out, dest_sse);
+                    out.push(u8::from(*replace));
+                }
+                Op::CreateUpload { obj: o, sse: k } => {
+                    out.extend(tag(4, 10));
+                    out.extend(obj(*o));
+                    sse(&mut out, k);
+                }
+                Op::UploadPart { upload, part, size: s, seed, sse: k } => {
+                    out.extend(tag(5, 10));
+                    out.push(*upload);
+                    out.push(*part);
+                    size(&mut out, *s);
+                    out.push(*seed);
+                    sse(&mut out, k);
+                }
+                Op::UploadPartCopy { upload, part, src, source_sse, dest_sse, range } => {
+                    out.extend(tag(6, 10));
+                    out.push(*upload);
+                    out.push(*part);
+                    out.extend(obj(*src));
+                    sse(&mut out, source_sse);
+                    sse(&mut out, dest_sse);
+                    match range {
+                        None => out.push(0),
+                        Some((a, b)) => {
+                            out.push(1);
+                            out.extend(a.to_le_bytes());
+                            out.extend(b.to_le_bytes());
+                        }
+                    }
+                }
+                Op::Complete { upload, parts, sse: k } => {
+                    out.extend(tag(7, 10));
+                    out.push(*upload);
+                    for p in parts {
+                        out.extend([1, *p]); // `Vec::arbitrary`: "keep going", element
+                    }
+                    out.push(0);
+                    sse(&mut out, k);
+                }
+                Op::Abort { upload } => {
+                    out.extend(tag(8, 10));
+                    out.push(*upload);
+                }
+                Op::Delete { obj: o } => {
+                    out.extend(tag(9, 10));
+                    out.extend(obj(*o));
+                }
+            }
+        }
+        out
+    }
+
+    fn k(key: KeyPick, mutation: M) -> SsePick {
+        SsePick { key, mutation }
+    }
+
+    fn ok(key: KeyPick) -> SsePick {
+        k(key, M::Intact)
+    }
+
+    fn none() -> SsePick {
+        ok(KeyPick::None)
+    }
+
+    /// Operation sequences after the real implementation bugs of catalogue section E.
+    pub fn catalogue_bugs() -> Vec<(&'static str, Vec<Op>)> {
+        use KeyPick::{K0, K1, K2};
+        use ObjPick::{A, B, C};
+        let put = |o, s, key| Op::Put { obj: o, size: s, seed: 7, sse: key };
+        let get = |o, key, range| Op::Get { obj: o, sse: key, range };
+        vec![
+            (
+                "silo-82-zero-byte-object-wrong-key",
+                vec![
+                    put(A, SizePick::Zero, ok(K0)),
+                    get(A, ok(K1), None),
+                    Op::Head { obj: A, sse: ok(K1) },
+                    Op::Copy { src: A, dst: B, source_sse: ok(K1), dest_sse: none(), replace: false },
+                    get(A, ok(K0), None),
+                ],
+            ),
+            (
+                "minio-6598-head-wrong-key",
+                vec![
+                    put(A, SizePick::Small(1000), ok(K0)),
+                    Op::Head { obj: A, sse: ok(K1) },
+                    Op::Head { obj: A, sse: none() },
+                    Op::Head { obj: A, sse: ok(K0) },
+                ],
+            ),
+            (
+                "minio-5625-rotation-with-equal-wrong-keys",
+                vec![
+                    put(A, SizePick::Tiny(40), ok(K0)),
+                    Op::Copy { src: A, dst: A, source_sse: ok(K1), dest_sse: ok(K1), replace: false },
+                    get(A, ok(K0), None),
+                    Op::Copy { src: A, dst: A, source_sse: ok(K0), dest_sse: ok(K2), replace: false },
+                    get(A, ok(K2), None),
+                ],
+            ),
+            (
+                "minio-6725-part-copy-sse-c-into-plain-upload",
+                vec![
+                    put(A, SizePick::Small(3000), ok(K0)),
+                    Op::CreateUpload { obj: B, sse: none() },
+                    Op::UploadPartCopy {
+                        upload: 0,
+                        part: 0,
+                        src: A,
+                        source_sse: ok(K0),
+                        dest_sse: ok(K0),
+                        range: None,
+                    },
+                    Op::UploadPartCopy {
+                        upload: 0,
+                        part: 0,
+                        src: A,
+                        source_sse: none(),
+                        dest_sse: none(),
+                        range: None,
+                    },
+                    Op::UploadPartCopy {
+                        upload: 0,
+                        part: 0,
+                        src: A,
+                        source_sse: ok(K0),
+                        dest_sse: none(),
+                        range: Some((10, 20)),
+                    },
+                    Op::Complete { upload: 0, parts: vec![0], sse: none() },
+                ],
+            ),
+            (
+                "ceph-27130-seaweedfs-8215-ranges-across-segments",
+                vec![
+                    put(A, SizePick::NearSegment { segments: 2, delta: 5 }, ok(K2)),
+                    get(A, ok(K2), Some(RangePick::FromTo(262_140, 262_150))),
+                    get(A, ok(K2), Some(RangePick::FromTo(262_144, 524_287))),
+                    get(A, ok(K2), Some(RangePick::Suffix(10))),
+                    get(A, ok(K2), Some(RangePick::From(524_287))),
+                    get(A, ok(K1), Some(RangePick::FromTo(0, 10))),
+                ],
+            ),
+            (
+                "rustfs-2673-range-on-sse-c-object",
+                vec![
+                    put(A, SizePick::Small(5000), ok(K0)),
+                    get(A, ok(K0), Some(RangePick::FromTo(0, 0))),
+                    get(A, ok(K0), Some(RangePick::From(4999))),
+                    get(A, ok(K0), Some(RangePick::From(5000))),
+                ],
+            ),
+            (
+                "aws-php-1291-parts-without-or-with-other-key",
+                vec![
+                    Op::CreateUpload { obj: C, sse: ok(K0) },
+                    Op::UploadPart { upload: 0, part: 0, size: SizePick::Tiny(9), seed: 1, sse: none() },
+                    Op::UploadPart { upload: 0, part: 0, size: SizePick::Tiny(9), seed: 1, sse: ok(K1) },
+                    Op::UploadPart {
+                        upload: 0,
+                        part: 0,
+                        size: SizePick::Tiny(9),
+                        seed: 1,
+                        sse: k(K0, M::Md5OfOtherKey),
+                    },
+                    Op::UploadPart { upload: 0, part: 0, size: SizePick::Tiny(9), seed: 1, sse: ok(K0) },
+                    Op::Complete { upload: 0, parts: vec![0], sse: ok(K1) },
+                ],
+            ),
+            (
+                "multipart-complete-then-read",
+                vec![
+                    Op::CreateUpload { obj: C, sse: ok(K1) },
+                    Op::UploadPart { upload: 0, part: 0, size: SizePick::Large(300_000), seed: 3, sse: ok(K1) },
+                    Op::Complete { upload: 0, parts: vec![0], sse: none() },
+                ],
+            ),
+            (
+                "kafka-connect-389-sse-s3-with-sse-c",
+                vec![
+                    put(A, SizePick::Tiny(10), k(K0, M::SseS3Too)),
+                    get(A, none(), None),
+                    Op::CreateUpload { obj: B, sse: k(K0, M::SseS3Too) },
+                ],
+            ),
+            (
+                "seaweedfs-2313-floci-1140-read-without-key",
+                vec![
+                    put(B, SizePick::Small(700), ok(K0)),
+                    get(B, none(), None),
+                    get(B, k(K0, M::DropKey), None),
+                    Op::Copy { src: B, dst: C, source_sse: none(), dest_sse: none(), replace: false },
+                    put(A, SizePick::Tiny(20), none()),
+                    get(A, ok(K0), None),
+                ],
+            ),
+            (
+                "g4-key-of-the-wrong-length",
+                vec![
+                    put(A, SizePick::Small(64), ok(K0)),
+                    get(A, k(K0, M::Key33Bytes), None),
+                    get(A, k(K0, M::Key31Bytes), None),
+                    put(B, SizePick::Tiny(3), k(K0, M::Key33Bytes)),
+                ],
+            ),
+            (
+                "aws-cli-6012-destination-key-applied-to-source",
+                vec![
+                    put(A, SizePick::Small(100), ok(K0)),
+                    Op::Copy { src: A, dst: B, source_sse: none(), dest_sse: ok(K0), replace: false },
+                    Op::Copy { src: A, dst: B, source_sse: ok(K0), dest_sse: ok(K0), replace: true },
+                    get(B, ok(K0), None),
+                ],
+            ),
+            (
+                "minio-py-1514-base64-variants",
+                vec![
+                    put(A, SizePick::Tiny(5), k(K1, M::KeyUrlSafe)),
+                    put(A, SizePick::Tiny(5), k(K1, M::KeyUnpadded)),
+                    put(A, SizePick::Tiny(5), k(K1, M::KeyWhitespace)),
+                    put(A, SizePick::Tiny(5), k(K1, M::Md5OfKeyText)),
+                    put(A, SizePick::Tiny(5), k(K1, M::AlgorithmLowercase)),
+                    get(A, ok(K1), None),
+                ],
+            ),
+        ]
+    }
+
+    pub fn xml_seeds() -> Vec<(&'static str, u32, &'static str)> {
+        // (name, XmlOp variant: 0 Complete, 1 Delete, 2 Versioning, body)
+        vec![
+            (
+                "complete-one-part",
+                0,
+                "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>",
+            ),
+            (
+                "complete-ns-etag",
+                0,
+                r#"<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>"9dd4e461268c8034f5c8564e155c67a6"</ETag><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>"#,
+            ),
+            (
+                "delete-quiet",
+                1,
+                "<Delete><Quiet>true</Quiet><Object><Key>xml-object</Key></Object><Object><Key>a&amp;b</Key><VersionId>null</VersionId></Object></Delete>",
+            ),
+            (
+                "versioning-enabled",
+                2,
+                r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#,
+            ),
+            (
+                "versioning-suspended-mfa",
+                2,
+                "<VersioningConfiguration><Status>Suspended</Status><MfaDelete>Disabled</MfaDelete></VersioningConfiguration>",
+            ),
+        ]
+    }
+
+    pub fn xml_bytes(op: u32, body: &str) -> Vec<u8> {
+        let mut out = tag(op, 3).to_vec();
+        if op == 1 {
+            out.push(1); // content_md5
+        }
+        out.extend(tag(0, 2)); // XmlBody::Raw
+        for &b in body.as_bytes() {
+            out.extend([1, b]); // "keep going", byte
+        }
+        out
+    }
+
+    #[test]
+    fn encoder_matches_arbitrary() {
+        for (name, ops) in catalogue_bugs() {
+            let decoded: OpsCase = fuzzing::decode(&encode(&ops)).unwrap();
+            assert_eq!(format!("{:?}", decoded.ops), format!("{ops:?}"), "{name}");
+        }
+        for (name, op, body) in xml_seeds() {
+            let decoded: XmlCase = fuzzing::decode(&xml_bytes(op, body)).unwrap();
+            assert_eq!(decoded.body.render(), body.as_bytes(), "{name}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus/*/seed-* and fuzz/regressions/server_ops/*; run on purpose"]
+fn write_seeds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let write = |path: PathBuf, data: &[u8]| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, data).unwrap();
+    };
+    for (name, ops) in seeds::catalogue_bugs() {
+        let bytes = seeds::encode(&ops);
+        write(root.join("fuzz/regressions/server_ops").join(name), &bytes);
+        write(root.join("fuzz/corpus/server_ops").join(format!("seed-{name}")), &bytes);
+    }
+    for (name, op, body) in seeds::xml_seeds() {
+        write(root.join("fuzz/corpus/s3_xml").join(format!("seed-{name}")), &seeds::xml_bytes(op, body));
+    }
+    let scenarios = [
+        "get-head/003-wrong-key.yaml",
+        "copy/002-key-rotation.yaml",
+        "multipart/003-part-with-other-key.yaml",
+        "headers-invalid/002-md5-mismatch.yaml",
+        "attributes/005-zero-byte-wrong-key.yaml",
+    ];
+    for s in scenarios {
+        let src = root.join("scenarios").join(s);
+        if let Ok(text) = std::fs::read(&src) {
+            let name = s.replace('/', "-");
+            write(root.join("fuzz/corpus/scenario_load").join(format!("seed-{name}")), &text);
+        }
+    }
+    for p in ["reference.yaml", "ceph-rgw.yaml"] {
+        if let Ok(text) = std::fs::read(root.join("profiles").join(p)) {
+            write(root.join("fuzz/corpus/scenario_load").join(format!("seed-profile-{p}")), &text);
+        }
+    }
+}

@@ -103,18 +103,9 @@ impl ReferenceServer {
             }
             .blocking_sse_c_by_default(config.block_sse_c_by_default),
         );
-        let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store)));
-        let swift_store = Arc::clone(&store);
-        builder.set_route(encryption::EncryptionRoute::new(store));
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
-        builder.set_host(host::LocalHost);
-        let mut s3s_config = s3s::config::S3Config::default();
-        s3s_config.xml_max_body_size = config.limits.max_xml_body_bytes;
-        s3s_config.post_object_max_file_size = config.limits.max_object_size;
-        builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config))));
-        let swift = Arc::new(swift::SwiftFront::new(swift_store, config.access_key.clone(), config.secret_key.clone()));
-        let edge =
-            Arc::new(edge::Edge::new(builder.build(), swift, config.allow_sse_c_over_http, config.limits.clone()));
+        let s3 = s3_service(Arc::clone(&store), &config);
+        let swift = Arc::new(swift::SwiftFront::new(store, config.access_key.clone(), config.secret_key.clone()));
+        let edge = Arc::new(edge::Edge::new(s3, swift, config.allow_sse_c_over_http, config.limits.clone()));
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,
@@ -148,15 +139,32 @@ impl ReferenceServer {
     }
 }
 
-/// The s3s service of a reference server with an in-memory store and no listener (fuzzing and
-/// property tests call [`s3s::service::S3Service::call`] directly). The edge checks are not applied.
+/// The s3s service over `store`: the S3 operations, SigV4 with the configured credentials, addressing,
+/// and the configured limits (everything but the edge: listeners, TLS, transport checks, Swift).
+fn s3_service(store: Arc<store::Store>, config: &ServerConfig) -> s3s::service::S3Service {
+    let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store)));
+    builder.set_route(encryption::EncryptionRoute::new(store));
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
+    builder.set_host(host::LocalHost);
+    let mut s3s_config = s3s::config::S3Config::default();
+    s3s_config.xml_max_body_size = config.limits.max_xml_body_bytes;
+    s3s_config.post_object_max_file_size = config.limits.max_object_size;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(s3s_config))));
+    builder.build()
+}
+
+/// The s3s service of a reference server with the default configuration, an in-memory store and no
+/// listener (fuzzing and property tests call [`s3s::service::S3Service::call`] directly). The edge
+/// checks are not applied.
 #[doc(hidden)]
 #[must_use]
 pub fn in_process_service(access_key: &str, secret_key: &str) -> s3s::service::S3Service {
-    let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::new(store::Store::memory())));
-    builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key.to_owned(), secret_key.to_owned()));
-    builder.set_host(host::LocalHost);
-    builder.build()
+    let config = ServerConfig {
+        access_key: access_key.to_owned(),
+        secret_key: secret_key.to_owned(),
+        ..ServerConfig::default()
+    };
+    s3_service(Arc::new(store::Store::memory()), &config)
 }
 
 impl ServerHandle {
