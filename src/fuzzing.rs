@@ -2507,17 +2507,20 @@ impl Run<'_> {
             self.fail(&format!("{} {:?}: no response: {}", req.method, req.key, reply.summary()));
         }
         self.check(reply.status < 500, || format!("{} {:?}: server error {}", req.method, req.key, reply.summary()));
+        let fixed = fuzz_keys();
         for key in &self.secrets {
+            // Raw bytes only for the fixed keys: libFuzzer sees the bytes `contains` compares and can
+            // copy response text into a fuzzed key, which the key's base64 form does not allow.
+            let raw: &[u8] = if fixed.contains(key) { key } else { &[] };
             let b64 = B64.encode(key);
             let url = B64_URL.encode(key);
+            let leaks = |v: &[u8]| contains(v, b64.as_bytes()) || contains(v, url.as_bytes()) || contains(v, raw);
             for (name, value) in &reply.headers {
-                let v = value.as_bytes();
-                self.check(!contains(v, b64.as_bytes()) && !contains(v, url.as_bytes()) && !contains(v, key), || {
+                self.check(!leaks(value.as_bytes()), || {
                     format!("{} {:?}: header {name} carries a customer key", req.method, req.key)
                 });
             }
-            let body = reply.bytes();
-            self.check(!contains(body, b64.as_bytes()) && !contains(body, key), || {
+            self.check(!leaks(reply.bytes()), || {
                 format!("{} {:?}: the response body carries a customer key", req.method, req.key)
             });
         }
