@@ -28,7 +28,12 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     files
 }
 
-fn replay(target: &str, entry: fn(&[u8])) {
+fn replay(target: &str) {
+    let entry = fuzzing::TARGETS
+        .iter()
+        .find(|t| t.name == target)
+        .unwrap_or_else(|| panic!("{target} is not in fuzzing::TARGETS"))
+        .entry;
     let files = inputs(target);
     assert!(
         !files.is_empty(),
@@ -51,32 +56,99 @@ fn replay(target: &str, entry: fn(&[u8])) {
 
 #[test]
 fn sse_c_headers() {
-    replay("sse_c_headers", fuzzing::sse_c_headers);
+    replay("sse_c_headers");
 }
 
 #[test]
 fn sigv4_auth() {
-    replay("sigv4_auth", fuzzing::sigv4_auth);
+    replay("sigv4_auth");
 }
 
 #[test]
 fn aws_chunked() {
-    replay("aws_chunked", fuzzing::aws_chunked);
+    replay("aws_chunked");
 }
 
 #[test]
 fn s3_xml() {
-    replay("s3_xml", fuzzing::s3_xml);
+    replay("s3_xml");
 }
 
 #[test]
 fn scenario_load() {
-    replay("scenario_load", fuzzing::scenario_load);
+    replay("scenario_load");
 }
 
 #[test]
 fn server_ops() {
-    replay("server_ops", fuzzing::server_ops);
+    replay("server_ops");
+}
+
+/// `fuzzing::TARGETS` is the list of fuzz targets; every other list must name the same ones.
+#[test]
+fn every_list_of_fuzz_targets_matches_the_library() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let all = sorted(fuzzing::TARGETS.iter().map(|t| t.name.to_owned()).collect());
+    let long = sorted(fuzzing::TARGETS.iter().filter(|t| t.long_inputs).map(|t| t.name.to_owned()).collect());
+
+    let cargo = read("fuzz/Cargo.toml");
+    let bins = cargo.split("[[bin]]").skip(1).filter_map(|b| quoted_after(b, "name = ")).collect();
+    assert_eq!(sorted(bins), all, "fuzz/Cargo.toml [[bin]] names");
+
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root.join("fuzz/fuzz_targets")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(&format!("fuzzing::{name}(")), "{} does not call fuzzing::{name}", path.display());
+        files.push(name);
+    }
+    assert_eq!(sorted(files), all, "fuzz/fuzz_targets/*.rs");
+
+    for t in &all {
+        assert!(root.join("fuzz/corpus").join(t).is_dir(), "fuzz/corpus/{t}/ is missing");
+        assert!(
+            root.join("fuzz/dictionaries").join(format!("{t}.dict")).is_file(),
+            "fuzz/dictionaries/{t}.dict is missing"
+        );
+    }
+
+    let workflow = read(".github/workflows/nightly-fuzz.yml");
+    let matrix = workflow.lines().find_map(|l| l.trim().strip_prefix("target: [")).expect("workflow matrix");
+    let matrix = matrix.trim_end_matches(']').split(',').map(|s| s.trim().to_owned()).collect();
+    assert_eq!(sorted(matrix), all, "nightly-fuzz.yml matrix");
+    assert_eq!(long_input_case(&workflow), long, "nightly-fuzz.yml targets run with -max_len=8192");
+    assert_eq!(long_input_case(&read("scripts/fuzz-ci.sh")), long, "scripts/fuzz-ci.sh targets run with -max_len=8192");
+
+    let readme = read("fuzz/README.md");
+    for t in &all {
+        assert!(readme.contains(&format!("| `{t}` |")), "fuzz/README.md has no row for `{t}`");
+    }
+    let this = read("tests/fuzz_regressions.rs");
+    for t in &all {
+        assert!(this.contains(&format!("replay(\"{t}\")")), "no replay test for {t}");
+    }
+}
+
+/// The text between quotes after `key` in `text`.
+fn quoted_after(text: &str, key: &str) -> Option<String> {
+    let rest = &text[text.find(key)? + key.len()..];
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// The targets of the shell `case` pattern that adds `-max_len=8192`, sorted.
+fn long_input_case(script: &str) -> Vec<String> {
+    let line = script.lines().find(|l| l.contains("-max_len=8192") && l.contains(')')).expect("a -max_len=8192 case");
+    let pattern = line[..line.find(')').unwrap()].trim();
+    let mut names: Vec<String> = pattern.split('|').map(|s| s.trim().to_owned()).collect();
+    names.sort();
+    names
 }
 
 /// Known interoperability issue F1 (`fuzz/README.md`): s3s 0.14 keeps repeated query parameter
