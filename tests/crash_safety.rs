@@ -430,6 +430,9 @@ async fn kill_9_mid_upload_loses_nothing_committed_and_leaks_nothing() {
     // Restart on the same directory.
     let (server, client) = Server::start(&data, &ca, root.path().join("second.log")).await;
     assert!(files_under(&tmp).is_empty(), "tmp/ was not cleaned at start: {:?}", files_under(&tmp));
+    // The leftovers are the server's own: removed, not moved to quarantine.
+    let quarantine = data.join("quarantine");
+    assert!(!quarantine.exists(), "start-up quarantined the server's own leftovers: {:?}", files_under(&quarantine));
     let other = CustomerKey::random();
     for (name, key, body) in &done {
         let r = ok(&client, &with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), key)).await;

@@ -2,17 +2,18 @@
 //! part, committed by rename.
 //!
 //! Layout under the data directory:
+//! - `ssec-conform-data.json`: the marker, with the format version ([`super::marker`]);
 //! - `buckets/<hex(bucket)>/bucket.json`: creation time and versioning state;
 //! - `buckets/<hex(bucket)>/objects/<sha256(key)>.json`: every version's metadata and data files;
 //! - `buckets/<hex(bucket)>/objects/<sha256(key)>.<random>.data`: one part's stored segments;
-//! - `tmp/`: uploads in progress (single PUTs and multipart parts), removed at start.
+//! - `tmp/`: uploads in progress (single PUTs and multipart parts), removed at start;
+//! - `quarantine/`: what start-up found but could not use ([`super::quarantine`]).
 //!
 //! A commit fsyncs each data file, renames it into place, writes the metadata to a temporary file,
 //! fsyncs it and renames it over the old metadata: the rename is the commit point. Data files no
-//! metadata names (a crash between the renames) are removed at start.
+//! metadata names (a crash between the renames) are removed at start ([`super::startup`]).
+//! Directories are created 0700 and files 0600, and no link is followed ([`super::safe_fs`]).
 
-use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,12 +22,15 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use tokio::io::AsyncWriteExt as _;
 
-use super::{Controls, ObjectData, ObjectMeta, PartData, StoredObject, Versioning};
+use super::quarantine::Quarantine;
+use super::startup::{BUCKET_FILE, BUCKETS, OBJECTS, TMP};
+use super::{Controls, ObjectData, ObjectMeta, PartData, StoredObject, Versioning, marker, safe_fs, startup};
 
 /// The directory backend.
 #[derive(Debug)]
 pub struct DirBackend {
     root: PathBuf,
+    quarantine: Quarantine,
 }
 
 /// A bucket found at start.
@@ -53,10 +57,13 @@ pub struct Loaded {
     pub objects: Vec<StoredObject>,
 }
 
+/// One version in a key's metadata file.
 #[derive(Serialize, Deserialize)]
-struct VersionFile {
-    meta: ObjectMeta,
-    data_files: Vec<String>,
+pub struct VersionFile {
+    /// The version's metadata.
+    pub meta: ObjectMeta,
+    /// The names of its data files (one per part) in the bucket's `objects/` directory.
+    pub data_files: Vec<String>,
 }
 
 /// An upload in progress: a temporary file under `tmp/`.
@@ -89,60 +96,23 @@ impl Drop for TempData {
     }
 }
 
-fn key_hash(key: &str) -> String {
+/// The name under which a key's files are stored: hex SHA-256 of the key.
+pub fn key_hash(key: &str) -> String {
     hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", super::random_id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    std::fs::File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()
-}
-
 impl DirBackend {
-    /// Opens (creating if needed) a data directory and loads what it holds.
+    /// Opens a data directory (creating and marking it when new or empty; refusing one that is not
+    /// an ssec-conform data directory) and loads what it holds.
     pub fn open(root: PathBuf) -> std::io::Result<(Self, Loaded)> {
-        let _ = std::fs::remove_dir_all(root.join("tmp"));
-        std::fs::create_dir_all(root.join("tmp"))?;
-        std::fs::create_dir_all(root.join("buckets"))?;
-        let mut loaded = Loaded::default();
-        for entry in std::fs::read_dir(root.join("buckets"))? {
-            let bucket_dir = entry?.path();
-            let Ok(text) = std::fs::read(bucket_dir.join("bucket.json")) else { continue };
-            let Ok(b) = serde_json::from_slice::<LoadedBucket>(&text) else { continue };
-            loaded.buckets.push(b);
-            let objects = bucket_dir.join("objects");
-            let mut referenced = HashSet::new();
-            let mut data_files = Vec::new();
-            for entry in std::fs::read_dir(&objects)? {
-                let path = entry?.path();
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-                if name.ends_with(".data") {
-                    data_files.push(path);
-                } else if name.ends_with(".json") {
-                    let Ok(text) = std::fs::read(&path) else { continue };
-                    let Ok(versions) = serde_json::from_slice::<Vec<VersionFile>>(&text) else { continue };
-                    for v in versions {
-                        let paths: Vec<PathBuf> = v.data_files.iter().map(|f| objects.join(f)).collect();
-                        referenced.extend(paths.iter().cloned());
-                        loaded.objects.push(StoredObject { meta: v.meta, data: ObjectData::Files(paths) });
-                    }
-                } else {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-            for orphan in data_files.into_iter().filter(|p| !referenced.contains(p)) {
-                let _ = std::fs::remove_file(orphan);
-            }
-        }
-        Ok((Self { root }, loaded))
+        marker::claim(&root)?;
+        let quarantine = Quarantine::new(&root)?;
+        let loaded = startup::load(&root, &quarantine)?;
+        Ok((Self { root, quarantine }, loaded))
     }
 
     fn bucket_dir(&self, bucket: &str) -> PathBuf {
-        self.root.join("buckets").join(hex::encode(bucket))
+        self.root.join(BUCKETS).join(hex::encode(bucket))
     }
 
     /// Records a bucket's creation time, versioning state and controls.
@@ -154,27 +124,34 @@ impl DirBackend {
         controls: &Controls,
     ) -> std::io::Result<()> {
         let dir = self.bucket_dir(name);
-        std::fs::create_dir_all(dir.join("objects"))?;
+        self.quarantine.claim_dir(&dir)?;
+        self.quarantine.claim_dir(&dir.join(OBJECTS))?;
         let bucket = LoadedBucket { name: name.to_owned(), created_ms, versioning, controls: controls.clone() };
         let text = serde_json::to_vec(&bucket)?;
-        write_atomically(&dir.join("bucket.json"), &text)
+        safe_fs::write_atomically(&dir.join(BUCKET_FILE), &text)
     }
 
-    /// Removes an (empty) bucket.
+    /// Removes an (empty) bucket: its metadata file and its empty directories, nothing else.
     pub fn delete_bucket(&self, name: &str) {
-        let _ = std::fs::remove_dir_all(self.bucket_dir(name));
+        let dir = self.bucket_dir(name);
+        let removed = std::fs::remove_file(dir.join(BUCKET_FILE))
+            .and_then(|()| std::fs::remove_dir(dir.join(OBJECTS)))
+            .and_then(|()| std::fs::remove_dir(&dir));
+        if let Err(e) = removed {
+            tracing::warn!("data directory: bucket {name} deleted, but its directory was not removed: {e}");
+        }
     }
 
     /// Starts writing a part.
     pub fn temp_data(&self) -> std::io::Result<TempData> {
-        let path = self.root.join("tmp").join(super::random_id());
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let path = self.root.join(TMP).join(super::random_id());
+        let file = safe_fs::create_new(&path)?;
         Ok(TempData { path, file: tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file)) })
     }
 
     /// Moves finished part files into the object directory; returns their final paths.
     pub async fn place_parts(&self, meta: &ObjectMeta, mut parts: Vec<PartData>) -> std::io::Result<Vec<PathBuf>> {
-        let objects = self.bucket_dir(&meta.bucket).join("objects");
+        let objects = self.bucket_dir(&meta.bucket).join(OBJECTS);
         let hash = key_hash(&meta.key);
         let moves: Vec<(PathBuf, PathBuf)> = parts
             .iter_mut()
@@ -196,7 +173,7 @@ impl DirBackend {
     pub fn write_versions(&self, versions: &[Arc<StoredObject>]) -> std::io::Result<()> {
         let Some(first) = versions.first() else { return Ok(()) };
         let path =
-            self.bucket_dir(&first.meta.bucket).join("objects").join(format!("{}.json", key_hash(&first.meta.key)));
+            self.bucket_dir(&first.meta.bucket).join(OBJECTS).join(format!("{}.json", key_hash(&first.meta.key)));
         let files: Vec<VersionFile> = versions
             .iter()
             .map(|o| VersionFile {
@@ -209,13 +186,13 @@ impl DirBackend {
                 },
             })
             .collect();
-        write_atomically(&path, &serde_json::to_vec(&files)?)
+        safe_fs::write_atomically(&path, &serde_json::to_vec(&files)?)
     }
 
     /// Like [`Self::write_versions`], removing the metadata file when no version is left.
     pub fn write_versions_of(&self, bucket: &str, key: &str, versions: &[Arc<StoredObject>]) {
         if versions.is_empty() {
-            let path = self.bucket_dir(bucket).join("objects").join(format!("{}.json", key_hash(key)));
+            let path = self.bucket_dir(bucket).join(OBJECTS).join(format!("{}.json", key_hash(key)));
             let _ = std::fs::remove_file(path);
         } else if let Err(e) = self.write_versions(versions) {
             tracing::error!(%e, "rewriting object metadata");
@@ -226,6 +203,11 @@ impl DirBackend {
     pub fn remove_data(&self, path: &Path) {
         let _ = std::fs::remove_file(path);
     }
+}
+
+/// Opens a data file for reading; a link in its place is refused, never followed.
+pub fn open_data(path: &Path) -> std::io::Result<std::fs::File> {
+    safe_fs::open_read(path)
 }
 
 /// Reads up to `len` bytes at `offset` of part file `part`.

@@ -9,6 +9,10 @@
 //! in temporary files, and are gone after a restart.
 
 mod dir;
+mod marker;
+mod quarantine;
+mod safe_fs;
+mod startup;
 mod uploads;
 
 use std::collections::BTreeMap;
@@ -527,7 +531,7 @@ impl SegmentReader {
         match &obj.data {
             ObjectData::Memory(_) => Ok(Self::Memory(Arc::clone(obj))),
             ObjectData::Files(paths) => {
-                let files = paths.iter().map(std::fs::File::open).collect::<std::io::Result<Vec<_>>>()?;
+                let files = paths.iter().map(|p| dir::open_data(p)).collect::<std::io::Result<Vec<_>>>()?;
                 Ok(Self::Files(Arc::new(files)))
             }
         }
