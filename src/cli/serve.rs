@@ -39,6 +39,13 @@ pub struct ServeArgs {
     /// Block SSE-C on new buckets (BlockedEncryptionTypes=SSE-C), as AWS does since April 2026.
     #[arg(long)]
     block_ssec_by_default: bool,
+    /// How long a Swift TempAuth token is accepted after it is issued (`90s`, `30m`).
+    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+    swift_token_ttl: Duration,
+    /// Accept Swift TempAuth over plain HTTP. Refused by default (403): the password and the
+    /// X-Auth-Token would travel in clear text, and a token presented over HTTP is revoked.
+    #[arg(long)]
+    allow_swift_over_http: bool,
     /// Where to write the PEM of the certificate clients must trust.
     #[arg(long, value_name = "FILE", default_value = "ssec-conform-ca.pem")]
     ca_out: PathBuf,
@@ -101,6 +108,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tls_files: args.tls_cert.zip(args.tls_key),
         allow_sse_c_over_http: args.allow_ssec_over_http,
         block_sse_c_by_default: args.block_ssec_by_default,
+        swift_token_ttl: args.swift_token_ttl,
+        allow_swift_over_http: args.allow_swift_over_http,
         limits,
     };
     let server = ReferenceServer::start(config).await?;
@@ -123,6 +132,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;
+    use ssec_conform::server::DEFAULT_SWIFT_TOKEN_TTL;
 
     use super::*;
 
@@ -153,5 +163,15 @@ mod tests {
         assert_eq!(limits.max_object_size, 1 << 20);
         assert_eq!(limits.header_read_timeout, Duration::from_secs(1));
         assert_eq!(limits.idle_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn swift_flags_default_to_the_server_defaults() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(cli.serve.swift_token_ttl, DEFAULT_SWIFT_TOKEN_TTL);
+        assert!(!cli.serve.allow_swift_over_http);
+        let cli = Cli::try_parse_from(["serve", "--swift-token-ttl", "90s", "--allow-swift-over-http"]).unwrap();
+        assert_eq!(cli.serve.swift_token_ttl, Duration::from_secs(90));
+        assert!(cli.serve.allow_swift_over_http);
     }
 }

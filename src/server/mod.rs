@@ -21,6 +21,7 @@ mod tls;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -32,6 +33,9 @@ pub use self::limits::Limits;
 pub const DEFAULT_ACCESS_KEY: &str = "ssec-conform";
 /// Secret of [`DEFAULT_ACCESS_KEY`].
 pub const DEFAULT_SECRET_KEY: &str = "ssec-conform-secret-key";
+
+/// How long a Swift TempAuth token is accepted when no other lifetime is configured: one hour.
+pub const DEFAULT_SWIFT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// How to start a reference server.
 #[derive(Debug, Clone)]
@@ -52,6 +56,11 @@ pub struct ServerConfig {
     pub allow_sse_c_over_http: bool,
     /// Block SSE-C on new buckets, as AWS does since April 2026 (off by default).
     pub block_sse_c_by_default: bool,
+    /// How long a Swift TempAuth token is accepted after it is issued.
+    pub swift_token_ttl: Duration,
+    /// Accept Swift TempAuth (the password, and the tokens it issues) over plain HTTP, where both
+    /// travel in clear text; refused by default.
+    pub allow_swift_over_http: bool,
     /// Request, connection and timeout limits ([`limits`]).
     pub limits: Limits,
 }
@@ -69,6 +78,8 @@ impl Default for ServerConfig {
             tls_files: None,
             allow_sse_c_over_http: false,
             block_sse_c_by_default: false,
+            swift_token_ttl: DEFAULT_SWIFT_TOKEN_TTL,
+            allow_swift_over_http: false,
             limits: Limits::default(),
         }
     }
@@ -95,6 +106,7 @@ impl ReferenceServer {
     /// Binds the listeners and starts serving on the current Tokio runtime.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         config.limits.validate()?;
+        anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
         let store = Arc::new(
             match &config.data_dir {
                 Some(dir) => store::Store::open_dir(dir.clone())
@@ -104,7 +116,7 @@ impl ReferenceServer {
             .blocking_sse_c_by_default(config.block_sse_c_by_default),
         );
         let s3 = s3_service(Arc::clone(&store), &config);
-        let swift = Arc::new(swift::SwiftFront::new(store, config.access_key.clone(), config.secret_key.clone()));
+        let swift = Arc::new(swift::SwiftFront::new(store, &config));
         let edge = Arc::new(edge::Edge::new(s3, swift, config.allow_sse_c_over_http, config.limits.clone()));
 
         let material = match &config.tls_files {

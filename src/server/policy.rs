@@ -13,6 +13,11 @@ use std::collections::BTreeMap;
 use s3s_policy::model::{ActionRule, ConditionRule, Effect, OneOrMore, Policy, ResourceRule, WildcardOneOrMore};
 use s3s_policy::pattern::PatternSet;
 
+/// The policy condition key of the SSE-C algorithm.
+const SSE_C_ALGORITHM_KEY: &str = "s3:x-amz-server-side-encryption-customer-algorithm";
+/// The policy condition key of SSE-S3/SSE-KMS.
+const SSE_KEY: &str = "s3:x-amz-server-side-encryption";
+
 const OPERATORS: [&str; 7] = [
     "Null",
     "StringEquals",
@@ -103,11 +108,31 @@ pub fn denies(policy: &Policy, req: &Request<'_>) -> bool {
     })
 }
 
+/// Whether the bucket policy `text` denies `s3:PutObject` of `bucket/key` to a request that gives
+/// this SSE-C algorithm and this `x-amz-server-side-encryption` value (`None` when absent). Both
+/// fronts ask this of every write: the S3 write gate and the Swift front. A policy that does not
+/// parse denies nothing (it was checked when it was put).
+#[must_use]
+pub fn denies_put_object(
+    text: &str,
+    bucket: &str,
+    key: &str,
+    sse_c_algorithm: Option<&str>,
+    sse: Option<&str>,
+) -> bool {
+    let Ok(policy) = parse(text) else { return false };
+    let context = [(SSE_C_ALGORITHM_KEY, sse_c_algorithm), (SSE_KEY, sse)]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), value?.to_owned())))
+        .collect();
+    denies(&policy, &Request { action: "s3:PutObject", resource: format!("arn:aws:s3:::{bucket}/{key}"), context })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ALG: &str = "s3:x-amz-server-side-encryption-customer-algorithm";
+    const ALG: &str = SSE_C_ALGORITHM_KEY;
 
     fn put(alg: Option<&str>) -> Request<'static> {
         let mut context = BTreeMap::new();

@@ -4,10 +4,15 @@
 //! The guide tells users to send their key as `X-Object-Meta-Encryption-Key`. Swift returns object
 //! metadata to every reader, so that recipe stores the key beside the data in the clear. The
 //! reference front refuses any object metadata whose name says it is a key (400, saying why) rather
-//! than keep it. Swift containers are the store's buckets (one namespace, as in RGW).
+//! than keep it. Swift containers are the store's buckets (one namespace, as in RGW), and a bucket
+//! policy that denies `s3:PutObject` denies the same write through Swift (403).
+//!
+//! TempAuth ([`tempauth`]) is HTTPS only unless the operator allows plain HTTP, and its tokens
+//! expire.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+mod tempauth;
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
@@ -15,6 +20,7 @@ use http_body_util::BodyExt as _;
 
 use super::object_io::{ByteRange, ExactStream, ObjectSource, ingest};
 use super::store::{ObjectMeta, PartMeta, SegmentReader, Store, now_ms, random_id};
+use tempauth::{Refusal, TempAuth};
 
 /// Whether a request belongs to the Swift front: TempAuth or a `/v1/AUTH_…` path, without S3 auth.
 #[must_use]
@@ -23,12 +29,11 @@ pub fn is_swift(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     !s3_signed && ((*method == Method::GET && path == "/auth/v1.0") || path.starts_with("/v1/AUTH_"))
 }
 
-/// The Swift front's state: the store, the account's credentials and the tokens issued.
+/// The Swift front's state: the store, and TempAuth (the account's credentials and the tokens
+/// issued).
 pub struct SwiftFront {
     store: Arc<Store>,
-    access_key: String,
-    secret_key: String,
-    tokens: Mutex<BTreeSet<String>>,
+    auth: TempAuth,
 }
 
 fn text(status: StatusCode, body: &str) -> Response<s3s::Body> {
@@ -46,26 +51,33 @@ fn names_a_key(header: &str) -> bool {
         && (h.contains("encrypt") || h.contains("sse") || h.contains("crypt"))
 }
 
+fn refused(refusal: Refusal) -> Response<s3s::Body> {
+    match refusal {
+        Refusal::PlainHttp => text(StatusCode::FORBIDDEN, PLAIN_HTTP),
+        Refusal::Unauthorized => text(StatusCode::UNAUTHORIZED, "Unauthorized\n"),
+    }
+}
+
+const PLAIN_HTTP: &str = "TempAuth over plain HTTP is refused: the password and the X-Auth-Token would travel in clear text, and a token sent this way is revoked. Use HTTPS, or start the server with --allow-swift-over-http.\n";
+
+const POLICY_DENIES: &str = "Forbidden: the bucket policy of this container denies this write (s3:PutObject).\n";
+
 const KEY_AS_METADATA: &str = "Refusing to store an encryption key as object metadata: Swift returns X-Object-Meta-* headers to every reader, so the key would be stored and served in the clear. Send SSE-C headers over HTTPS to the S3 API instead.\n";
 
 impl SwiftFront {
     /// A front for `store`, accepting `X-Auth-User: <any account>:<access_key>` with `X-Auth-Key: <secret>`.
-    pub fn new(store: Arc<Store>, access_key: String, secret_key: String) -> Self {
-        Self { store, access_key, secret_key, tokens: Mutex::default() }
+    pub fn new(store: Arc<Store>, config: &super::ServerConfig) -> Self {
+        Self { store, auth: TempAuth::new(config) }
     }
 
-    /// Answers a Swift request; `base` is `https://host:port` as the client reached it.
+    /// Answers a Swift request; `base` is `https://host:port` (or `http://…`) as the client reached it.
     pub async fn handle(&self, req: Request<s3s::Body>, base: &str) -> Response<s3s::Body> {
+        let secure = base.starts_with("https://");
         if req.uri().path() == "/auth/v1.0" {
-            return self.auth(req.headers(), base);
+            return self.auth(req.headers(), base, secure);
         }
-        let authorised = req
-            .headers()
-            .get("x-auth-token")
-            .and_then(|t| t.to_str().ok())
-            .is_some_and(|t| self.tokens.lock().is_ok_and(|set| set.contains(t)));
-        if !authorised {
-            return text(StatusCode::UNAUTHORIZED, "Unauthorized\n");
+        if let Err(refusal) = self.auth.check(req.headers(), secure) {
+            return refused(refusal);
         }
         let path = req.uri().path().to_owned();
         let mut parts = path.trim_start_matches('/').splitn(4, '/').skip(2);
@@ -78,22 +90,20 @@ impl SwiftFront {
         }
     }
 
-    fn auth(&self, headers: &HeaderMap, base: &str) -> Response<s3s::Body> {
-        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let user = get("x-auth-user");
-        let user_ok = user == self.access_key || user.rsplit_once(':').is_some_and(|(_, u)| u == self.access_key);
-        if !user_ok || get("x-auth-key") != self.secret_key {
-            return text(StatusCode::UNAUTHORIZED, "Unauthorized\n");
-        }
-        let token = format!("AUTH_tk{}", random_id());
-        if let Ok(mut set) = self.tokens.lock() {
-            set.insert(token.clone());
-        }
+    fn auth(&self, headers: &HeaderMap, base: &str, secure: bool) -> Response<s3s::Body> {
+        let issued = match self.auth.issue(headers, secure) {
+            Ok(issued) => issued,
+            Err(refusal) => return refused(refusal),
+        };
         let mut r = text(StatusCode::OK, "");
-        let storage = format!("{base}/v1/AUTH_{}", self.access_key);
-        for (name, value) in
-            [("x-auth-token", token.as_str()), ("x-storage-token", token.as_str()), ("x-storage-url", storage.as_str())]
-        {
+        let storage = format!("{base}/v1/AUTH_{}", self.auth.account());
+        let (token, expires) = (issued.token.as_str(), issued.expires_in_secs.to_string());
+        for (name, value) in [
+            ("x-auth-token", token),
+            ("x-storage-token", token),
+            ("x-auth-token-expires", expires.as_str()),
+            ("x-storage-url", storage.as_str()),
+        ] {
             if let Ok(v) = http::HeaderValue::from_str(value) {
                 r.headers_mut().insert(name, v);
             }
@@ -145,8 +155,11 @@ impl SwiftFront {
         if req.headers().keys().any(|k| names_a_key(k.as_str())) {
             return text(StatusCode::BAD_REQUEST, KEY_AS_METADATA);
         }
-        if !self.store.bucket_exists(container) {
-            return text(StatusCode::NOT_FOUND, "Not Found\n");
+        let Ok(controls) = self.store.controls(container) else { return text(StatusCode::NOT_FOUND, "Not Found\n") };
+        // The S3 write gate's decision for a plaintext PUT of the same object (no SSE-C condition
+        // keys: Swift stores plaintext).
+        if controls.policy.is_some_and(|p| super::policy::denies_put_object(&p, container, object, None, None)) {
+            return text(StatusCode::FORBIDDEN, POLICY_DENIES);
         }
         let user_metadata = req
             .headers()
