@@ -18,7 +18,9 @@ pub struct ServeArgs {
     /// HTTPS listener.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
     https: SocketAddr,
-    /// Keep objects in this directory (ciphertext for SSE-C objects) instead of in memory.
+    /// Keep objects in this directory (ciphertext for SSE-C objects) instead of in memory. A new or
+    /// empty directory is marked as the server's; any other non-empty directory is refused. What
+    /// the server cannot use in it is moved to its quarantine/ folder, never deleted.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Access key id clients sign with.
