@@ -34,6 +34,15 @@ async fn start(data: &Path) -> (ServerHandle, Client) {
     (server, client)
 }
 
+/// A server on a new data directory (`<temporary root>/data`) with `bucket` created.
+async fn fresh(bucket: &str) -> (tempfile::TempDir, PathBuf, ServerHandle, Client) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let (server, client) = start(&data).await;
+    create_bucket(&client, bucket).await;
+    (root, data, server, client)
+}
+
 async fn send(client: &Client, req: &Outgoing) -> Incoming {
     client.send(req).await.response.unwrap_or_else(|e| panic!("{} {:?}: {e}", req.method, req.key))
 }
@@ -242,10 +251,7 @@ fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
 
 #[tokio::test]
 async fn unparseable_metadata_is_quarantined_with_its_data_and_logged_without_key_material() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (server, client) = start(&data).await;
-    create_bucket(&client, "quarantine-test").await;
+    let (_root, data, server, client) = fresh("quarantine-test").await;
     let key = CustomerKey::random();
     put(&client, "quarantine-test", "broken/object", &[7u8; 300_000], Some(&key)).await;
     put(&client, "quarantine-test", "intact", b"still here", None).await;
@@ -292,10 +298,7 @@ async fn unparseable_metadata_is_quarantined_with_its_data_and_logged_without_ke
 
 #[tokio::test]
 async fn files_the_server_did_not_write_are_quarantined_never_deleted() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (server, client) = start(&data).await;
-    create_bucket(&client, "strangers").await;
+    let (_root, data, server, client) = fresh("strangers").await;
     put(&client, "strangers", "obj", b"ours", None).await;
     server.shutdown().await;
     let objects = objects_dir(&data, "strangers");
@@ -320,10 +323,7 @@ async fn files_the_server_did_not_write_are_quarantined_never_deleted() {
 
 #[tokio::test]
 async fn deleting_a_bucket_leaves_files_the_server_did_not_write() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (server, client) = start(&data).await;
-    create_bucket(&client, "doomed").await;
+    let (_root, data, server, client) = fresh("doomed").await;
     let stranger = objects_dir(&data, "doomed").join("stranger.txt");
     std::fs::write(&stranger, b"not the server's").unwrap();
     let r = send(&client, &Outgoing::new("DELETE", Some("doomed"), None)).await;
@@ -350,17 +350,26 @@ fn assert_untouched(outside: &Path) {
     assert_eq!(std::fs::read(outside.join("precious.txt")).unwrap(), b"precious");
 }
 
-fn assert_is_link_to(path: &Path, target: &Path) {
-    let meta = std::fs::symlink_metadata(path).unwrap();
-    assert!(meta.file_type().is_symlink(), "{} is not the planted link", path.display());
-    assert_eq!(std::fs::read_link(path).unwrap(), target);
+/// The link planted as `name` is now in quarantine/, still pointing at `target`.
+fn assert_link_quarantined(data: &Path, name: &str, target: &Path) {
+    let moved = quarantined(data, name);
+    assert_eq!(moved.len(), 1, "the planted link {name} was moved to quarantine/: {moved:?}");
+    let meta = std::fs::symlink_metadata(&moved[0]).unwrap();
+    assert!(meta.file_type().is_symlink(), "{} is not the planted link", moved[0].display());
+    assert_eq!(std::fs::read_link(&moved[0]).unwrap(), target);
+}
+
+/// A temporary root, the data directory to use in it, and an outside directory (see [`outside_dir`]).
+fn layout() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let outside = outside_dir(root.path());
+    (root, data, outside)
 }
 
 #[tokio::test]
 async fn a_tmp_link_is_quarantined_not_followed() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let outside = outside_dir(root.path());
+    let (_root, data, outside) = layout();
     let (server, _) = start(&data).await;
     server.shutdown().await;
     std::fs::remove_dir(data.join("tmp")).unwrap();
@@ -372,16 +381,12 @@ async fn a_tmp_link_is_quarantined_not_followed() {
     server.shutdown().await;
     assert_untouched(&outside);
     assert!(std::fs::symlink_metadata(data.join("tmp")).unwrap().is_dir(), "tmp/ is a real directory again");
-    let moved = quarantined(&data, "tmp");
-    assert_eq!(moved.len(), 1, "the planted link was moved to quarantine/: {moved:?}");
-    assert_is_link_to(&moved[0], &outside);
+    assert_link_quarantined(&data, "tmp", &outside);
 }
 
 #[tokio::test]
 async fn an_object_file_linked_elsewhere_is_never_read() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let outside = outside_dir(root.path());
+    let (_root, data, outside) = layout();
     let target = outside.join("precious.txt");
     let (server, client) = start(&data).await;
     create_bucket(&client, "links").await;
@@ -404,17 +409,12 @@ async fn an_object_file_linked_elsewhere_is_never_read() {
     server.shutdown().await;
     assert_untouched(&outside);
     let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
-    let moved = quarantined(&data, &name);
-    assert_eq!(moved.len(), 1, "the planted link was moved to quarantine/: {moved:?}");
-    assert_is_link_to(&moved[0], &target);
+    assert_link_quarantined(&data, &name, &target);
 }
 
 #[tokio::test]
 async fn a_bucket_directory_linked_elsewhere_is_neither_read_nor_cleaned() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let (server, client) = start(&data).await;
-    create_bucket(&client, "model").await;
+    let (root, data, server, client) = fresh("model").await;
     server.shutdown().await;
     // A directory that looks like a bucket, with a file the start-up cleanup would delete if it
     // followed the link.
@@ -436,16 +436,12 @@ async fn a_bucket_directory_linked_elsewhere_is_neither_read_nor_cleaned() {
     server.shutdown().await;
     assert_eq!(std::fs::read(elsewhere.join("objects").join("keep.txt")).unwrap(), b"keep");
     assert_eq!(std::fs::read_to_string(elsewhere.join("bucket.json")).unwrap(), bucket_json);
-    let moved = quarantined(&data, &hex::encode("linked"));
-    assert_eq!(moved.len(), 1, "the planted link was moved to quarantine/: {moved:?}");
-    assert_is_link_to(&moved[0], &elsewhere);
+    assert_link_quarantined(&data, &hex::encode("linked"), &elsewhere);
 }
 
 #[tokio::test]
 async fn create_bucket_does_not_write_through_a_planted_link() {
-    let root = tempfile::tempdir().unwrap();
-    let data = root.path().join("data");
-    let outside = outside_dir(root.path());
+    let (_root, data, outside) = layout();
     let (server, client) = start(&data).await;
     std::os::unix::fs::symlink(&outside, data.join("buckets").join(hex::encode("planted"))).unwrap();
     create_bucket(&client, "planted").await;
