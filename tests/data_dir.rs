@@ -414,7 +414,7 @@ async fn an_object_file_linked_elsewhere_is_never_read() {
 
 #[tokio::test]
 async fn a_bucket_directory_linked_elsewhere_is_neither_read_nor_cleaned() {
-    let (root, data, server, client) = fresh("model").await;
+    let (root, data, server, _client) = fresh("model").await;
     server.shutdown().await;
     // A directory that looks like a bucket, with a file the start-up cleanup would delete if it
     // followed the link.
