@@ -75,21 +75,15 @@ fn store(parts: &[Vec<u8>], piece: usize, key: &CustomerKey) -> Stored {
             let pieces: Vec<Result<Bytes, std::io::Error>> =
                 body.chunks(piece.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
             let mut sink = SegmentSink::Memory(Vec::new());
-            let got = ingest(
-                Some(futures::stream::iter(pieces)),
-                Some(&cipher),
-                number,
-                &mut sink,
-                Default::default(),
-                false,
-            )
-            .await
-            .unwrap();
+            let part = cipher.new_part(number);
+            let got = ingest(Some(futures::stream::iter(pieces)), Some(&part), &mut sink, Default::default(), false)
+                .await
+                .unwrap();
             assert_eq!(got.size, body.len() as u64);
             let mut data = sink.finish().await.unwrap();
             let PartData::Memory(segs) = &mut data else { unreachable!("memory sink") };
             segments.push(std::mem::take(segs));
-            metas.push(PartMeta { number, size: body.len() as u64, etag: String::new() });
+            metas.push(PartMeta { number, size: body.len() as u64, etag: String::new(), salt: Some(part.salt()) });
         }
     });
     Stored { plain: parts.concat(), sealed, binding_id: id, parts: metas, segments }
@@ -112,6 +106,7 @@ fn read(stored: &Stored, segments: Vec<Vec<Bytes>>, key: &CustomerKey, range: By
             sse_c: Some(stored.sealed.clone()),
             data_id: stored.binding_id.clone(),
             parts: stored.parts.clone(),
+            manifest_tag: None,
         },
         data: ObjectData::Memory(segments),
     });

@@ -1,17 +1,32 @@
 //! At-rest encryption of SSE-C objects.
 //!
-//! The customer key never touches storage. For each object the server draws a random salt and a random
-//! 256-bit data key, and keeps:
+//! The customer key never touches storage. For each object (and each multipart upload) the server
+//! draws a random 256-bit **data key** and a random salt, and keeps:
 //! - a **verifier**, `HMAC-SHA256(customer key, "verify" ‖ salt)`, compared in constant time to decide
 //!   whether a presented key is the object's key (the AWS "randomly salted HMAC");
-//! - the data key **sealed** with AES-256-GCM under `HMAC-SHA256(customer key, "seal" ‖ salt)`, with the
-//!   object's identity (bucket, key, data id) as associated data.
+//! - the data key **sealed** with AES-256-GCM under `HMAC-SHA256(customer key, "seal" ‖ salt)` (random
+//!   nonce), with the object's identity (bucket, key, data id) as associated data.
 //!
-//! Data is AES-256-GCM in fixed plaintext segments of [`SEGMENT_SIZE`] bytes, per part (a single PUT is
-//! part 0). Segment `i` of part `p` uses a nonce made of `p` and `i` (unique per data key) and the
-//! associated data `identity ‖ p ‖ i ‖ last`, so segments cannot be reordered, moved to another
-//! part or object, or truncated without failing authentication. A range read decrypts only the
-//! segments it covers.
+//! Each upload of a part (a single PUT is part 0; every UploadPart and UploadPartCopy, including a
+//! second upload of the same part number) draws a fresh random 256-bit **part salt**, stored with the
+//! part, and encrypts under its own **part key** `HMAC-SHA256(data key, "part" ‖ number ‖ part salt)`.
+//! Data is AES-256-GCM in fixed plaintext segments of [`SEGMENT_SIZE`] bytes: segment `i` of part `p`
+//! uses the nonce `p ‖ i` and the associated data `identity ‖ p ‖ i ‖ last`. A part key seals each
+//! nonce once, and no two part uploads share a part key (short of a 256-bit salt collision), so no
+//! (key, nonce) pair is ever used twice, whatever the sequence of uploads, overwrites, copies,
+//! rotations or concurrent re-uploads of one part. Fuzzing builds check this at every seal
+//! (`nonce_log`).
+//!
+//! The object's **manifest** (total size, and for each part in order its number, size, segment count
+//! and part salt) is authenticated by `HMAC-SHA256(manifest key, identity ‖ manifest)`, where the
+//! manifest key is `HMAC-SHA256(data key, "manifest")`. Every read with the key checks it before
+//! anything else, so parts cannot be swapped, dropped or resized in storage; the data files are
+//! checked against the authenticated sizes, so a truncated file is refused before any byte is read.
+//! A multipart upload keeps its manifest key (which can authenticate but not decrypt) in memory until
+//! CompleteMultipartUpload, which needs no customer key.
+//!
+//! A read decrypts only the segments its range covers, each exactly once, and authenticates each
+//! segment before any of its bytes are returned.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
@@ -19,6 +34,12 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::sse_c::CustomerKey;
+
+mod manifest;
+#[cfg(feature = "fuzzing")]
+pub mod nonce_log;
+
+pub use self::manifest::{Manifest, ManifestKey, ManifestTag, ManifestTampered, PartShape};
 
 /// Plaintext bytes per encrypted segment. Chosen from the throughput benchmark: large enough that the
 /// per-segment cost (nonce, tag, allocation) is negligible, small enough that a range read decrypts
@@ -29,6 +50,7 @@ pub const TAG_LEN: usize = 16;
 
 const VERIFY_LABEL: &[u8] = b"ssec-conform/v1/verify";
 const SEAL_LABEL: &[u8] = b"ssec-conform/v1/seal";
+const PART_LABEL: &[u8] = b"ssec-conform/v1/part";
 
 /// What the store keeps about an SSE-C object's key: nothing from which the key can be recovered.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -49,6 +71,18 @@ impl std::fmt::Debug for SealedKey {
     }
 }
 
+/// The random salt of one upload of one part, from which its part key is derived. Not secret.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PartSalt(#[serde(with = "hex::serde")] [u8; 32]);
+
+impl PartSalt {
+    fn random() -> Self {
+        let mut salt = [0u8; 32];
+        rand::fill(&mut salt);
+        Self(salt)
+    }
+}
+
 /// Why an object's key could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum OpenError {
@@ -62,18 +96,12 @@ pub enum OpenError {
 
 /// A segment failed authentication: stored data was altered, truncated or moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("encrypted segment {0} failed authentication")]
-pub struct SegmentTampered(pub u64);
-
-/// Where a segment sits: its part, its index in the part, and whether it is the part's last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SegmentId {
-    /// Part number (0 for a single PUT).
+#[error("encrypted segment {index} of part {part} failed authentication")]
+pub struct SegmentTampered {
+    /// Part number.
     pub part: u32,
     /// Index of the segment within the part.
     pub index: u64,
-    /// Whether it is the part's last segment.
-    pub last: bool,
 }
 
 /// The identity an object's ciphertext is bound to.
@@ -91,26 +119,59 @@ impl Binding {
         }
         Self(v)
     }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
-fn derive(customer: &CustomerKey, label: &[u8], salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    let k = hmac::Key::new(hmac::HMAC_SHA256, customer.expose());
-    let mut ctx = hmac::Context::with_key(&k);
-    ctx.update(label);
-    ctx.update(salt);
-    let tag = ctx.sign();
+/// `HMAC-SHA256(key, parts…)`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+    let mut ctx = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, key));
+    for p in parts {
+        ctx.update(p);
+    }
     let mut out = Zeroizing::new([0u8; 32]);
-    out.copy_from_slice(tag.as_ref());
+    out.copy_from_slice(ctx.sign().as_ref());
     out
 }
 
-fn aead_key(bytes: &[u8; 32]) -> LessSafeKey {
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("32-byte AES-256 key"))
+fn derive(customer: &CustomerKey, label: &[u8], salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    hmac_sha256(customer.expose(), &[label, salt])
 }
 
-/// The per-object cipher: encrypts and decrypts segments under the object's data key.
-pub struct ObjectCipher {
+fn aead_key(bytes: &[u8; 32]) -> SealingKey {
+    SealingKey {
+        key: LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("32-byte AES-256 key")),
+        #[cfg(feature = "fuzzing")]
+        id: nonce_log::KeyId::of(bytes),
+    }
+}
+
+/// An AES-256-GCM key. Every seal goes through [`SealingKey::seal`], which in fuzzing builds logs
+/// the (key, nonce) pair and panics on a reuse.
+struct SealingKey {
     key: LessSafeKey,
+    #[cfg(feature = "fuzzing")]
+    id: nonce_log::KeyId,
+}
+
+impl SealingKey {
+    fn seal(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut Vec<u8>) {
+        #[cfg(feature = "fuzzing")]
+        nonce_log::record(self.id, nonce);
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)
+            .expect("AES-GCM seal");
+    }
+
+    fn open<'a>(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &'a mut [u8]) -> Option<&'a mut [u8]> {
+        self.key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf).ok()
+    }
+}
+
+/// An object's data key: seals itself under a customer key, derives part keys and the manifest key.
+pub struct ObjectCipher {
     data_key: Zeroizing<[u8; 32]>,
     binding: Binding,
 }
@@ -122,12 +183,12 @@ impl std::fmt::Debug for ObjectCipher {
 }
 
 impl ObjectCipher {
-    /// A fresh cipher with a random data key, for a new object.
+    /// A fresh cipher with a random data key, for a new object or multipart upload.
     #[must_use]
     pub fn generate(binding: Binding) -> Self {
         let mut data_key = Zeroizing::new([0u8; 32]);
         rand::fill(&mut data_key[..]);
-        Self { key: aead_key(&data_key), data_key, binding }
+        Self { data_key, binding }
     }
 
     /// Seals this cipher's data key under `customer`.
@@ -140,12 +201,7 @@ impl ObjectCipher {
         let verifier = *derive(customer, VERIFY_LABEL, &salt);
         let kek = aead_key(&derive(customer, SEAL_LABEL, &salt));
         let mut sealed = self.data_key.to_vec();
-        kek.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(self.binding.0.as_slice()),
-            &mut sealed,
-        )
-        .expect("AES-GCM seal of 32 bytes");
+        kek.seal(nonce, self.binding.as_bytes(), &mut sealed);
         SealedKey { salt, verifier, nonce, sealed }
     }
 
@@ -157,42 +213,83 @@ impl ObjectCipher {
         }
         let kek = aead_key(&derive(customer, SEAL_LABEL, &sealed.salt));
         let mut buf = Zeroizing::new(sealed.sealed.clone());
-        let plain = kek
-            .open_in_place(Nonce::assume_unique_for_key(sealed.nonce), Aad::from(binding.0.as_slice()), &mut buf)
-            .map_err(|_| OpenError::Tampered)?;
+        let plain = kek.open(sealed.nonce, binding.as_bytes(), &mut buf).ok_or(OpenError::Tampered)?;
         let data_key: [u8; 32] = plain.try_into().map_err(|_| OpenError::Tampered)?;
-        let data_key = Zeroizing::new(data_key);
-        Ok(Self { key: aead_key(&data_key), data_key, binding })
+        Ok(Self { data_key: Zeroizing::new(data_key), binding })
     }
 
-    fn segment_aad(&self, at: SegmentId) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(self.binding.0.len() + 13);
-        aad.extend_from_slice(&self.binding.0);
-        aad.extend_from_slice(&at.part.to_be_bytes());
-        aad.extend_from_slice(&at.index.to_be_bytes());
-        aad.push(u8::from(at.last));
+    /// The key of a new upload of part `number`, under a fresh random salt.
+    #[must_use]
+    pub fn new_part(&self, number: u32) -> PartCipher {
+        self.part(number, PartSalt::random())
+    }
+
+    /// The key of a stored part, from its number and salt.
+    #[must_use]
+    pub fn part(&self, number: u32, salt: PartSalt) -> PartCipher {
+        let key = hmac_sha256(&self.data_key[..], &[PART_LABEL, &number.to_be_bytes(), &salt.0]);
+        let mut aad_prefix = Vec::with_capacity(self.binding.0.len() + 4);
+        aad_prefix.extend_from_slice(self.binding.as_bytes());
+        aad_prefix.extend_from_slice(&number.to_be_bytes());
+        PartCipher { key: aead_key(&key), number, salt, aad_prefix }
+    }
+
+    /// The key that authenticates this object's manifest.
+    #[must_use]
+    pub fn manifest_key(&self) -> ManifestKey {
+        ManifestKey::derive(&self.data_key, self.binding.clone())
+    }
+}
+
+/// The key of one upload of one part: encrypts and decrypts its segments.
+pub struct PartCipher {
+    key: SealingKey,
+    number: u32,
+    salt: PartSalt,
+    aad_prefix: Vec<u8>,
+}
+
+impl std::fmt::Debug for PartCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PartCipher(part {}, ..)", self.number)
+    }
+}
+
+impl PartCipher {
+    /// The salt to store with the part.
+    #[must_use]
+    pub fn salt(&self) -> PartSalt {
+        self.salt
+    }
+
+    /// Associated data `identity ‖ part ‖ index ‖ last`.
+    fn aad(&self, index: u64, last: bool) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(self.aad_prefix.len() + 9);
+        aad.extend_from_slice(&self.aad_prefix);
+        aad.extend_from_slice(&index.to_be_bytes());
+        aad.push(u8::from(last));
         aad
     }
 
-    /// Nonce `part ‖ index`: 4 + 8 bytes, unique for every segment under one data key.
-    fn nonce(at: SegmentId) -> Nonce {
+    /// Nonce `part ‖ index`: 4 + 8 bytes, distinct for every segment of the part.
+    fn nonce(&self, index: u64) -> [u8; NONCE_LEN] {
         let mut n = [0u8; NONCE_LEN];
-        n[..4].copy_from_slice(&at.part.to_be_bytes());
-        n[4..].copy_from_slice(&at.index.to_be_bytes());
-        Nonce::assume_unique_for_key(n)
+        n[..4].copy_from_slice(&self.number.to_be_bytes());
+        n[4..].copy_from_slice(&index.to_be_bytes());
+        n
     }
 
-    /// Encrypts a segment in place and appends its tag.
-    pub fn encrypt_segment(&self, at: SegmentId, buf: &mut Vec<u8>) {
-        self.key.seal_in_place_append_tag(Self::nonce(at), Aad::from(self.segment_aad(at)), buf).expect("AES-GCM seal");
+    /// Encrypts segment `index` in place and appends its tag; `last` marks the part's last segment.
+    pub fn encrypt_segment(&self, index: u64, last: bool, buf: &mut Vec<u8>) {
+        self.key.seal(self.nonce(index), &self.aad(index, last), buf);
     }
 
-    /// Decrypts a segment (ciphertext ‖ tag) in place and returns the plaintext length.
-    pub fn decrypt_segment(&self, at: SegmentId, buf: &mut [u8]) -> Result<usize, SegmentTampered> {
+    /// Decrypts segment `index` (ciphertext ‖ tag) in place and returns the plaintext length.
+    pub fn decrypt_segment(&self, index: u64, last: bool, buf: &mut [u8]) -> Result<usize, SegmentTampered> {
         self.key
-            .open_in_place(Self::nonce(at), Aad::from(self.segment_aad(at)), buf)
+            .open(self.nonce(index), &self.aad(index, last), buf)
             .map(|p| p.len())
-            .map_err(|_| SegmentTampered(at.index))
+            .ok_or(SegmentTampered { part: self.number, index })
     }
 }
 
@@ -201,11 +298,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// Number of segments of an object of `size` plaintext bytes (a zero-byte object has one, empty,
+/// Number of segments of a part of `size` plaintext bytes (a zero-byte part has one, empty,
 /// authenticated segment, so that even it proves the key).
 #[must_use]
 pub fn segment_count(size: u64) -> u64 {
     if size == 0 { 1 } else { size.div_ceil(SEGMENT_SIZE as u64) }
+}
+
+/// Stored bytes of an encrypted part of `size` plaintext bytes: the plaintext plus one tag per
+/// segment.
+#[must_use]
+pub fn encrypted_len(size: u64) -> u64 {
+    size + segment_count(size) * TAG_LEN as u64
 }
 
 #[cfg(test)]
@@ -228,17 +332,33 @@ mod tests {
     }
 
     #[test]
-    fn segments_are_bound_to_index_and_last_flag() {
+    fn segments_are_bound_to_part_salt_index_and_last_flag() {
         let c = ObjectCipher::generate(binding());
-        let at = SegmentId { part: 2, index: 3, last: true };
+        let part = c.new_part(2);
         let mut seg = b"hello".to_vec();
-        c.encrypt_segment(at, &mut seg);
+        part.encrypt_segment(3, true, &mut seg);
         assert_eq!(seg.len(), 5 + TAG_LEN);
-        for wrong in [SegmentId { index: 4, ..at }, SegmentId { last: false, ..at }, SegmentId { part: 1, ..at }] {
+        let other_upload = c.new_part(2);
+        for (what, cipher, index, last) in [
+            ("index", c.part(2, part.salt()), 4, true),
+            ("last flag", c.part(2, part.salt()), 3, false),
+            ("part number", c.part(1, part.salt()), 3, true),
+            ("salt", other_upload, 3, true),
+        ] {
             let mut copy = seg.clone();
-            assert!(c.decrypt_segment(wrong, &mut copy).is_err(), "{wrong:?}");
+            assert!(cipher.decrypt_segment(index, last, &mut copy).is_err(), "another {what} opened the segment");
         }
-        let n = c.decrypt_segment(at, &mut seg).unwrap();
+        let n = c.part(2, part.salt()).decrypt_segment(3, true, &mut seg).unwrap();
         assert_eq!(&seg[..n], b"hello");
+    }
+
+    #[test]
+    fn two_uploads_of_one_part_use_different_key_streams() {
+        let c = ObjectCipher::generate(binding());
+        let (a, b) = (c.new_part(1), c.new_part(1));
+        let (mut x, mut y) = (vec![0u8; 64], vec![0u8; 64]);
+        a.encrypt_segment(0, true, &mut x);
+        b.encrypt_segment(0, true, &mut y);
+        assert_ne!(x[..64], y[..64], "equal plaintexts encrypted to equal ciphertexts: one key stream");
     }
 }

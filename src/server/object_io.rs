@@ -2,20 +2,26 @@
 //!
 //! Upload: a body is cut into [`SEGMENT_SIZE`] plaintext segments, each encrypted (SSE-C) and
 //! appended to the store as it arrives; digests of the plaintext are computed on the way. Download:
-//! only the segments covering the requested range are read and decrypted. Neither direction holds more
-//! than one segment of an object in memory.
+//! only the segments covering the requested range are read, each decrypted and authenticated exactly
+//! once, on a blocking thread, [`READ_AHEAD`] segments ahead of the one being sent; a segment that
+//! fails authentication ends the stream with an error before any of its bytes. An upload holds one
+//! segment in memory, a download at most `READ_AHEAD + 1`.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt as _};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use md5::{Digest as _, Md5};
 use s3s::StdError;
 use s3s::checksum::ChecksumHasher;
 use s3s::stream::{ByteStream, RemainingLength};
 
-use super::crypto::{ObjectCipher, SEGMENT_SIZE, SegmentId, SegmentTampered, TAG_LEN, segment_count};
+use super::crypto::{ObjectCipher, PartCipher, SEGMENT_SIZE, SegmentTampered, TAG_LEN, segment_count};
 use super::store::{PartMeta, SegmentReader, SegmentSink};
+
+/// Segments decrypted ahead of the one being sent, so that decryption on one core overlaps the
+/// sending (TLS) on another.
+pub const READ_AHEAD: usize = 2;
 
 /// What an upload produced.
 #[derive(Debug)]
@@ -40,13 +46,12 @@ pub enum IngestError {
     Store(#[from] std::io::Error),
 }
 
-/// Reads a whole body into part `part`'s segments: encrypted under `cipher` when given, plaintext
+/// Reads a whole body into a part's segments: encrypted under the part's key when given, plaintext
 /// otherwise. The plaintext MD5 is computed only when `want_md5` (it costs as much as the
 /// encryption, and an SSE-C object needs it only to check a `Content-MD5`).
 pub async fn ingest<S, E>(
     body: Option<S>,
-    cipher: Option<&ObjectCipher>,
-    part: u32,
+    cipher: Option<&PartCipher>,
     sink: &mut SegmentSink,
     mut hasher: ChecksumHasher,
     want_md5: bool,
@@ -70,7 +75,7 @@ where
             while !chunk.is_empty() {
                 if buf.len() == SEGMENT_SIZE {
                     // More data follows, so the full segment is not the last one.
-                    flush(&mut buf, cipher, SegmentId { part, index, last: false }, sink).await?;
+                    flush(&mut buf, cipher, index, false, sink).await?;
                     index += 1;
                 }
                 let take = (SEGMENT_SIZE - buf.len()).min(chunk.len());
@@ -78,19 +83,20 @@ where
             }
         }
     }
-    flush(&mut buf, cipher, SegmentId { part, index, last: true }, sink).await?;
+    flush(&mut buf, cipher, index, true, sink).await?;
     Ok(Ingested { size, md5: md5.map(|m| m.finalize().into()), checksums: hasher.finalize() })
 }
 
 async fn flush(
     buf: &mut Vec<u8>,
-    cipher: Option<&ObjectCipher>,
-    at: SegmentId,
+    cipher: Option<&PartCipher>,
+    index: u64,
+    last: bool,
     sink: &mut SegmentSink,
 ) -> std::io::Result<()> {
     let mut segment = std::mem::replace(buf, Vec::with_capacity(SEGMENT_SIZE + TAG_LEN));
     if let Some(c) = cipher {
-        c.encrypt_segment(at, &mut segment);
+        c.encrypt_segment(index, last, &mut segment);
     }
     sink.push(segment).await
 }
@@ -130,9 +136,13 @@ pub struct ObjectSource {
 #[derive(Debug, Clone, Copy)]
 struct SegmentRef {
     slot: usize,
-    id: SegmentId,
+    index: u64,
+    last: bool,
     offset: u64,
 }
+
+/// The plaintext stream of a range.
+pub type PlaintextStream = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, ReadError>> + Send>>;
 
 impl ObjectSource {
     fn stored_segment_len(&self) -> usize {
@@ -145,17 +155,6 @@ impl ObjectSource {
         self.parts.iter().map(|p| p.size).sum()
     }
 
-    async fn plaintext(&self, seg: SegmentRef) -> Result<Bytes, ReadError> {
-        let stored = self.reader.segment(seg.slot, seg.id.index, self.stored_segment_len()).await?;
-        let Some(cipher) = &self.cipher else { return Ok(stored) };
-        // A segment read from a file is ours alone and is decrypted in place; one shared with the
-        // in-memory store is copied first.
-        let mut buf = stored.try_into_mut().unwrap_or_else(|shared| bytes::BytesMut::from(&shared[..]));
-        let n = cipher.decrypt_segment(seg.id, &mut buf)?;
-        buf.truncate(n);
-        Ok(buf.freeze())
-    }
-
     /// The segments holding bytes of `range` (a zero-byte part's single empty segment counts when the
     /// whole object is empty, so that even it is authenticated).
     fn segments(&self, range: ByteRange) -> Vec<SegmentRef> {
@@ -166,17 +165,12 @@ impl ObjectSource {
             let part_end = part_start + p.size;
             let count = segment_count(p.size);
             if p.size == 0 && range.start == range.end && range.start == part_start {
-                out.push(SegmentRef {
-                    slot,
-                    id: SegmentId { part: p.number, index: 0, last: true },
-                    offset: part_start,
-                });
+                out.push(SegmentRef { slot, index: 0, last: true, offset: part_start });
             } else if range.start < part_end && range.end > part_start {
                 let from = range.start.saturating_sub(part_start) / seg;
                 let to = (range.end.min(part_end) - part_start).div_ceil(seg);
                 for index in from..to {
-                    let id = SegmentId { part: p.number, index, last: index + 1 == count };
-                    out.push(SegmentRef { slot, id, offset: part_start + index * seg });
+                    out.push(SegmentRef { slot, index, last: index + 1 == count, offset: part_start + index * seg });
                 }
             }
             part_start = part_end;
@@ -184,51 +178,72 @@ impl ObjectSource {
         out
     }
 
-    /// Authenticates every segment of `range` without returning plaintext, so that tampering is
-    /// answered with an error status instead of a response cut off mid-body.
-    /// The segments are split over the runtime's workers, so the check costs a fraction of the
-    /// transfer rather than a second full pass on one core.
-    pub async fn verify(&self, range: ByteRange) -> Result<(), ReadError> {
-        if self.cipher.is_none() {
-            return Ok(());
-        }
-        let segments = self.segments(range);
-        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
-        let per_task = segments.len().div_ceil(workers).max(1);
-        let tasks: Vec<_> = segments
-            .chunks(per_task)
-            .map(|chunk| {
-                let (src, chunk) = (self.clone(), chunk.to_vec());
-                tokio::spawn(async move {
-                    for seg in chunk {
-                        src.plaintext(seg).await?;
-                    }
-                    Ok::<(), ReadError>(())
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.map_err(|e| ReadError::Io(std::io::Error::other(e)))??;
-        }
-        Ok(())
+    /// The key of the part at `slot`: from its stored salt (a part without one cannot be read).
+    fn part_cipher(&self, cipher: &ObjectCipher, slot: usize) -> Result<PartCipher, ReadError> {
+        let p = &self.parts[slot];
+        let salt = p.salt.ok_or(SegmentTampered { part: p.number, index: 0 })?;
+        Ok(cipher.part(p.number, salt))
     }
 
-    /// The plaintext of `range` as a stream of segment slices.
-    pub fn stream(self, range: ByteRange) -> impl Stream<Item = Result<Bytes, ReadError>> + Send + Unpin + 'static {
+    /// Reads, decrypts and authenticates one segment; returns the bytes of it that `range` covers.
+    fn load(&self, seg: SegmentRef, key: Option<&PartCipher>, range: ByteRange) -> Result<Bytes, ReadError> {
+        let stored = self.reader.segment(seg.slot, seg.index, self.stored_segment_len())?;
+        let plain = match key {
+            None => stored,
+            Some(key) => {
+                // A segment read from a file is ours alone and is decrypted in place; one shared with
+                // the in-memory store is copied first.
+                let mut buf = stored.try_into_mut().unwrap_or_else(|shared| bytes::BytesMut::from(&shared[..]));
+                let n = key.decrypt_segment(seg.index, seg.last, &mut buf)?;
+                buf.truncate(n);
+                buf.freeze()
+            }
+        };
+        let from = usize::try_from(range.start.saturating_sub(seg.offset)).unwrap_or(0);
+        let to = usize::try_from((range.end - seg.offset).min(plain.len() as u64)).unwrap_or(0);
+        Ok(plain.slice(from.min(to)..to))
+    }
+
+    /// The plaintext of `range` as a stream of segment slices. Each segment is authenticated before
+    /// it is yielded; the first failure is yielded as an error (a response body then breaks off).
+    #[must_use]
+    pub fn stream(self, range: ByteRange) -> PlaintextStream {
         let segments = self.segments(range);
-        Box::pin(
-            futures::stream::iter(segments)
-                .then(move |seg| {
-                    let src = self.clone();
-                    async move {
-                        let plain = src.plaintext(seg).await?;
-                        let from = usize::try_from(range.start.saturating_sub(seg.offset)).unwrap_or(0);
-                        let to = usize::try_from((range.end - seg.offset).min(plain.len() as u64)).unwrap_or(0);
-                        Ok(plain.slice(from.min(to)..to))
-                    }
-                })
-                .filter(|r| futures::future::ready(!matches!(r, Ok(b) if b.is_empty()))),
-        )
+        let source = Arc::new(self);
+        let mut current: Option<(usize, Arc<PartCipher>)> = None;
+        let loads = futures::stream::iter(segments).map(move |seg| {
+            let source = Arc::clone(&source);
+            let key = match &source.cipher {
+                None => Ok(None),
+                Some(cipher) => match &current {
+                    Some((slot, key)) if *slot == seg.slot => Ok(Some(Arc::clone(key))),
+                    _ => source.part_cipher(cipher, seg.slot).map(|key| {
+                        let key = Arc::new(key);
+                        current = Some((seg.slot, Arc::clone(&key)));
+                        Some(key)
+                    }),
+                },
+            };
+            async move {
+                let key = key?;
+                if !source.reader.blocks() && key.is_none() {
+                    return source.load(seg, None, range);
+                }
+                tokio::task::spawn_blocking(move || source.load(seg, key.as_deref(), range))
+                    .await
+                    .map_err(|e| ReadError::Io(std::io::Error::other(e)))?
+            }
+        });
+        Box::pin(loads.buffered(READ_AHEAD + 1).try_filter(|b| futures::future::ready(!b.is_empty())))
+    }
+
+    /// Like [`Self::stream`], but authenticates the range's first segment before returning, so that
+    /// an object altered from its first byte is answered with an error status rather than a
+    /// response that starts and breaks off.
+    pub async fn open_stream(self, range: ByteRange) -> Result<PlaintextStream, ReadError> {
+        let mut stream = self.stream(range);
+        let first = stream.next().await.transpose()?;
+        Ok(Box::pin(futures::stream::iter(first.map(Ok)).chain(stream)))
     }
 }
 
@@ -280,8 +295,12 @@ mod tests {
     use super::*;
 
     fn source(sizes: &[u64]) -> ObjectSource {
-        let parts =
-            sizes.iter().enumerate().map(|(i, s)| PartMeta { number: i as u32 + 1, size: *s, etag: String::new() });
+        let parts = sizes.iter().enumerate().map(|(i, s)| PartMeta {
+            number: i as u32 + 1,
+            size: *s,
+            etag: String::new(),
+            salt: None,
+        });
         let obj = Arc::new(crate::server::store::StoredObject {
             meta: crate::server::store::ObjectMeta {
                 bucket: String::new(),
@@ -296,6 +315,7 @@ mod tests {
                 sse_c: None,
                 data_id: String::new(),
                 parts: Vec::new(),
+                manifest_tag: None,
             },
             data: crate::server::store::ObjectData::Memory(Vec::new()),
         });
@@ -306,7 +326,9 @@ mod tests {
     fn segments_cover_ranges_across_parts() {
         let s = SEGMENT_SIZE as u64;
         let src = source(&[s + 1, 10]);
-        let ids = |r| src.segments(r).iter().map(|g| (g.id.part, g.id.index, g.id.last, g.offset)).collect::<Vec<_>>();
+        let ids = |r| {
+            src.segments(r).iter().map(|g| (src.parts[g.slot].number, g.index, g.last, g.offset)).collect::<Vec<_>>()
+        };
         assert_eq!(ids(ByteRange { start: 0, end: 1 }), vec![(1, 0, false, 0)]);
         assert_eq!(ids(ByteRange { start: s, end: s + 2 }), vec![(1, 1, true, s), (2, 0, true, s + 1)]);
         assert_eq!(ids(ByteRange { start: s + 1, end: s + 11 }), vec![(2, 0, true, s + 1)]);

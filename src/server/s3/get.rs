@@ -1,5 +1,7 @@
 //! GetObject and HeadObject: the SSE-C read gate (catalogue A.2), conditional requests, ranges
-//! judged against the plaintext size, part reads, and a body streamed segment by segment.
+//! judged against the plaintext size, part reads, and a body streamed segment by segment: the first
+//! segment of the range is authenticated before the status line, each later one before its bytes
+//! are sent, and a later failure breaks the response off (catalogue D.6).
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use super::read_access::{ReadAccess, authorize};
 use super::write::reported_version;
 use crate::server::error::{internal, s3_error};
 use crate::server::object_io::{ByteRange, ExactStream};
-use crate::server::store::{ObjectData, Store, StoredObject};
+use crate::server::store::{Store, StoredObject};
 use crate::sse_c::RawTriple;
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 
@@ -80,8 +82,17 @@ fn grant(store: &Store, r: &ReadRequest<'_>) -> S3Result<Granted> {
                 "Cannot specify both Range header and partNumber query parameter",
             ));
         }
-        // G10: part existence beats the SSE-C state (B.5).
-        Some(n) => Some(part_range(&obj, n)?),
+        // G10: part existence beats the SSE-C state (B.5), unless the part list itself fails to
+        // authenticate with the presented key (then it cannot be trusted to say which parts exist).
+        Some(n) => match part_range(&obj, n) {
+            Ok(range) => Some(range),
+            Err(e) => {
+                return Err(match authorize(&r.triple, &obj) {
+                    Err(tampered) if tampered.status_code() == Some(StatusCode::INTERNAL_SERVER_ERROR) => tampered,
+                    _ => e,
+                });
+            }
+        },
         None => None,
     };
     let access = authorize(&r.triple, &obj)?;
@@ -192,14 +203,11 @@ pub async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Resu
             if_none_match: i.if_none_match.as_ref(),
         },
     )?;
-    let source = g.access.source(&g.obj)?;
-    if matches!(g.obj.data, ObjectData::Files(_)) {
-        // Bytes on disk can be altered behind the server's back: authenticate before the status line,
-        // so tampering is a 500, never a 200 cut off mid-body (catalogue D.6).
-        source.verify(g.range).await.map_err(|e| internal(&e))?;
-    }
+    // The first segment is authenticated here, so an object altered from its start is a 500; a later
+    // segment that fails ends the body early, so the client sees a broken transfer (catalogue D.6).
+    let stream = g.access.source(&g.obj)?.open_stream(g.range).await.map_err(|e| internal(&e))?;
     let len = usize::try_from(g.range.end - g.range.start).unwrap_or(usize::MAX);
-    let body = ExactStream::new(source.stream(g.range), len);
+    let body = ExactStream::new(stream, len);
     let meta = &g.obj.meta;
     let output = GetObjectOutput {
         body: Some(StreamingBlob::new(body)),
@@ -235,6 +243,10 @@ pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Re
             if_none_match: i.if_none_match.as_ref(),
         },
     )?;
+    if g.access.cipher.is_some() {
+        // The stored parts must match the authenticated manifest, as for a GET.
+        g.access.source(&g.obj)?;
+    }
     let meta = &g.obj.meta;
     let output = HeadObjectOutput {
         accept_ranges: Some("bytes".into()),

@@ -55,8 +55,8 @@ pub fn create(
     check_write(store, &i.bucket, &i.key, &raw, sse.as_deref())?;
     let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
     let upload_id = random_id();
-    let sse_c =
-        triple.as_ref().map(|t| ObjectCipher::generate(Binding::new(&i.bucket, &i.key, &upload_id)).seal(&t.key));
+    let cipher = triple.as_ref().map(|_| ObjectCipher::generate(Binding::new(&i.bucket, &i.key, &upload_id)));
+    let sse_c = cipher.as_ref().zip(triple.as_ref()).map(|(c, t)| c.seal(&t.key));
     store.uploads().insert(Upload {
         bucket: i.bucket.clone(),
         key: i.key.clone(),
@@ -65,6 +65,7 @@ pub fn create(
         content_type: i.content_type,
         user_metadata: i.metadata.unwrap_or_default().into_iter().collect(),
         sse_c,
+        manifest_key: cipher.map(|c| c.manifest_key()),
         parts: BTreeMap::new(),
     });
     let key_md5 = triple.map(|t| t.key_md5);
@@ -106,7 +107,8 @@ fn part_number(n: i32) -> S3Result<u32> {
     }
 }
 
-/// Writes one part from a plaintext stream and records it.
+/// Writes one part from a plaintext stream and records it. Each call encrypts under a part key of
+/// its own (a fresh salt), so uploading a part number again never reuses a key stream.
 async fn store_part<S, E>(
     store: &Store,
     upload: &std::sync::Mutex<Upload>,
@@ -120,9 +122,10 @@ where
     S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
+    let part_cipher = cipher.map(|c| c.new_part(number));
     let mut sink = store.begin().map_err(|e| internal(&e))?;
     let want_md5 = cipher.is_none() || declared.is_some_and(|(d, ..)| d.has_content_md5());
-    let ingested = ingest(body, cipher, number, &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
+    let ingested = ingest(body, part_cipher.as_ref(), &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
     if let Some((d, headers, trailers)) = declared {
         d.verify(&ingested, headers, trailers)?;
     }
@@ -132,7 +135,8 @@ where
         _ => random_etag(),
     };
     let last_modified_ms = now_ms();
-    let part = UploadedPart { size: ingested.size, etag: etag.clone(), last_modified_ms, data };
+    let salt = part_cipher.map(|p| p.salt());
+    let part = UploadedPart { size: ingested.size, etag: etag.clone(), last_modified_ms, data, salt };
     lock(upload).parts.insert(number, part);
     Ok((etag, last_modified_ms))
 }
@@ -270,7 +274,7 @@ pub async fn complete(
             if p.e_tag.as_ref().is_some_and(|e| e.value() != stored.etag) {
                 return Err(invalid_part());
             }
-            parts.push(PartMeta { number: n, size: stored.size, etag: stored.etag.clone() });
+            parts.push(PartMeta { number: n, size: stored.size, etag: stored.etag.clone(), salt: stored.salt });
         }
         if let Some(small) = parts[..parts.len() - 1].iter().find(|p| p.size < MIN_PART_SIZE) {
             return Err(s3_error(
@@ -288,7 +292,7 @@ pub async fn complete(
         }
         let etag = format!("{}-{}", hex::encode(md5.finalize()), parts.len());
         let data = parts.iter().filter_map(|p| u.parts.remove(&p.number).map(|part| part.data)).collect::<Vec<_>>();
-        let meta = ObjectMeta {
+        let mut meta = ObjectMeta {
             bucket: u.bucket.clone(),
             key: u.key.clone(),
             version_id: String::new(),
@@ -301,7 +305,9 @@ pub async fn complete(
             sse_c: u.sse_c.clone(),
             data_id: u.upload_id.clone(),
             parts,
+            manifest_tag: None,
         };
+        meta.manifest_tag = u.manifest_key.as_ref().zip(meta.manifest()).map(|(k, m)| k.tag(&m));
         (meta, data)
     };
     store.uploads().remove(&i.upload_id);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use s3s::S3Error;
 
-use crate::server::crypto::{Binding, ObjectCipher, OpenError};
+use crate::server::crypto::{Binding, ObjectCipher, OpenError, encrypted_len};
 use crate::server::error::internal;
 use crate::server::object_io::ObjectSource;
 use crate::server::store::{ObjectMeta, SegmentReader, StoredObject};
@@ -22,9 +22,14 @@ pub struct ReadAccess {
 }
 
 impl ReadAccess {
-    /// The object's plaintext, as a source of segments.
+    /// The object's plaintext, as a source of segments. For an SSE-C object the stored parts must
+    /// have the lengths its authenticated manifest implies.
     pub fn source(&self, obj: &Arc<StoredObject>) -> Result<ObjectSource, S3Error> {
         let reader = SegmentReader::open(obj).map_err(|e| internal(&e))?;
+        if self.cipher.is_some() {
+            let expected: Vec<u64> = obj.meta.parts.iter().map(|p| encrypted_len(p.size)).collect();
+            reader.check_lengths(&expected).map_err(|e| internal(&e))?;
+        }
         Ok(ObjectSource { reader, cipher: self.cipher.clone(), parts: Arc::new(obj.meta.parts.clone()) })
     }
 }
@@ -51,7 +56,8 @@ pub fn open_sealed(
 }
 
 /// Checks `raw` against `obj`, in the order of catalogue B.4: object state (G2/C4 when the object is
-/// SSE-C and no triple was sent, G7/C8 when it is not and one was), then the triple.
+/// SSE-C and no triple was sent, G7/C8 when it is not and one was), then the triple. With the right
+/// key, the object's manifest (parts, sizes) must authenticate, or the read is a 500.
 pub fn authorize(raw: &RawTriple, obj: &StoredObject) -> Result<ReadAccess, S3Error> {
     let Some(sealed) = &obj.meta.sse_c else {
         if raw.is_absent() {
@@ -63,5 +69,9 @@ pub fn authorize(raw: &RawTriple, obj: &StoredObject) -> Result<ReadAccess, S3Er
         return Err(SseCError::ObjectEncrypted.into());
     }
     let (cipher, key_md5) = open_sealed(raw, sealed, binding_of(&obj.meta))?;
+    cipher
+        .manifest_key()
+        .verify(obj.meta.manifest().as_ref(), obj.meta.manifest_tag.as_ref())
+        .map_err(|e| internal(&e))?;
     Ok(ReadAccess { cipher: Some(Arc::new(cipher)), key_md5: Some(key_md5) })
 }

@@ -76,16 +76,17 @@ where
     }
     let data_id = random_id();
     let cipher = new.triple.as_ref().map(|_| ObjectCipher::generate(Binding::new(&new.bucket, &new.key, &data_id)));
+    let part_cipher = cipher.as_ref().map(|c| c.new_part(0));
     let mut sink = store.begin().map_err(|e| internal(&e))?;
     let want_md5 = new.triple.is_none() || new.content_md5;
-    let ingested = ingest(body, cipher.as_ref(), 0, &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
+    let ingested = ingest(body, part_cipher.as_ref(), &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
     let part = sink.finish().await.map_err(|e| internal(&e))?;
     let etag = match (&new.triple, ingested.md5) {
         (None, Some(md5)) => hex::encode(md5),
         _ => random_etag(),
     };
     let sse_c = cipher.as_ref().zip(new.triple.as_ref()).map(|(c, t)| c.seal(&t.key));
-    let meta = ObjectMeta {
+    let mut meta = ObjectMeta {
         bucket: new.bucket,
         key: new.key,
         version_id: String::new(),
@@ -97,8 +98,10 @@ where
         user_metadata: new.user_metadata,
         sse_c,
         data_id,
-        parts: vec![PartMeta { number: 0, size: ingested.size, etag }],
+        parts: vec![PartMeta { number: 0, size: ingested.size, etag, salt: part_cipher.map(|p| p.salt()) }],
+        manifest_tag: None,
     };
+    meta.manifest_tag = cipher.zip(meta.manifest()).map(|(c, m)| c.manifest_key().tag(&m));
     Ok(Staged { meta, ingested, key_md5: new.triple.map(|t| t.key_md5), part })
 }
 

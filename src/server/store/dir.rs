@@ -210,23 +210,18 @@ pub fn open_data(path: &Path) -> std::io::Result<std::fs::File> {
     safe_fs::open_read(path)
 }
 
-/// Reads up to `len` bytes at `offset` of part file `part`.
-pub async fn read_at(files: Arc<Vec<std::fs::File>>, part: usize, offset: u64, len: usize) -> std::io::Result<Bytes> {
-    tokio::task::spawn_blocking(move || {
-        use std::os::unix::fs::FileExt as _;
-        let file = &files[part];
-        let mut buf = vec![0u8; len];
-        let mut filled = 0;
-        while filled < len {
-            let n = file.read_at(&mut buf[filled..], offset + filled as u64)?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
+/// Reads up to `len` bytes at `offset` of a part file (blocking).
+pub fn read_at(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt as _;
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        let n = file.read_at(&mut buf[filled..], offset + filled as u64)?;
+        if n == 0 {
+            break;
         }
-        buf.truncate(filled);
-        Ok(Bytes::from(buf))
-    })
-    .await
-    .map_err(std::io::Error::other)?
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(Bytes::from(buf))
 }

@@ -22,7 +22,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::server::crypto::SealedKey;
+use crate::server::crypto::{Manifest, ManifestTag, PartSalt, PartShape, SealedKey};
 
 pub use self::dir::{DirBackend, TempData};
 pub use self::uploads::{PartData, Upload, UploadedPart};
@@ -39,6 +39,9 @@ pub struct PartMeta {
     pub size: u64,
     /// The part's ETag (without quotes).
     pub etag: String,
+    /// For SSE-C: the salt of the part's key (random per upload of the part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<PartSalt>,
 }
 
 /// Everything known about a stored object version except its bytes.
@@ -69,9 +72,24 @@ pub struct ObjectMeta {
     pub data_id: String,
     /// The parts, in order; their sizes add up to `size`.
     pub parts: Vec<PartMeta>,
+    /// For SSE-C: the tag authenticating `size` and `parts` under the data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_tag: Option<ManifestTag>,
 }
 
 impl ObjectMeta {
+    /// The object's shape as its manifest tag authenticates it; `None` when a part has no salt
+    /// (never the case for an SSE-C object written by this server).
+    #[must_use]
+    pub fn manifest(&self) -> Option<Manifest> {
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| Some(PartShape { number: p.number, size: p.size, salt: p.salt? }))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Manifest { size: self.size, parts })
+    }
+
     /// Whether the object was made by CompleteMultipartUpload.
     #[must_use]
     pub fn is_multipart(&self) -> bool {
@@ -479,6 +497,7 @@ impl Store {
                     sse_c: None,
                     data_id: random_id(),
                     parts: Vec::new(),
+                    manifest_tag: None,
                 };
                 let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
                 Ok(Some(committed.version_id))
@@ -538,8 +557,8 @@ impl SegmentReader {
     }
 
     /// Reads stored segment `index` of part `part` (position in the object's part list), where every
-    /// stored segment but a part's last is `stored_len` bytes.
-    pub async fn segment(&self, part: usize, index: u64, stored_len: usize) -> std::io::Result<Bytes> {
+    /// stored segment but a part's last is `stored_len` bytes. Blocks on file reads.
+    pub fn segment(&self, part: usize, index: u64, stored_len: usize) -> std::io::Result<Bytes> {
         let missing = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "segment missing");
         match self {
             Self::Memory(obj) => match &obj.data {
@@ -549,11 +568,32 @@ impl SegmentReader {
                 ObjectData::Files(_) => Err(missing()),
             },
             Self::Files(files) => {
-                if part >= files.len() {
-                    return Err(missing());
-                }
-                dir::read_at(Arc::clone(files), part, index * stored_len as u64, stored_len).await
+                let file = files.get(part).ok_or_else(missing)?;
+                dir::read_at(file, index * stored_len as u64, stored_len)
             }
         }
+    }
+
+    /// Whether reading may block (file reads belong on a blocking thread).
+    #[must_use]
+    pub fn blocks(&self) -> bool {
+        matches!(self, Self::Files(_))
+    }
+
+    /// Checks that the stored parts have exactly the lengths `expected` (one per part, in bytes):
+    /// a data file that was swapped, dropped, truncated or extended is refused before it is read.
+    pub fn check_lengths(&self, expected: &[u64]) -> std::io::Result<()> {
+        let Self::Files(files) = self else { return Ok(()) };
+        let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
+        if files.len() != expected.len() {
+            return Err(bad(format!("{} data files for {} parts", files.len(), expected.len())));
+        }
+        for (i, (file, want)) in files.iter().zip(expected).enumerate() {
+            let len = file.metadata()?.len();
+            if len != *want {
+                return Err(bad(format!("data file of part {} holds {len} bytes, its manifest says {want}", i + 1)));
+            }
+        }
+        Ok(())
     }
 }

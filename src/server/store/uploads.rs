@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::server::crypto::SealedKey;
+use crate::server::crypto::{ManifestKey, PartSalt, SealedKey};
 
 /// A part's stored segments before the upload completes.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub struct UploadedPart {
     pub last_modified_ms: i64,
     /// The stored segments.
     pub data: PartData,
+    /// For SSE-C: the salt of this upload's part key.
+    pub salt: Option<PartSalt>,
 }
 
 /// A multipart upload in progress.
@@ -59,6 +61,9 @@ pub struct Upload {
     pub user_metadata: BTreeMap<String, String>,
     /// For an SSE-C upload: the data key sealed under the initiating customer key.
     pub sse_c: Option<SealedKey>,
+    /// For an SSE-C upload: the key that authenticates the completed object's manifest, kept in
+    /// memory only (CompleteMultipartUpload needs no customer key; this key cannot decrypt).
+    pub manifest_key: Option<ManifestKey>,
     /// Parts by number.
     pub parts: BTreeMap<u32, UploadedPart>,
 }

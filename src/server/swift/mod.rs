@@ -173,7 +173,7 @@ impl SwiftFront {
             req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let Ok(mut sink) = self.store.begin() else { return text(StatusCode::INTERNAL_SERVER_ERROR, "") };
         let body = req.into_body().into_data_stream();
-        let Ok(ingested) = ingest(Some(body), None, 0, &mut sink, s3s::checksum::ChecksumHasher::default(), true).await
+        let Ok(ingested) = ingest(Some(body), None, &mut sink, s3s::checksum::ChecksumHasher::default(), true).await
         else {
             return text(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity\n");
         };
@@ -191,7 +191,8 @@ impl SwiftFront {
             user_metadata,
             sse_c: None,
             data_id: random_id(),
-            parts: vec![PartMeta { number: 0, size: ingested.size, etag: etag.clone() }],
+            parts: vec![PartMeta { number: 0, size: ingested.size, etag: etag.clone(), salt: None }],
+            manifest_tag: None,
         };
         match self.store.commit(meta, vec![part]).await {
             Ok(_) => {

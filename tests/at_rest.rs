@@ -1,0 +1,432 @@
+//! The at-rest format of SSE-C objects under `--data-dir`, checked from outside: a real reference
+//! server over HTTPS, its data directory read and edited the way someone with access to the disk
+//! could, and real clients (the AWS SDK for Rust, reqwest) reading the result.
+//!
+//! - Re-uploading a part never encrypts under a (key, nonce) pair already used: the XOR of two
+//!   ciphertexts of part 1 is not the XOR of their plaintexts.
+//! - The object's shape is authenticated: swapping parts, dropping one, truncating the last segment
+//!   or changing a recorded size makes every read (GET, range, part, HEAD, copy source) a 500.
+//! - A segment altered in the middle of an object breaks the transfer after the authentic bytes that
+//!   precede it: the client sees an error, never a byte of the altered segment; an altered first
+//!   segment is a 500 before any byte.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use bytes::Bytes;
+use sha2::Digest as _;
+use ssec_conform::client::{Addressing, Client, Incoming, Outgoing, Target, Trust};
+use ssec_conform::server::crypto::{SEGMENT_SIZE, TAG_LEN};
+use ssec_conform::sse_c::CustomerKey;
+use ssec_conform::sse_c::headers::{
+    AES256, ALGORITHM, COPY_SOURCE_ALGORITHM, COPY_SOURCE_KEY, COPY_SOURCE_KEY_MD5, KEY, KEY_MD5,
+};
+use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+
+const BUCKET: &str = "at-rest";
+/// Parts other than the last must be at least this large.
+const MIN_PART: usize = 5 * 1024 * 1024;
+
+/// A reference server on a data directory, restartable on the same directory.
+struct Disk {
+    dir: tempfile::TempDir,
+    server: ServerHandle,
+    client: Client,
+}
+
+impl Disk {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, client) = serve(&dir.path().join("data")).await;
+        let disk = Self { dir, server, client };
+        disk.ok(&Outgoing::new("PUT", Some(BUCKET), None)).await;
+        disk
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Stops the server and starts a new one on the same directory (metadata is read at start).
+    async fn restart(self) -> Self {
+        let Self { dir, server, .. } = self;
+        server.shutdown().await;
+        let (server, client) = serve(&dir.path().join("data")).await;
+        Self { dir, server, client }
+    }
+
+    async fn send(&self, req: &Outgoing) -> Incoming {
+        self.client.send(req).await.response.unwrap_or_else(|e| panic!("{} {:?}: {e}", req.method, req.key))
+    }
+
+    async fn ok(&self, req: &Outgoing) -> Incoming {
+        let r = self.send(req).await;
+        assert!((200..300).contains(&r.status), "{} {:?}: {} {}", req.method, req.key, r.status, text(&r.body));
+        r
+    }
+
+    async fn put(&self, name: &str, key: &CustomerKey, body: &[u8]) {
+        let mut put = with_key(Outgoing::new("PUT", Some(BUCKET), Some(name)), key);
+        put.body = Bytes::copy_from_slice(body);
+        self.ok(&put).await;
+    }
+
+    async fn create_upload(&self, name: &str, key: &CustomerKey) -> String {
+        let mut create = with_key(Outgoing::new("POST", Some(BUCKET), Some(name)), key);
+        create.query.push(("uploads".into(), String::new()));
+        element(&self.ok(&create).await.body, "UploadId").expect("UploadId")
+    }
+
+    /// Uploads a part; returns its ETag.
+    async fn upload_part(&self, name: &str, key: &CustomerKey, upload_id: &str, n: u32, body: &[u8]) -> String {
+        let mut part = with_key(Outgoing::new("PUT", Some(BUCKET), Some(name)), key);
+        part.query = vec![("partNumber".into(), n.to_string()), ("uploadId".into(), upload_id.to_owned())];
+        part.body = Bytes::copy_from_slice(body);
+        self.ok(&part).await.header("etag").expect("ETag").to_owned()
+    }
+
+    /// A multipart SSE-C object made of `parts`.
+    async fn put_multipart(&self, name: &str, key: &CustomerKey, parts: &[&[u8]]) {
+        let upload_id = self.create_upload(name, key).await;
+        let mut xml = String::from("<CompleteMultipartUpload>");
+        for (i, body) in parts.iter().enumerate() {
+            let n = u32::try_from(i).unwrap() + 1;
+            let etag = self.upload_part(name, key, &upload_id, n, body).await;
+            xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"));
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        let mut complete = Outgoing::new("POST", Some(BUCKET), Some(name));
+        complete.query.push(("uploadId".into(), upload_id));
+        complete.body = Bytes::from(xml);
+        self.ok(&complete).await;
+    }
+
+    /// The metadata file of `name` (every version, as JSON).
+    fn version_file(&self, name: &str) -> PathBuf {
+        let hash = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+        self.data().join("buckets").join(hex::encode(BUCKET)).join("objects").join(format!("{hash}.json"))
+    }
+
+    /// Rewrites the current version's record of `name`.
+    fn edit_version(&self, name: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = self.version_file(name);
+        let mut versions: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let last = versions.as_array_mut().unwrap().last_mut().unwrap();
+        edit(last);
+        std::fs::write(&path, serde_json::to_vec(&versions).unwrap()).unwrap();
+    }
+
+    /// The data files of the current version of `name`, in part order.
+    fn data_files(&self, name: &str) -> Vec<PathBuf> {
+        let versions: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.version_file(name)).unwrap()).unwrap();
+        let dir = self.version_file(name).parent().unwrap().to_path_buf();
+        versions.as_array().unwrap().last().unwrap()["data_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| dir.join(f.as_str().unwrap()))
+            .collect()
+    }
+
+    /// The files of uploads in progress.
+    fn temp_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.data().join("tmp")).unwrap().map(|e| e.unwrap().path()).collect()
+    }
+}
+
+async fn serve(data: &Path) -> (ServerHandle, Client) {
+    let config = ServerConfig { http: None, data_dir: Some(data.to_path_buf()), ..ServerConfig::default() };
+    let server = ReferenceServer::start(config).await.expect("server starts");
+    let (access, secret) = server.credentials();
+    let client = Client::new(Target {
+        endpoint: url::Url::parse(server.https_url().unwrap()).unwrap(),
+        plain_endpoint: None,
+        region: "us-east-1".into(),
+        access_key: access.into(),
+        secret_key: secret.into(),
+        session_token: None,
+        addressing: Addressing::Path,
+        trust: Trust::Pem(server.ca_pem().to_owned()),
+        timeout: Duration::from_secs(60),
+    })
+    .unwrap();
+    (server, client)
+}
+
+fn with_key(mut req: Outgoing, key: &CustomerKey) -> Outgoing {
+    req.headers.push((ALGORITHM.into(), AES256.into()));
+    req.headers.push((KEY.into(), key.to_base64().to_string()));
+    req.headers.push((KEY_MD5.into(), key.md5_b64()));
+    req
+}
+
+fn element(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(text[start..end].to_owned())
+}
+
+fn text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut v = vec![0u8; len];
+    rand::fill(&mut v[..]);
+    v
+}
+
+fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
+    a.iter().zip(b).map(|(x, y)| x ^ y).collect()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Nonce uniqueness.
+// ------------------------------------------------------------------------------------------------
+
+/// Part 1 uploaded, then uploaded again with other bytes, then replaced by UploadPartCopy: each
+/// ciphertext is under a key stream of its own, so no XOR of two ciphertexts is the XOR of their
+/// plaintexts (with a shared (key, nonce) pair it is, byte for byte).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuploaded_parts_never_share_a_key_stream() {
+    let disk = Disk::start().await;
+    let key = CustomerKey::random();
+    let source = random_bytes(300 * 1024);
+    disk.put("source", &key, &source).await;
+    let upload_id = disk.create_upload("reuploaded", &key).await;
+
+    let mut stored: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for round in 0..3 {
+        let plain = if round < 2 { random_bytes(source.len()) } else { source.clone() };
+        if round < 2 {
+            disk.upload_part("reuploaded", &key, &upload_id, 1, &plain).await;
+        } else {
+            let mut copy = with_key(Outgoing::new("PUT", Some(BUCKET), Some("reuploaded")), &key);
+            copy.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id.clone())];
+            copy.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/source")));
+            copy.headers.push((COPY_SOURCE_ALGORITHM.into(), AES256.into()));
+            copy.headers.push((COPY_SOURCE_KEY.into(), key.to_base64().to_string()));
+            copy.headers.push((COPY_SOURCE_KEY_MD5.into(), key.md5_b64()));
+            disk.ok(&copy).await;
+        }
+        let files = disk.temp_files();
+        assert_eq!(files.len(), 1, "one part in progress: {files:?}");
+        let cipher = std::fs::read(&files[0]).unwrap();
+        assert_eq!(cipher.len(), plain.len() + 2 * TAG_LEN, "two segments, each with its tag");
+        stored.push((plain, cipher));
+    }
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+        let (pa, ca) = &stored[a];
+        let (pb, cb) = &stored[b];
+        // The first segment's ciphertext, without its tag.
+        let (ca, cb) = (&ca[..SEGMENT_SIZE], &cb[..SEGMENT_SIZE]);
+        let equal =
+            xor(ca, cb).iter().zip(xor(&pa[..SEGMENT_SIZE], &pb[..SEGMENT_SIZE])).filter(|(x, y)| **x == *y).count();
+        assert!(
+            equal < SEGMENT_SIZE / 64,
+            "uploads {a} and {b} of part 1: {equal} of {SEGMENT_SIZE} bytes of the ciphertext XOR equal the plaintext XOR (a reused key stream)"
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The object's shape.
+// ------------------------------------------------------------------------------------------------
+
+fn pointer<'a>(v: &'a mut serde_json::Value, at: &str) -> &'a mut serde_json::Value {
+    v.pointer_mut(at).unwrap_or_else(|| panic!("{at} missing"))
+}
+
+fn sub(v: &mut serde_json::Value, by: u64) {
+    *v = serde_json::Value::from(v.as_u64().unwrap() - by);
+}
+
+/// How a read is made, for the failure messages.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    Whole,
+    Range,
+    Head,
+    Part(u32),
+    CopySource,
+}
+
+fn read_request(name: &str, key: &CustomerKey, read: Read) -> Outgoing {
+    match read {
+        Read::Whole => with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), key),
+        Read::Range => {
+            let mut r = with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), key);
+            r.headers.push(("range".into(), "bytes=0-99".into()));
+            r
+        }
+        Read::Head => with_key(Outgoing::new("HEAD", Some(BUCKET), Some(name)), key),
+        Read::Part(n) => {
+            let mut r = with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), key);
+            r.query.push(("partNumber".into(), n.to_string()));
+            r
+        }
+        Read::CopySource => {
+            let mut r = with_key(Outgoing::new("PUT", Some(BUCKET), Some(&format!("copy-of-{name}"))), key);
+            r.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/{name}")));
+            r.headers.push((COPY_SOURCE_ALGORITHM.into(), AES256.into()));
+            r.headers.push((COPY_SOURCE_KEY.into(), key.to_base64().to_string()));
+            r.headers.push((COPY_SOURCE_KEY_MD5.into(), key.md5_b64()));
+            r
+        }
+    }
+}
+
+const READS: [Read; 6] = [Read::Whole, Read::Range, Read::Head, Read::Part(1), Read::Part(2), Read::CopySource];
+
+/// Swapping two parts, dropping one, truncating the last segment or changing a recorded size (each
+/// made consistent enough to load) turns every read of the object into 500 InternalError; the
+/// untouched control object still reads back byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_of_a_reshaped_object_is_a_500() {
+    let disk = Disk::start().await;
+    let key = CustomerKey::random();
+    let (p1, p2) = (random_bytes(MIN_PART), random_bytes(300 * 1024));
+    let edits = ["intact", "swapped", "dropped", "truncated", "resized"];
+    for name in edits {
+        disk.put_multipart(name, &key, &[&p1, &p2]).await;
+    }
+    let disk = {
+        disk.edit_version("swapped", |v| {
+            pointer(v, "/meta/parts").as_array_mut().unwrap().swap(0, 1);
+            pointer(v, "/data_files").as_array_mut().unwrap().swap(0, 1);
+        });
+        disk.edit_version("dropped", |v| {
+            pointer(v, "/meta/parts").as_array_mut().unwrap().pop();
+            pointer(v, "/data_files").as_array_mut().unwrap().pop();
+            sub(pointer(v, "/meta/size"), p2.len() as u64);
+        });
+        let last = disk.data_files("truncated").pop().unwrap();
+        let len = std::fs::metadata(&last).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&last).unwrap().set_len(len - 100).unwrap();
+        disk.edit_version("resized", |v| {
+            sub(pointer(v, "/meta/parts/1/size"), 1000);
+            sub(pointer(v, "/meta/size"), 1000);
+        });
+        disk.restart().await
+    };
+
+    let whole = [p1.as_slice(), p2.as_slice()].concat();
+    let r = disk.ok(&read_request("intact", &key, Read::Whole)).await;
+    assert!(r.body == whole, "the control object reads back ({} of {} bytes)", r.body.len(), whole.len());
+    let mut wrong = Vec::new();
+    for name in &edits[1..] {
+        for read in READS {
+            let r = disk.send(&read_request(name, &key, read)).await;
+            let code = element(&r.body, "Code");
+            let expected_code = if matches!(read, Read::Head) { None } else { Some("InternalError") };
+            if (r.status, code.as_deref()) != (500, expected_code) {
+                wrong.push(format!("{name} {read:?}: {} {code:?} ({} body bytes)", r.status, r.body.len()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "reads of reshaped objects that were not 500 InternalError:\n{}", wrong.join("\n"));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Streaming with per-segment authentication.
+// ------------------------------------------------------------------------------------------------
+
+/// Flips one byte of stored segment `index` of a single-part SSE-C object.
+fn flip(file: &Path, index: usize) {
+    let mut bytes = std::fs::read(file).unwrap();
+    bytes[index * (SEGMENT_SIZE + TAG_LEN) + 10] ^= 0x40;
+    std::fs::write(file, bytes).unwrap();
+}
+
+fn sdk(server: &ServerHandle) -> aws_sdk_s3::Client {
+    let trust = TrustStore::empty().with_pem_certificate(server.ca_pem().as_bytes());
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(TlsContext::builder().with_trust_store(trust).build().expect("TLS context"))
+        .build_https();
+    let (access, secret) = server.credentials();
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(server.https_url().unwrap())
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(access, secret, None, None, "at-rest-test"))
+        .http_client(http)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Reads a GET as a client streaming the body would: the status, the bytes received, and whether
+/// the body ended in an error.
+async fn stream_get(disk: &Disk, req: &Outgoing) -> (u16, Vec<u8>, Option<String>) {
+    let prepared = disk.client.prepare(req).unwrap();
+    let mut builder = reqwest::Client::builder().use_rustls_tls().timeout(Duration::from_secs(30));
+    for cert in reqwest::Certificate::from_pem_bundle(disk.server.ca_pem().as_bytes()).unwrap() {
+        builder = builder.add_root_certificate(cert);
+    }
+    let request = reqwest::Request::try_from(prepared.map(reqwest::Body::from)).unwrap();
+    let mut resp = builder.build().unwrap().execute(request).await.unwrap();
+    let status = resp.status().as_u16();
+    let mut received = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => return (status, received, None),
+            Err(e) => return (status, received, Some(format!("{e:?}"))),
+        }
+    }
+}
+
+/// A segment altered in the middle of an object: the response starts (the first segment is
+/// authentic), delivers exactly the authentic segments before the altered one, and then breaks, for
+/// reqwest and for the AWS SDK; an altered first segment, or a range starting in the altered
+/// segment, is a 500 before any byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_segment_breaks_the_transfer_before_any_of_its_bytes() {
+    let disk = Disk::start().await;
+    let key = CustomerKey::random();
+    let plain = random_bytes(4 * SEGMENT_SIZE + 17);
+    disk.put("middle", &key, &plain).await;
+    disk.put("first", &key, &plain).await;
+    flip(&disk.data_files("middle")[0], 2);
+    flip(&disk.data_files("first")[0], 0);
+
+    let get = with_key(Outgoing::new("GET", Some(BUCKET), Some("middle")), &key);
+    let (status, received, error) = stream_get(&disk, &get).await;
+    assert_eq!(status, 200, "the first segment is authentic, so the response starts");
+    assert!(error.is_some(), "the body must end in an error, got {} complete bytes", received.len());
+    assert_eq!(received.len(), 2 * SEGMENT_SIZE, "exactly the two authentic segments before the altered one");
+    assert!(received == plain[..received.len()], "the bytes received are the plaintext");
+
+    let out = sdk(&disk.server)
+        .get_object()
+        .bucket(BUCKET)
+        .key("middle")
+        .sse_customer_algorithm(AES256)
+        .sse_customer_key(key.to_base64().as_str())
+        .sse_customer_key_md5(key.md5_b64())
+        .send()
+        .await
+        .expect("the SDK's GET starts");
+    let collected = out.body.collect().await;
+    assert!(
+        collected.is_err(),
+        "the SDK must see a broken body, not {} bytes",
+        collected.map(|b| b.into_bytes().len()).unwrap_or(0)
+    );
+
+    let mut in_altered = get.clone();
+    in_altered.headers.push(("range".into(), format!("bytes={}-", 2 * SEGMENT_SIZE + 5)));
+    for (what, req) in [
+        ("first segment altered", with_key(Outgoing::new("GET", Some(BUCKET), Some("first")), &key)),
+        ("range from the altered segment", in_altered),
+    ] {
+        let r = disk.send(&req).await;
+        assert_eq!((r.status, element(&r.body, "Code").as_deref()), (500, Some("InternalError")), "{what}");
+    }
+}
