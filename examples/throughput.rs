@@ -13,7 +13,7 @@
 //! the object is ever held), response bodies consumed chunk by chunk and compared with the pattern.
 //!
 //! Measured: PUT and GET of one object (median of `--repeat` runs), plaintext and SSE-C, over HTTPS
-//! and over HTTP (SSE-C over HTTP only with `--allow-ssec-over-http`; otherwise its refusal is
+//! and over HTTP, with each GET's time to first byte (request sent to first body byte received) (SSE-C over HTTP only with `--allow-ssec-over-http`; otherwise its refusal is
 //! checked), and 4 KiB PUT+GET pairs per second on one connection for `--small-secs` seconds.
 
 use std::path::{Path, PathBuf};
@@ -335,8 +335,8 @@ impl Client {
     }
 
     /// GETs an object, streaming, and checks every byte against the pattern; returns the seconds to
-    /// the last byte.
-    async fn get(&self, url: &str, mode: Mode, len: u64) -> anyhow::Result<f64> {
+    /// the first and to the last byte.
+    async fn get(&self, url: &str, mode: Mode, len: u64) -> anyhow::Result<(f64, f64)> {
         let req = self.request(reqwest::Method::GET, url, mode)?;
         let start = Instant::now();
         let mut resp = req.send().await?;
@@ -345,7 +345,9 @@ impl Client {
             bail!("GET {url} ({mode:?}): {status} {}", resp.text().await.unwrap_or_default());
         }
         let mut pos = 0u64;
+        let mut first_byte = None;
         while let Some(chunk) = resp.chunk().await? {
+            first_byte.get_or_insert_with(|| start.elapsed().as_secs_f64());
             let mut rest = &chunk[..];
             while !rest.is_empty() {
                 let at = (pos % PATTERN_LEN as u64) as usize;
@@ -357,7 +359,7 @@ impl Client {
         }
         let secs = start.elapsed().as_secs_f64();
         ensure!(pos == len, "GET {url} ({mode:?}): {pos} bytes, expected {len}");
-        Ok(secs)
+        Ok((first_byte.unwrap_or(secs), secs))
     }
 
     /// The status and error code of an SSE-C PUT that is expected to be refused.
@@ -382,20 +384,32 @@ fn mb_per_s(bytes: u64, secs: f64) -> f64 {
     bytes as f64 / secs / 1e6
 }
 
-/// Median MB/s of PUT and of GET for one transport and mode.
-async fn big(client: &Client, base: &str, mode: Mode, args: &Args) -> anyhow::Result<(f64, f64)> {
+/// Medians of one transport and mode.
+#[derive(Debug, Clone, Copy)]
+struct Big {
+    put_mb_s: f64,
+    get_mb_s: f64,
+    /// GET time to first byte, seconds.
+    first_byte: f64,
+}
+
+/// Median MB/s of PUT and of GET, and median GET time to first byte, for one transport and mode.
+async fn big(client: &Client, base: &str, mode: Mode, args: &Args) -> anyhow::Result<Big> {
     let url = format!("{base}/{BUCKET}/big-{}", if mode == Mode::SseC { "ssec" } else { "plain" });
-    let (mut puts, mut gets) = (Vec::new(), Vec::new());
+    let (mut puts, mut gets, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..args.repeat {
         puts.push(mb_per_s(args.size, client.put(&url, mode, args.size).await?));
-        gets.push(mb_per_s(args.size, client.get(&url, mode, args.size).await?));
+        let (first, total) = client.get(&url, mode, args.size).await?;
+        gets.push(mb_per_s(args.size, total));
+        firsts.push(first);
     }
     // Free the disk space (and the memory of an --in-memory server) before the next measurement.
     let resp = client.request(reqwest::Method::DELETE, &url, Mode::Plain)?.send().await?;
     ensure!(resp.status().is_success(), "DELETE {url}: {}", resp.status());
     let fmt = |v: &[f64]| v.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(", ");
-    eprintln!("  {base} {mode:?}: PUT MB/s [{}], GET MB/s [{}]", fmt(&puts), fmt(&gets));
-    Ok((median(puts), median(gets)))
+    let ms = firsts.iter().map(|x| format!("{:.2}", x * 1e3)).collect::<Vec<_>>().join(", ");
+    eprintln!("  {base} {mode:?}: PUT MB/s [{}], GET MB/s [{}], GET first byte ms [{ms}]", fmt(&puts), fmt(&gets));
+    Ok(Big { put_mb_s: median(puts), get_mb_s: median(gets), first_byte: median(firsts) })
 }
 
 /// 4 KiB PUT+GET pairs per second on one kept-alive connection.
@@ -437,10 +451,10 @@ fn main() -> anyhow::Result<()> {
 struct Report {
     load_at_start: String,
     idle_rss: u64,
-    https: [(f64, f64); 2],
-    http_plain: (f64, f64),
+    https: [Big; 2],
+    http_plain: Big,
     /// The measurement, or why SSE-C over HTTP was not measured.
-    http_ssec: Result<(f64, f64), String>,
+    http_ssec: Result<Big, String>,
     small_https: [f64; 2],
 }
 
@@ -495,18 +509,32 @@ fn print_table(args: &Args, r: &Report, hwm: u64, rss_end: u64, bin: &Path) {
         Ok(s) => println!("{t:<9} {op:<4} {plain:>16.1} {s:>16.1} {:>12.2}", s / plain),
         Err(_) => println!("{t:<9} {op:<4} {plain:>16.1} {:>16} {:>12}", "refused*", "-"),
     };
-    row("HTTPS", "PUT", r.https[0].0, Ok(r.https[1].0));
-    row("HTTPS", "GET", r.https[0].1, Ok(r.https[1].1));
+    row("HTTPS", "PUT", r.https[0].put_mb_s, Ok(r.https[1].put_mb_s));
+    row("HTTPS", "GET", r.https[0].get_mb_s, Ok(r.https[1].get_mb_s));
     match &r.http_ssec {
-        Ok((put, get)) => {
-            row("HTTP", "PUT", r.http_plain.0, Ok(*put));
-            row("HTTP", "GET", r.http_plain.1, Ok(*get));
+        Ok(ssec) => {
+            row("HTTP", "PUT", r.http_plain.put_mb_s, Ok(ssec.put_mb_s));
+            row("HTTP", "GET", r.http_plain.get_mb_s, Ok(ssec.get_mb_s));
         }
         Err(why) => {
-            row("HTTP", "PUT", r.http_plain.0, Err(why));
-            row("HTTP", "GET", r.http_plain.1, Err(why));
+            row("HTTP", "PUT", r.http_plain.put_mb_s, Err(why));
+            row("HTTP", "GET", r.http_plain.get_mb_s, Err(why));
         }
     }
+    println!();
+    println!("{:<9} {:<4} {:>16} {:>16} {:>12}", "transport", "GET", "plaintext ms", "SSE-C ms", "SSE-C/plain");
+    let first = |t: &str, plain: &Big, ssec: Option<&Big>| match ssec {
+        Some(s) => println!(
+            "{t:<9} {:<4} {:>16.2} {:>16.2} {:>12.2}",
+            "TTFB",
+            plain.first_byte * 1e3,
+            s.first_byte * 1e3,
+            s.first_byte / plain.first_byte
+        ),
+        None => println!("{t:<9} {:<4} {:>16.2} {:>16} {:>12}", "TTFB", plain.first_byte * 1e3, "refused*", "-"),
+    };
+    first("HTTPS", &r.https[0], Some(&r.https[1]));
+    first("HTTP", &r.http_plain, r.http_ssec.as_ref().ok());
     if let Err(why) = &r.http_ssec {
         println!("* SSE-C over plain HTTP: {why} (catalogue P11); --allow-ssec-over-http measures it");
     }

@@ -3,7 +3,8 @@
 //! - Segmented AES-256-GCM (`server::crypto` + `server::object_io`): any object of 0..2 MiB, in one
 //!   or several parts, read back through any range, is exactly the plaintext.
 //! - Any other key, and any single bit flipped in the stored ciphertext or in the sealed key
-//!   metadata, is refused.
+//!   metadata, is refused; a streamed read stops with an error exactly where the altered segment
+//!   starts, having delivered only authentic plaintext.
 //! - The SSE-C header validator follows the catalogue (B.3/B.4) for generated triples: base64
 //!   variants (URL-safe alphabet, missing padding, inner `=`, whitespace), key lengths 0..64, MD5 of
 //!   the wrong bytes, algorithm spellings, the SSE-S3/KMS conflict.
@@ -91,6 +92,20 @@ fn store(parts: &[Vec<u8>], piece: usize, key: &CustomerKey) -> Stored {
 
 /// Reads `range` back with a cipher opened from the sealed key by `key`.
 fn read(stored: &Stored, segments: Vec<Vec<Bytes>>, key: &CustomerKey, range: ByteRange) -> Result<Vec<u8>, String> {
+    match read_partial(stored, segments, key, range)? {
+        (bytes, None) => Ok(bytes),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// Reads `range` back as a client of a streamed body would: the bytes delivered, and the error that
+/// ended the stream early, if one did.
+fn read_partial(
+    stored: &Stored,
+    segments: Vec<Vec<Bytes>>,
+    key: &CustomerKey,
+    range: ByteRange,
+) -> Result<(Vec<u8>, Option<String>), String> {
     let cipher = ObjectCipher::open(&stored.sealed, key, binding(&stored.binding_id)).map_err(|e| e.to_string())?;
     let obj = Arc::new(StoredObject {
         meta: ObjectMeta {
@@ -119,9 +134,12 @@ fn read(stored: &Stored, segments: Vec<Vec<Bytes>>, key: &CustomerKey, range: By
         let mut out = Vec::new();
         let mut stream = source.stream(range);
         while let Some(item) = stream.next().await {
-            out.extend_from_slice(&item.map_err(|e| e.to_string())?);
+            match item {
+                Ok(bytes) => out.extend_from_slice(&bytes),
+                Err(e) => return Ok((out, Some(e.to_string()))),
+            }
         }
-        Ok(out)
+        Ok((out, None))
     })
 }
 
@@ -183,7 +201,8 @@ proptest! {
     }
 
     /// Another key never opens the object; a flipped bit anywhere in the stored ciphertext makes the
-    /// read of that segment fail; a flipped bit anywhere in the sealed key metadata makes `open` fail.
+    /// read of that segment fail, after exactly the plaintext before it and none of its bytes; a
+    /// flipped bit anywhere in the sealed key metadata makes `open` fail.
     #[test]
     fn other_keys_and_bit_flips_are_refused(
         sizes in object_parts(),
@@ -216,7 +235,12 @@ proptest! {
         let at = byte_pick.index(seg.len());
         seg[at] ^= 1 << bit;
         segments[p][i] = Bytes::from(seg);
-        prop_assert!(read(&stored, segments, &customer, whole).is_err(), "a flipped ciphertext bit was read back");
+        // The stream delivers exactly the plaintext before the altered segment, then fails.
+        let (delivered, error) = read_partial(&stored, segments, &customer, whole).unwrap();
+        prop_assert!(error.is_some(), "a flipped ciphertext bit was read back");
+        let altered_at = stored.parts[..p].iter().map(|m| m.size).sum::<u64>() + (i * SEGMENT_SIZE) as u64;
+        prop_assert_eq!(delivered.len() as u64, altered_at, "bytes delivered before the altered segment");
+        prop_assert!(delivered == stored.plain[..delivered.len()], "the bytes delivered are the plaintext");
 
         // Sealed key metadata: one bit of salt, verifier, nonce or sealed data key.
         let mut json: serde_json::Value = serde_json::to_value(&stored.sealed).unwrap();
