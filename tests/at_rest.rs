@@ -13,17 +13,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+mod support;
+
 use bytes::Bytes;
 use sha2::Digest as _;
 use ssec_conform::client::{Addressing, Client, Incoming, Outgoing, Target, Trust};
 use ssec_conform::server::crypto::{SEGMENT_SIZE, TAG_LEN};
 use ssec_conform::sse_c::CustomerKey;
-use ssec_conform::sse_c::headers::{
-    AES256, ALGORITHM, COPY_SOURCE_ALGORITHM, COPY_SOURCE_KEY, COPY_SOURCE_KEY_MD5, KEY, KEY_MD5,
-};
+use ssec_conform::sse_c::headers::AES256;
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+use support::{element, with_copy_source, with_key};
 
 const BUCKET: &str = "at-rest";
 /// Parts other than the last must be at least this large.
@@ -156,21 +155,6 @@ async fn serve(data: &Path) -> (ServerHandle, Client) {
     (server, client)
 }
 
-fn with_key(mut req: Outgoing, key: &CustomerKey) -> Outgoing {
-    req.headers.push((ALGORITHM.into(), AES256.into()));
-    req.headers.push((KEY.into(), key.to_base64().to_string()));
-    req.headers.push((KEY_MD5.into(), key.md5_b64()));
-    req
-}
-
-fn element(body: &[u8], name: &str) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(text[start..end].to_owned())
-}
-
 fn text(body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
@@ -208,11 +192,7 @@ async fn reuploaded_parts_never_share_a_key_stream() {
         } else {
             let mut copy = with_key(Outgoing::new("PUT", Some(BUCKET), Some("reuploaded")), &key);
             copy.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id.clone())];
-            copy.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/source")));
-            copy.headers.push((COPY_SOURCE_ALGORITHM.into(), AES256.into()));
-            copy.headers.push((COPY_SOURCE_KEY.into(), key.to_base64().to_string()));
-            copy.headers.push((COPY_SOURCE_KEY_MD5.into(), key.md5_b64()));
-            disk.ok(&copy).await;
+            disk.ok(&with_copy_source(copy, BUCKET, "source", &key)).await;
         }
         let files = disk.temp_files();
         assert_eq!(files.len(), 1, "one part in progress: {files:?}");
@@ -271,12 +251,8 @@ fn read_request(name: &str, key: &CustomerKey, read: Read) -> Outgoing {
             r
         }
         Read::CopySource => {
-            let mut r = with_key(Outgoing::new("PUT", Some(BUCKET), Some(&format!("copy-of-{name}"))), key);
-            r.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/{name}")));
-            r.headers.push((COPY_SOURCE_ALGORITHM.into(), AES256.into()));
-            r.headers.push((COPY_SOURCE_KEY.into(), key.to_base64().to_string()));
-            r.headers.push((COPY_SOURCE_KEY_MD5.into(), key.md5_b64()));
-            r
+            let copy = with_key(Outgoing::new("PUT", Some(BUCKET), Some(&format!("copy-of-{name}"))), key);
+            with_copy_source(copy, BUCKET, name, key)
         }
     }
 }
@@ -344,21 +320,7 @@ fn flip(file: &Path, index: usize) {
 }
 
 fn sdk(server: &ServerHandle) -> aws_sdk_s3::Client {
-    let trust = TrustStore::empty().with_pem_certificate(server.ca_pem().as_bytes());
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(TlsContext::builder().with_trust_store(trust).build().expect("TLS context"))
-        .build_https();
-    let (access, secret) = server.credentials();
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(server.https_url().unwrap())
-        .force_path_style(true)
-        .credentials_provider(Credentials::new(access, secret, None, None, "at-rest-test"))
-        .http_client(http)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    aws_sdk_s3::Client::from_conf(support::sdk_config(server, server.https_url().unwrap()).build())
 }
 
 /// Reads a GET as a client streaming the body would: the status, the bytes received, and whether

@@ -5,17 +5,18 @@
 //! catalogue (`ssec-behavior.md`, sections A.1, A.2, A.5 and B): every error is checked for its HTTP
 //! status *and* its S3 error code, except on HEAD, whose errors carry no body (B.8).
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::CreateUnhandledError;
@@ -149,19 +150,7 @@ impl Env {
 }
 
 fn sdk_client(server: &ServerHandle, endpoint: &str, seen: Recorder) -> Client {
-    let trust = TrustStore::empty().with_pem_certificate(server.ca_pem().as_bytes());
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(TlsContext::builder().with_trust_store(trust).build().expect("TLS context"))
-        .build_https();
-    let (access, secret) = server.credentials();
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(Credentials::new(access, secret, None, None, "clients-test"))
-        .http_client(http)
+    let config = support::sdk_config(server, endpoint)
         // One response per call, so the recorder's last entry is the call's response.
         .retry_config(RetryConfig::disabled())
         .interceptor(seen)

@@ -14,10 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use bytes::Bytes;
 use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
 use ssec_conform::sse_c::CustomerKey;
-use ssec_conform::sse_c::headers::{AES256, ALGORITHM, KEY, KEY_MD5};
+use support::{element, with_key};
 use tokio::io::AsyncWriteExt as _;
 
 const BUCKET: &str = "crash";
@@ -123,21 +125,6 @@ fn random_bytes(len: usize) -> Bytes {
     let mut v = vec![0u8; len];
     rand::fill(&mut v[..]);
     Bytes::from(v)
-}
-
-fn with_key(mut req: Outgoing, key: &CustomerKey) -> Outgoing {
-    req.headers.push((ALGORITHM.into(), AES256.into()));
-    req.headers.push((KEY.into(), key.to_base64().to_string()));
-    req.headers.push((KEY_MD5.into(), key.md5_b64()));
-    req
-}
-
-fn element(body: &[u8], name: &str) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(text[start..end].to_owned())
 }
 
 async fn ok(client: &Client, req: &Outgoing) -> ssec_conform::client::Incoming {

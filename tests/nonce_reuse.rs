@@ -5,30 +5,19 @@
 //! PUTs, overwrites, versions, copies, rotation (a copy onto itself), and multipart parts uploaded
 //! again, replaced by UploadPartCopy, and uploaded concurrently.
 
+mod support;
+
 use bytes::Bytes;
 use ssec_conform::client::Outgoing;
 use ssec_conform::fuzzing::{self, InProcess, Reply};
 use ssec_conform::server::crypto::nonce_log;
 use ssec_conform::sse_c::CustomerKey;
-use ssec_conform::sse_c::headers::{
-    AES256, ALGORITHM, COPY_SOURCE_ALGORITHM, COPY_SOURCE_KEY, COPY_SOURCE_KEY_MD5, KEY, KEY_MD5,
-};
+use support::with_key;
 
 const BUCKET: &str = "nonce-reuse";
 
-fn with_key(mut req: Outgoing, key: &CustomerKey) -> Outgoing {
-    req.headers.push((ALGORITHM.into(), AES256.into()));
-    req.headers.push((KEY.into(), key.to_base64().to_string()));
-    req.headers.push((KEY_MD5.into(), key.md5_b64()));
-    req
-}
-
-fn with_copy_source(mut req: Outgoing, source: &str, key: &CustomerKey) -> Outgoing {
-    req.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/{source}")));
-    req.headers.push((COPY_SOURCE_ALGORITHM.into(), AES256.into()));
-    req.headers.push((COPY_SOURCE_KEY.into(), key.to_base64().to_string()));
-    req.headers.push((COPY_SOURCE_KEY_MD5.into(), key.md5_b64()));
-    req
+fn with_copy_source(req: Outgoing, source: &str, key: &CustomerKey) -> Outgoing {
+    support::with_copy_source(req, BUCKET, source, key)
 }
 
 /// Sends with a `Content-Length` (the in-process call adds none).
