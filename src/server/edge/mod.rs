@@ -1,0 +1,205 @@
+//! The edge of the reference server: listeners, TLS, connection handling, resource limits, and the
+//! checks s3s cannot make because they depend on the transport or on error fields it does not
+//! serialise.
+//!
+//! - P11: a request carrying either SSE-C triple over plain HTTP is refused with 400
+//!   `InvalidRequest` before authentication and before its body is read (as MinIO does; AWS's order
+//!   was not observed), unless the operator allowed it.
+//! - SSE-C argument errors get their `ArgumentName`/`ArgumentValue` elements ([`super::error`]).
+//! - Every connection sets `TCP_NODELAY`, so small responses are not held back by Nagle's algorithm.
+//! - The [`Limits`] are enforced here, before authentication and before a body is read: the request
+//!   head size, the declared size of uploads and of XML bodies, the part number, the number of
+//!   connections, and the header-read and idle timeouts (see [`super::limits`] for the answers).
+
+mod admission;
+mod body;
+mod connection;
+mod post_form;
+mod response;
+mod secrets;
+
+use std::sync::Arc;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tokio::sync::Semaphore;
+use tracing::instrument::WithSubscriber as _;
+
+use self::admission::{
+    entity_too_large, head_size, is_object_upload, is_post_form, max_message_length_exceeded, over_limits,
+    unsigned_amz_headers,
+};
+use self::body::{drain, shared_body};
+use self::response::{error_response, finish, replace_sse_c_parse_error};
+use super::error::{s3_error, with_elements};
+use super::limits::Limits;
+use crate::sse_c::SseCError;
+use crate::sse_c::headers::is_sse_c_header;
+
+pub use self::connection::serve;
+
+/// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
+#[derive(Debug, Clone, Copy)]
+pub struct StatusOverride(pub http::StatusCode);
+
+/// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
+/// fields are invisible to the edge).
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    secure: bool,
+    allow_sse_c_over_http: bool,
+}
+
+impl Transport {
+    /// Whether SSE-C parameters may be accepted on this request.
+    #[must_use]
+    pub fn sse_c_allowed(self) -> bool {
+        self.secure || self.allow_sse_c_over_http
+    }
+}
+
+/// The request handler shared by all connections, and the connection counts.
+pub struct Edge {
+    s3: s3s::service::S3Service,
+    allow_sse_c_over_http: bool,
+    limits: Limits,
+    /// One permit per connection served.
+    connections: Arc<Semaphore>,
+    /// One permit per excess connection being answered 503.
+    refusals: Arc<Semaphore>,
+    /// The OpenStack Swift front, for requests that are Swift's.
+    swift: Arc<super::swift::SwiftFront>,
+    /// The credentials POST policies must be signed with.
+    post_credentials: post_form::PostCredentials,
+    /// The dispatcher every call into s3s runs under: s3s's own events never reach a subscriber
+    /// ([`super::log_filter`]).
+    logs: tracing::Dispatch,
+}
+
+/// Excess connections answered 503 `SlowDown` at once; past these, excess connections are closed
+/// without an answer.
+const MAX_REFUSALS: usize = 64;
+
+impl Edge {
+    /// Wraps an s3s service that accepts `access_key` and `secret_key`.
+    pub fn new(
+        s3: s3s::service::S3Service,
+        swift: Arc<super::swift::SwiftFront>,
+        (access_key, secret_key): (&str, &str),
+        allow_sse_c_over_http: bool,
+        limits: Limits,
+    ) -> Self {
+        let connections = Arc::new(Semaphore::new(limits.max_connections as usize));
+        let refusals = Arc::new(Semaphore::new(MAX_REFUSALS.min(limits.max_connections as usize)));
+        let logs = super::log_filter::S3sSilencer::around_current_default();
+        let post_credentials = post_form::PostCredentials {
+            access_key: access_key.to_owned(),
+            secret_key: zeroize::Zeroizing::new(secret_key.to_owned()),
+        };
+        Self { s3, allow_sse_c_over_http, limits, connections, refusals, swift, post_credentials, logs }
+    }
+
+    async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Response<s3s::Body> {
+        let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
+        let early = if head_size(&req) > self.limits.max_header_bytes {
+            let e = s3_error(
+                400,
+                "RequestHeaderSectionTooLarge",
+                "Your request header section exceeds the maximum allowed size.",
+            );
+            Some(with_elements(e, &[("MaxSizeAllowed", &self.limits.max_header_bytes.to_string())]))
+        } else if !transport.sse_c_allowed() && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
+            Some(SseCError::InsecureTransport.into())
+        } else if let Some(unsigned) = unsigned_amz_headers(&req) {
+            let e = s3_error(403, "AccessDenied", "There were headers present in the request which were not signed");
+            Some(with_elements(e, &[("HeadersNotSigned", &unsigned)]))
+        } else {
+            over_limits(&req, &self.limits)
+        };
+        // A body without a declared length (presigned requests may omit it) is cut off once past its
+        // limit: the object size for uploads, the XML size for the rest (POST Object is s3s's).
+        let upload = is_object_upload(&req);
+        let unsized_body = !req.headers().contains_key(http::header::CONTENT_LENGTH)
+            && !req.headers().contains_key("x-amz-decoded-content-length");
+        let cap = if !unsized_body || is_post_form(&req) {
+            None
+        } else if upload {
+            Some(self.limits.max_object_size)
+        } else {
+            Some(self.limits.max_xml_body_bytes as u64)
+        };
+        req.extensions_mut().insert(transport);
+        secrets::mark_keys_sensitive(req.headers_mut());
+        let unparsable_triple = secrets::unparsable_triple_answer(req.headers());
+        let swift = super::swift::is_swift(req.method(), req.uri().path(), req.headers());
+        let host =
+            req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+        let form_boundary = is_post_form(&req)
+            .then(|| {
+                req.headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(post_form::boundary)
+            })
+            .flatten();
+        let (req, body) = shared_body(req, cap, self.limits.body_read_timeout);
+        let early = match (early, form_boundary) {
+            (None, Some(boundary)) => self.authenticate_form(&body, &boundary).await.err(),
+            (early, _) => early,
+        };
+        let resp =
+            match early {
+                Some(e) => error_response(e),
+                None if swift => {
+                    self.swift.handle(req, &format!("{}://{host}", if secure { "https" } else { "http" })).await
+                }
+                None => {
+                    let resp =
+                        self.s3.call(req).with_subscriber(self.logs.clone()).await.unwrap_or_else(|_| {
+                            error_response(super::error::internal(&"response serialisation failed"))
+                        });
+                    match unparsable_triple {
+                        Some(answer) => replace_sse_c_parse_error(resp, answer).await,
+                        None => resp,
+                    }
+                }
+            };
+        if body.timed_out() {
+            return finish(error_response(request_timeout())).await;
+        }
+        if body.over_cap() {
+            let e = if upload {
+                entity_too_large(None, self.limits.max_object_size)
+            } else {
+                max_message_length_exceeded()
+            };
+            return finish(error_response(e)).await;
+        }
+        drain(&body).await;
+        finish(resp).await
+    }
+
+    /// Authenticates a POST form from the fields before its file, reading no more than those
+    /// ([`post_form`]); `Ok` also when the body ends or stalls first (s3s or the timeout answers).
+    async fn authenticate_form(&self, body: &body::SharedBody, boundary: &str) -> Result<(), s3s::S3Error> {
+        let max = post_form::MAX_FIELDS_BYTES + body::PROGRESS_BYTES as usize;
+        let peeked = body.peek(max, |seen| post_form::file_part_start(seen, boundary).is_some()).await;
+        match post_form::file_part_start(&peeked, boundary) {
+            Some(at) if at <= post_form::MAX_FIELDS_BYTES => {
+                post_form::authenticate(&peeked[..at], boundary, &self.post_credentials)
+            }
+            Some(_) => Err(post_form::fields_too_large()),
+            None if peeked.len() > post_form::MAX_FIELDS_BYTES => Err(post_form::fields_too_large()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// 400 `RequestTimeout`: a request body that stalled ([`Limits::body_read_timeout`]).
+fn request_timeout() -> s3s::S3Error {
+    s3_error(
+        400,
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the timeout period.",
+    )
+}

@@ -1,0 +1,101 @@
+//! POST Object authenticates the form before it accepts the file: an unsigned 1 GiB form sent to
+//! `ssec-conform serve` (a child process, so its peak RSS can be read) is answered 403
+//! `AccessDenied` quickly, with the server's peak RSS under 64 MiB. The test streams the form and
+//! never holds it in memory.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::read_response;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpStream;
+
+/// `ssec-conform serve` on fresh loopback ports, killed when dropped.
+struct Serve {
+    child: Child,
+    http: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn serve() -> Serve {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, https) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_ssec-conform"))
+        .arg("serve")
+        .args(["--http", &format!("127.0.0.1:{http}"), "--https", &format!("127.0.0.1:{https}")])
+        .arg("--ca-out")
+        .arg(dir.path().join("ca.pem"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ssec-conform serve");
+    let server = Serve { child, http: format!("127.0.0.1:{http}"), _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(&server.http).await.is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+/// A process's peak resident set size, in bytes (`VmHWM`).
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kib * 1024
+}
+
+#[tokio::test]
+async fn an_unsigned_gigabyte_form_is_refused_before_its_file_is_read() {
+    const FILE: u64 = 1 << 30;
+    let server = serve().await;
+    let boundary = "gigabyte-form";
+    let fields = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nhuge\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
+    let closing = format!("\r\n--{boundary}--\r\n");
+    let length = fields.len() as u64 + FILE + closing.len() as u64;
+    let head = format!(
+        "POST /bucket HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary={boundary}\r\ncontent-length: {length}\r\n\r\n",
+        server.http
+    );
+    let stream = TcpStream::connect(&server.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    // The form is written 1 MiB at a time until the server stops reading.
+    let sender = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        writer.write_all(fields.as_bytes()).await?;
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..FILE / (1 << 20) {
+            writer.write_all(&chunk).await?;
+        }
+        writer.write_all(closing.as_bytes()).await
+    });
+    let started = Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(60), read_response(&mut reader)).await;
+    let elapsed = started.elapsed();
+    let r = answer.expect("answered within 60 s").unwrap();
+    sender.abort();
+    assert_eq!((r.status, r.code()), (403, Some("AccessDenied")), "{}", r.body);
+    assert!(elapsed < Duration::from_secs(5), "answered after {elapsed:?}");
+    let peak = peak_rss(server.child.id());
+    assert!(peak < 64 << 20, "the server's peak RSS was {} MiB", peak >> 20);
+}
