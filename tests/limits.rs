@@ -394,3 +394,43 @@ async fn a_trickled_body_gets_request_timeout_while_others_are_served() {
     assert_eq!(r.status, 404, "nothing of the trickled body was stored");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn bytes_received_count_against_the_limits_not_the_declared_length() {
+    const MAX: u64 = 64 << 10;
+    let server = start(Limits { max_object_size: MAX, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let host = addr(server.http_url().unwrap());
+    let declared = vec![b'd'; 60 << 10];
+    let send = |key: &'static str, sent: usize| {
+        let (mut bytes, chunk_line, end) = understated_chunked_put(BUCKET, key, &declared, sent);
+        bytes.extend_from_slice(chunk_line.as_bytes());
+        bytes.extend(std::iter::repeat_n(b'd', sent));
+        bytes.extend_from_slice(&end);
+        let host = host.clone();
+        async move { exchange(&mut TcpStream::connect(host).await.unwrap(), &bytes).await }
+    };
+
+    // Declared 60 KiB, carrying 72 KiB: past the object size, whatever the head said.
+    let r = send("over-the-limit", 72 << 10).await;
+    assert_eq!((r.status, r.code()), (400, Some("EntityTooLarge")), "{}", r.body);
+    assert_eq!(element(&r.body, "MaxSizeAllowed"), Some("65536"));
+    // Declared 60 KiB, carrying 62 KiB: within the object size, past the declared length.
+    let r = send("over-the-declaration", 62 << 10).await;
+    assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
+    // Declared 60 KiB, framed as if it were far more: refused from the head.
+    let r = send("oversized-chunk", 1 << 20).await;
+    assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
+    // What it declared: stored.
+    let r = send("honest", 60 << 10).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    for (key, status) in
+        [("over-the-limit", 404), ("over-the-declaration", 404), ("oversized-chunk", 404), ("honest", 200)]
+    {
+        let r = client.send(&Outgoing::new("HEAD", Some(BUCKET), Some(key))).await.response.unwrap();
+        assert_eq!(r.status, status, "{key}");
+    }
+    server.shutdown().await;
+}

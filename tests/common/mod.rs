@@ -32,6 +32,15 @@ pub fn https_client(server: &ServerHandle) -> Client {
 
 fn client_of(server: &ServerHandle, endpoint: &str, trust: Trust) -> Client {
     let (access_key, secret_key) = server.credentials();
+    client_with(endpoint, trust, access_key, secret_key)
+}
+
+/// A client of `endpoint` signing with the reference server's default credentials.
+pub fn client_for(endpoint: &str, trust: Trust) -> Client {
+    client_with(endpoint, trust, ssec_conform::server::DEFAULT_ACCESS_KEY, ssec_conform::server::DEFAULT_SECRET_KEY)
+}
+
+fn client_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str) -> Client {
     Client::new(Target {
         endpoint: url::Url::parse(endpoint).unwrap(),
         plain_endpoint: None,
@@ -201,4 +210,25 @@ pub fn anonymous_get(host: &str) -> Vec<u8> {
 pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
     s.write_all(bytes).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), read_response(s)).await.expect("answered in time").unwrap()
+}
+
+/// An aws-chunked PutObject of `bucket/key` whose signed head declares `declared` as the object,
+/// followed by one unsigned chunk of `sent` bytes instead (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`
+/// signs the head and not the chunks): returns the head (its `Content-Length` counts the chunk
+/// framing), the line that opens the chunk, and what follows the chunk's data.
+pub fn understated_chunked_put(bucket: &str, key: &str, declared: &[u8], sent: usize) -> (Vec<u8>, String, Bytes) {
+    use ssec_conform::fuzzing::{ChunkMode, TrailerPick, encode_chunked};
+    let upload = encode_chunked(bucket, key, declared, &[], ChunkMode::UnsignedTrailer, TrailerPick::Crc32c);
+    let (parts, declared_body) = upload.request.into_parts();
+    // The last (empty) chunk and the trailer follow the data.
+    let end_at = declared_body.windows(3).position(|w| w == b"\r\n0").unwrap();
+    let end = declared_body.slice(end_at..);
+    let chunk_line = format!("{sent:x}\r\n");
+    let length = chunk_line.len() + sent + end.len();
+    let mut head = format!("PUT {} HTTP/1.1\r\n", parts.uri.path()).into_bytes();
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
+        head.extend_from_slice(format!("{name}: {}\r\n", value.to_str().unwrap()).as_bytes());
+    }
+    head.extend_from_slice(format!("content-length: {length}\r\n\r\n").as_bytes());
+    (head, chunk_line, end)
 }

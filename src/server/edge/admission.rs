@@ -3,7 +3,7 @@
 
 use http::Request;
 
-use crate::server::error::{s3_error, with_elements};
+use crate::server::error::{entity_too_large, incomplete_body, s3_error, with_elements};
 use crate::server::limits::Limits;
 
 /// PS3: on a presigned request, every `x-amz-*` header must be among the signed headers; returns
@@ -92,15 +92,6 @@ fn header_u64<B>(req: &Request<B>, name: &str) -> Option<u64> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
 }
 
-pub(super) fn entity_too_large(proposed: Option<u64>, max: u64) -> s3s::S3Error {
-    let e = s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
-    let max = max.to_string();
-    match proposed.map(|p| p.to_string()) {
-        Some(p) => with_elements(e, &[("ProposedSize", &p), ("MaxSizeAllowed", &max)]),
-        None => with_elements(e, &[("MaxSizeAllowed", &max)]),
-    }
-}
-
 fn part_number_error<B>(req: &Request<B>, max_parts: u32) -> Option<s3s::S3Error> {
     let raw = query_value(req, "partNumber")?;
     let n = raw.parse::<i64>().ok()?;
@@ -128,17 +119,28 @@ pub(super) fn over_limits<B>(req: &Request<B>, limits: &Limits) -> Option<s3s::S
     }
     if is_object_upload(req) {
         // aws-chunked bodies declare the object size apart from the framed length.
-        let declared = header_u64(req, "x-amz-decoded-content-length")
-            .or_else(|| header_u64(req, http::header::CONTENT_LENGTH.as_str()));
-        return declared
-            .filter(|size| *size > limits.max_object_size)
-            .map(|size| entity_too_large(Some(size), limits.max_object_size));
+        let decoded = header_u64(req, "x-amz-decoded-content-length");
+        let length = header_u64(req, http::header::CONTENT_LENGTH.as_str());
+        if let Some(size) = decoded.or(length).filter(|size| *size > limits.max_object_size) {
+            return Some(entity_too_large(Some(size), limits.max_object_size));
+        }
+        return decoded.zip(length).filter(|(d, l)| *l > max_framed_length(*d)).map(|_| incomplete_body());
     }
     if is_post_form(req) {
         return None;
     }
     let length = header_u64(req, http::header::CONTENT_LENGTH.as_str())?;
     (length > limits.max_xml_body_bytes as u64).then(max_message_length_exceeded)
+}
+
+/// The longest aws-chunked body that can carry `decoded` bytes: chunks of at least 1 KiB, each
+/// framed in at most 128 bytes (size, signature, line ends), two more, and 16 KiB of trailers.
+///
+/// s3s holds each chunk in memory until it is whole (its signature covers it), so a framed length
+/// past this bound, which could only be one oversized chunk, is refused from the head: the memory
+/// an upload can take stays within its declared size.
+fn max_framed_length(decoded: u64) -> u64 {
+    decoded.saturating_add((decoded / 1024 + 2).saturating_mul(128)).saturating_add(16 * 1024)
 }
 
 pub(super) fn max_message_length_exceeded() -> s3s::S3Error {

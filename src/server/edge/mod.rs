@@ -26,12 +26,11 @@ use tokio::sync::Semaphore;
 use tracing::instrument::WithSubscriber as _;
 
 use self::admission::{
-    entity_too_large, head_size, is_object_upload, is_post_form, max_message_length_exceeded, over_limits,
-    unsigned_amz_headers,
+    head_size, is_object_upload, is_post_form, max_message_length_exceeded, over_limits, unsigned_amz_headers,
 };
 use self::body::{drain, shared_body};
 use self::response::{error_response, finish, replace_sse_c_parse_error};
-use super::error::{s3_error, with_elements};
+use super::error::{entity_too_large, s3_error, with_elements};
 use super::limits::Limits;
 use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
@@ -129,6 +128,7 @@ impl Edge {
             Some(self.limits.max_xml_body_bytes as u64)
         };
         req.extensions_mut().insert(transport);
+        req.extensions_mut().insert(super::s3::received::MaxObjectSize(self.limits.max_object_size));
         secrets::mark_keys_sensitive(req.headers_mut());
         let unparsable_triple = secrets::unparsable_triple_answer(req.headers());
         let swift = super::swift::is_swift(req.method(), req.uri().path(), req.headers());

@@ -48,7 +48,8 @@ pub async fn put_object(
         triple,
         content_md5: declared.has_content_md5(),
     };
-    let staged = stage(store, new, input.body, hasher).await?;
+    let (body, received) = super::received::count(input.body, &req.extensions, input.content_length);
+    let staged = stage(store, new, body, hasher).await.map_err(|e| received.or(e))?;
     if let Some(declared_len) = input.content_length
         && u64::try_from(declared_len).ok() != Some(staged.ingested.size)
     {

@@ -1,14 +1,20 @@
-//! POST Object authenticates the form before it accepts the file: an unsigned 1 GiB form sent to
-//! `ssec-conform serve` (a child process, so its peak RSS can be read) is answered 403
-//! `AccessDenied` quickly, with the server's peak RSS under 64 MiB. The test streams the form and
-//! never holds it in memory.
+//! Bodies the server must not buffer, sent to `ssec-conform serve` as a child process so that its
+//! peak RSS can be read (`VmHWM`); the tests stream them and never hold them in memory.
+//!
+//! - POST Object authenticates the form before it accepts the file: an unsigned 1 GiB form is
+//!   answered 403 `AccessDenied` quickly.
+//! - An aws-chunked upload counts the bytes it receives, not the length it declared: one declaring
+//!   10 bytes and carrying 512 MiB is refused without the rest being held.
+//!
+//! Either way the server's peak RSS stays under 64 MiB.
 
 mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::read_response;
+use common::{client_for, read_response, understated_chunked_put};
+use ssec_conform::client::{Outgoing, Trust};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
@@ -92,10 +98,40 @@ async fn an_unsigned_gigabyte_form_is_refused_before_its_file_is_read() {
     let started = Instant::now();
     let answer = tokio::time::timeout(Duration::from_secs(60), read_response(&mut reader)).await;
     let elapsed = started.elapsed();
-    let r = answer.expect("answered within 60 s").unwrap();
     sender.abort();
+    assert_peak_under_64_mib(&server);
+    let r = answer.expect("answered within 60 s").expect("an answer");
     assert_eq!((r.status, r.code()), (403, Some("AccessDenied")), "{}", r.body);
     assert!(elapsed < Duration::from_secs(5), "answered after {elapsed:?}");
+}
+
+fn assert_peak_under_64_mib(server: &Serve) {
     let peak = peak_rss(server.child.id());
     assert!(peak < 64 << 20, "the server's peak RSS was {} MiB", peak >> 20);
+}
+
+#[tokio::test]
+async fn an_understated_chunked_upload_is_refused_without_being_held() {
+    const SENT: usize = 512 << 20;
+    let server = serve().await;
+    let client = client_for(&format!("http://{}", server.http), Trust::WebPki);
+    let created = client.send(&Outgoing::new("PUT", Some("bucket"), None)).await.response.unwrap();
+    assert_eq!(created.status, 200);
+    let (head, chunk_line, end) = understated_chunked_put("bucket", "understated", b"ten bytes!", SENT);
+    let stream = TcpStream::connect(&server.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sender = tokio::spawn(async move {
+        writer.write_all(&head).await?;
+        writer.write_all(chunk_line.as_bytes()).await?;
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..SENT / (1 << 20) {
+            writer.write_all(&chunk).await?;
+        }
+        writer.write_all(&end).await
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(60), read_response(&mut reader)).await;
+    sender.abort();
+    assert_peak_under_64_mib(&server);
+    let r = answer.expect("answered within 60 s").expect("an answer");
+    assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
 }
