@@ -125,6 +125,18 @@ pub struct ServerHandle {
 
 impl ReferenceServer {
     /// Binds the listeners and starts serving on the current Tokio runtime.
+    ///
+    /// Logging: the server logs through the subscriber that is the default when `start` is called
+    /// (the global one, or the one set for the calling thread), and never logs a customer key,
+    /// whatever that subscriber's filter. It runs every call into s3s, which logs request headers
+    /// and form fields, under a dispatcher of its own that drops s3s's events and spans and
+    /// forwards the rest (`RUST_LOG=s3s::ops=trace` cannot re-enable them), and it marks the key
+    /// headers sensitive so that no `Debug` output prints them.
+    ///
+    /// # Errors
+    ///
+    /// When a limit is unusable, a listener cannot be bound, the data directory cannot be opened,
+    /// or the TLS files cannot be read.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         config.limits.validate()?;
         anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
