@@ -69,17 +69,6 @@ fn forbidden(bad: &BadKey) -> Vec<Vec<u8>> {
     runs
 }
 
-fn triple(prefix: &str, key: &CustomerKey) -> Vec<(String, String)> {
-    vec![
-        (format!("{prefix}-algorithm"), "AES256".into()),
-        (format!("{prefix}-key"), key.to_base64().to_string()),
-        (format!("{prefix}-key-MD5"), key.md5_b64()),
-    ]
-}
-
-const OBJECT: &str = "x-amz-server-side-encryption-customer";
-const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer";
-
 /// One operation to fault: the request with valid triples, and which triple's key to replace.
 struct Case {
     name: String,

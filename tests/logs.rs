@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
-use common::{BUCKET, element, https_client, start};
+use common::{BUCKET, COPY_SOURCE, OBJECT, element, https_client, start, triple};
 use ssec_conform::client::{Auth, Client, Outgoing, encode_path};
 use ssec_conform::server::Limits;
 use ssec_conform::sse_c::CustomerKey;
@@ -34,17 +34,6 @@ impl std::io::Write for Captured {
     }
 }
 
-fn headers(prefix: &str, key: &CustomerKey) -> Vec<(String, String)> {
-    vec![
-        (format!("{prefix}-algorithm"), "AES256".into()),
-        (format!("{prefix}-key"), key.to_base64().to_string()),
-        (format!("{prefix}-key-MD5"), key.md5_b64()),
-    ]
-}
-
-const OBJECT: &str = "x-amz-server-side-encryption-customer";
-const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer";
-
 /// Sends `req`; returns the status.
 async fn status(client: &Client, req: &Outgoing) -> u16 {
     client.send(req).await.response.expect("answered").status
@@ -57,7 +46,7 @@ async fn exercise(client: &Client, a: &CustomerKey, b: &CustomerKey) -> Vec<Stri
     let object = |method: &str, key: &str, triples: &[(&str, &CustomerKey)]| {
         let mut req = Outgoing::new(method, Some(BUCKET), Some(key));
         for (prefix, k) in triples {
-            req.headers.extend(headers(prefix, k));
+            req.headers.extend(triple(prefix, k));
         }
         req
     };

@@ -232,3 +232,17 @@ pub fn understated_chunked_put(bucket: &str, key: &str, declared: &[u8], sent: u
     head.extend_from_slice(format!("content-length: {length}\r\n\r\n").as_bytes());
     (head, chunk_line, end)
 }
+
+/// The prefix of the object's SSE-C headers.
+pub const OBJECT: &str = "x-amz-server-side-encryption-customer";
+/// The prefix of a copy source's SSE-C headers.
+pub const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer";
+
+/// The three SSE-C headers (`{prefix}-algorithm`, `-key`, `-key-MD5`) for `key`.
+pub fn triple(prefix: &str, key: &ssec_conform::sse_c::CustomerKey) -> Vec<(String, String)> {
+    vec![
+        (format!("{prefix}-algorithm"), "AES256".into()),
+        (format!("{prefix}-key"), key.to_base64().to_string()),
+        (format!("{prefix}-key-MD5"), key.md5_b64()),
+    ]
+}
