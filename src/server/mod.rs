@@ -204,6 +204,17 @@ fn s3_service(store: Arc<store::Store>, config: &ServerConfig) -> s3s::service::
     builder.build()
 }
 
+/// Answers `req` with `service` the way the edge answers an admitted request (SSE-C values marked
+/// sensitive, s3s's refusal of an unparsable SSE-C value replaced by AWS's answer, error elements in
+/// the body), without a socket. For fuzzing.
+#[doc(hidden)]
+pub async fn answer_in_process(
+    service: &s3s::service::S3Service,
+    req: http::Request<s3s::Body>,
+) -> http::Response<s3s::Body> {
+    edge::answer_in_process(service, req).await
+}
+
 /// The s3s service of a reference server with the default configuration, an in-memory store and no
 /// listener (fuzzing and property tests call [`s3s::service::S3Service::call`] directly). The edge
 /// checks are not applied.

@@ -98,9 +98,9 @@ impl Edge {
         Self { s3, allow_sse_c_over_http, limits, connections, refusals, swift, post_credentials, logs }
     }
 
-    async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Response<s3s::Body> {
-        let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
-        let early = if head_size(&req) > self.limits.max_header_bytes {
+    /// The answer to a request that can be refused from its head alone, if it can.
+    fn refusal<B>(&self, req: &Request<B>, transport: Transport) -> Option<s3s::S3Error> {
+        if head_size(req) > self.limits.max_header_bytes {
             let e = s3_error(
                 400,
                 "RequestHeaderSectionTooLarge",
@@ -109,12 +109,17 @@ impl Edge {
             Some(with_elements(e, &[("MaxSizeAllowed", &self.limits.max_header_bytes.to_string())]))
         } else if !transport.sse_c_allowed() && req.headers().keys().any(|k| is_sse_c_header(k.as_str())) {
             Some(SseCError::InsecureTransport.into())
-        } else if let Some(unsigned) = unsigned_amz_headers(&req) {
+        } else if let Some(unsigned) = unsigned_amz_headers(req) {
             let e = s3_error(403, "AccessDenied", "There were headers present in the request which were not signed");
             Some(with_elements(e, &[("HeadersNotSigned", &unsigned)]))
         } else {
-            over_limits(&req, &self.limits)
-        };
+            over_limits(req, &self.limits)
+        }
+    }
+
+    async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Response<s3s::Body> {
+        let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
+        let early = self.refusal(&req, transport);
         // A body without a declared length (presigned requests may omit it) is cut off once past its
         // limit: the object size for uploads, the XML size for the rest (POST Object is s3s's).
         let upload = is_object_upload(&req);
@@ -129,8 +134,6 @@ impl Edge {
         };
         req.extensions_mut().insert(transport);
         req.extensions_mut().insert(super::s3::received::MaxObjectSize(self.limits.max_object_size));
-        secrets::mark_keys_sensitive(req.headers_mut());
-        let unparsable_triple = secrets::unparsable_triple_answer(req.headers());
         let swift = super::swift::is_swift(req.method(), req.uri().path(), req.headers());
         let host =
             req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
@@ -147,23 +150,13 @@ impl Edge {
             (None, Some(boundary)) => self.authenticate_form(&body, &boundary).await.err(),
             (early, _) => early,
         };
-        let resp =
-            match early {
-                Some(e) => error_response(e),
-                None if swift => {
-                    self.swift.handle(req, &format!("{}://{host}", if secure { "https" } else { "http" })).await
-                }
-                None => {
-                    let resp =
-                        self.s3.call(req).with_subscriber(self.logs.clone()).await.unwrap_or_else(|_| {
-                            error_response(super::error::internal(&"response serialisation failed"))
-                        });
-                    match unparsable_triple {
-                        Some(answer) => replace_sse_c_parse_error(resp, answer).await,
-                        None => resp,
-                    }
-                }
-            };
+        let resp = match early {
+            Some(e) => error_response(e),
+            None if swift => {
+                self.swift.handle(req, &format!("{}://{host}", if secure { "https" } else { "http" })).await
+            }
+            None => call_s3s(&self.s3, &self.logs, req).await,
+        };
         if body.timed_out() {
             return finish(error_response(request_timeout())).await;
         }
@@ -193,6 +186,35 @@ impl Edge {
             None => Ok(()),
         }
     }
+}
+
+/// Calls s3s as the edge does for every S3 request: with the key headers marked sensitive, under
+/// `logs` (which drops s3s's events, [`super::log_filter`]), and with s3s's refusal of an SSE-C value
+/// it cannot parse replaced by AWS's answer ([`secrets`]). The caller applies [`finish`].
+async fn call_s3s(
+    s3: &s3s::service::S3Service,
+    logs: &tracing::Dispatch,
+    mut req: Request<s3s::Body>,
+) -> Response<s3s::Body> {
+    secrets::mark_keys_sensitive(req.headers_mut());
+    let unparsable_triple = secrets::unparsable_triple_answer(req.headers());
+    let resp = s3
+        .call(req)
+        .with_subscriber(logs.clone())
+        .await
+        .unwrap_or_else(|_| error_response(super::error::internal(&"response serialisation failed")));
+    match unparsable_triple {
+        Some(answer) => replace_sse_c_parse_error(resp, answer).await,
+        None => resp,
+    }
+}
+
+/// What the edge answers for `req` once it is admitted, without a socket: [`call_s3s`] and
+/// [`finish`]. For fuzzing the answer path in-process.
+pub async fn answer_in_process(s3: &s3s::service::S3Service, req: Request<s3s::Body>) -> Response<s3s::Body> {
+    static LOGS: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    let logs = LOGS.get_or_init(super::log_filter::S3sSilencer::around_current_default);
+    finish(call_s3s(s3, logs, req).await).await
 }
 
 /// 400 `RequestTimeout`: a request body that stalled ([`Limits::body_read_timeout`]).
