@@ -49,6 +49,25 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(10), edge.connections.acquire_many(all)).await;
 }
 
+/// A connection's stream: TLS on the HTTPS listener, plain TCP on the HTTP one.
+type Stream = tokio_util::either::Either<tokio_rustls::server::TlsStream<tokio::net::TcpStream>, tokio::net::TcpStream>;
+
+/// The stream of an accepted connection once its TLS handshake (if any) finished within `timeout`,
+/// and whether it is secure.
+async fn handshake(
+    stream: tokio::net::TcpStream,
+    tls: Option<TlsAcceptor>,
+    timeout: Duration,
+) -> Option<(Stream, bool)> {
+    match tls {
+        Some(acceptor) => match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => Some((Stream::Left(stream), true)),
+            _ => None,
+        },
+        None => Some((Stream::Right(stream), false)),
+    }
+}
+
 /// Serves one accepted connection, or answers it 503 `SlowDown` when `max_connections` are served
 /// already, or closes it when the refusals are exhausted too.
 fn accept(stream: tokio::net::TcpStream, tls: Option<TlsAcceptor>, edge: Arc<Edge>, shutdown: watch::Receiver<bool>) {
@@ -56,27 +75,15 @@ fn accept(stream: tokio::net::TcpStream, tls: Option<TlsAcceptor>, edge: Arc<Edg
     if let Ok(permit) = Arc::clone(&edge.connections).try_acquire_owned() {
         tokio::spawn(async move {
             let _permit = permit;
-            match tls {
-                Some(acceptor) => {
-                    let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await else {
-                        return;
-                    };
-                    serve_connection(stream, edge, true, shutdown).await;
-                }
-                None => serve_connection(stream, edge, false, shutdown).await,
+            if let Some((stream, secure)) = handshake(stream, tls, handshake_timeout).await {
+                serve_connection(stream, edge, secure, shutdown).await;
             }
         });
     } else if let Ok(permit) = Arc::clone(&edge.refusals).try_acquire_owned() {
         tokio::spawn(async move {
             let _permit = permit;
-            match tls {
-                Some(acceptor) => {
-                    let Ok(Ok(stream)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await else {
-                        return;
-                    };
-                    refuse(stream, handshake_timeout).await;
-                }
-                None => refuse(stream, handshake_timeout).await,
+            if let Some((stream, _)) = handshake(stream, tls, handshake_timeout).await {
+                refuse(stream, handshake_timeout).await;
             }
         });
     }
