@@ -107,6 +107,7 @@ async fn an_unsigned_gigabyte_form_is_refused_before_its_file_is_read() {
 
 fn assert_peak_under_64_mib(server: &Serve) {
     let peak = peak_rss(server.child.id());
+    eprintln!("server peak RSS: {:.1} MiB", peak as f64 / f64::from(1 << 20));
     assert!(peak < 64 << 20, "the server's peak RSS was {} MiB", peak >> 20);
 }
 

@@ -48,7 +48,7 @@ pub(super) fn file_part_start(body: &[u8], boundary: &str) -> Option<usize> {
     None
 }
 
-/// The fields of a form, up to `end` (name, value); names as sent.
+/// The fields of the start of a form (name, value), names as sent.
 fn fields(body: &[u8], boundary: &str) -> Vec<(String, String)> {
     let delimiter = format!("--{boundary}");
     let text = String::from_utf8_lossy(body);
