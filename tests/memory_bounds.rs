@@ -2,7 +2,7 @@
 //! peak RSS can be read (`VmHWM`); the tests stream them and never hold them in memory.
 //!
 //! - POST Object authenticates the form before it accepts the file: an unsigned 1 GiB form is
-//!   answered 403 `AccessDenied` quickly.
+//!   answered 403 `AccessDenied` quickly; a signed 256 MiB form is streamed to the store.
 //! - An aws-chunked upload counts the bytes it receives, not the length it declared: one declaring
 //!   10 bytes and carrying 512 MiB is refused without the rest being held.
 //!
@@ -44,6 +44,8 @@ async fn serve() -> Serve {
         .args(["--http", &format!("127.0.0.1:{http}"), "--https", &format!("127.0.0.1:{https}")])
         .arg("--ca-out")
         .arg(dir.path().join("ca.pem"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -135,4 +137,46 @@ async fn an_understated_chunked_upload_is_refused_without_being_held() {
     assert_peak_under_64_mib(&server);
     let r = answer.expect("answered within 60 s").expect("an answer");
     assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_signed_form_is_streamed_to_the_store() {
+    const FILE: usize = 256 << 20;
+    let server = serve().await;
+    let client = client_for(&format!("http://{}", server.http), Trust::WebPki);
+    assert_eq!(client.send(&Outgoing::new("PUT", Some("bucket"), None)).await.response.unwrap().status, 200);
+    // The form our client signs for an empty file, with 512 MiB streamed where the file goes.
+    let mut post = Outgoing::new("POST", Some("bucket"), Some("posted"));
+    post.auth = ssec_conform::client::Auth::PostForm;
+    let form = client.prepare(&post).unwrap();
+    let (parts, empty_form) = form.into_parts();
+    let file_part = empty_form.windows(11).position(|w| w == b"name=\"file\"").expect("a file part");
+    let file_at = file_part + empty_form[file_part..].windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (fields, closing) = (empty_form.slice(..file_at), empty_form.slice(file_at..));
+    let mut head = format!("POST {} HTTP/1.1\r\n", parts.uri.path()).into_bytes();
+    head.extend_from_slice(format!("host: {}\r\n", server.http).as_bytes());
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
+        head.extend_from_slice(format!("{name}: {}\r\n", value.to_str().unwrap()).as_bytes());
+    }
+    head.extend_from_slice(format!("content-length: {}\r\n\r\n", empty_form.len() + FILE).as_bytes());
+    let stream = TcpStream::connect(&server.http).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sender = tokio::spawn(async move {
+        writer.write_all(&head).await?;
+        writer.write_all(&fields).await?;
+        let chunk = vec![b'p'; 1 << 20];
+        for _ in 0..FILE / (1 << 20) {
+            writer.write_all(&chunk).await?;
+        }
+        writer.write_all(&closing).await?;
+        // Kept open until the answer is read: dropping it would half-close the connection.
+        Ok::<_, std::io::Error>(writer)
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(120), read_response(&mut reader)).await;
+    let _writer = sender.await.unwrap().unwrap();
+    assert_peak_under_64_mib(&server);
+    let r = answer.expect("answered within 120 s").expect("an answer");
+    assert_eq!(r.status, 204, "{}", r.body);
+    let head = client.send(&Outgoing::new("HEAD", Some("bucket"), Some("posted"))).await.response.unwrap();
+    assert_eq!(head.header("content-length"), Some(FILE.to_string().as_str()));
 }

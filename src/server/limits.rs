@@ -5,7 +5,7 @@
 //! | `max_header_bytes`    | 16 KiB  | 400 `RequestHeaderSectionTooLarge` (`MaxSizeAllowed`); past twice the limit the HTTP layer stops reading, answers 431 and closes |
 //! | `max_xml_body_bytes`  | 4 MiB   | 400 `MaxMessageLengthExceeded` on any request but uploads and POST Object: from `Content-Length` before the body is read, or as soon as a body without a length passes it |
 //! | `max_parts`           | 10,000  | 400 `InvalidArgument` (`ArgumentName` `partNumber`) on UploadPart and UploadPartCopy |
-//! | `max_object_size`     | 5 GiB   | 400 `EntityTooLarge` (`ProposedSize`, `MaxSizeAllowed`) on PutObject and UploadPart, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as the bytes received pass it; POST Object files too (s3s) |
+//! | `max_object_size`     | 5 GiB   | 400 `EntityTooLarge` (`ProposedSize`, `MaxSizeAllowed`) on PutObject and UploadPart, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as the bytes received pass it; POST Object files too |
 //! | `max_connections`     | 512     | 503 `SlowDown` on the excess connection's first request, then closed (at most 64 such answers at once; past them, excess connections are closed unanswered) |
 //! | `header_read_timeout` | 30 s    | connection closed, unanswered (a request head, or a TLS handshake, that takes longer) |
 //! | `idle_timeout`        | 20 s    | keep-alive connection closed after this long without a request      |
@@ -13,7 +13,8 @@
 //!
 //! POST Object forms are authenticated from the fields before the file part, which may total at
 //! most 20 KiB (400 `MaxPostPreDataLengthExceededError` past it); an unsigned or badly signed form
-//! is answered 403 without its file being read.
+//! is answered 403 without its file being read, and a signed form's file is streamed, within
+//! `max_object_size` and the policy's maximum.
 //!
 //! These checks run at the edge, before authentication. Signed requests without a `Content-Length`
 //! are refused by s3s (411 `MissingContentLength`, as AWS does), so the cut-off of bodies without a

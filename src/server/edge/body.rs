@@ -44,7 +44,7 @@ struct BodyState {
 
 /// The request body, shared between s3s and the edge so that what s3s left unread can be drained.
 #[derive(Clone)]
-pub(super) struct SharedBody(Arc<std::sync::Mutex<BodyState>>);
+pub struct SharedBody(Arc<std::sync::Mutex<BodyState>>);
 
 /// The error s3s sees when a body passes its cap.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,11 @@ impl SharedBody {
 
     pub(super) fn timed_out(&self) -> bool {
         self.lock().timed_out
+    }
+
+    /// Forgets what [`Self::peek`] read (its caller hands it out instead).
+    pub(super) fn take_peeked(&self) {
+        self.lock().peeked = None;
     }
 
     /// Reads ahead until `enough` holds for what was read, the body ends, or more than `max` bytes

@@ -14,6 +14,7 @@
 mod admission;
 mod body;
 mod connection;
+mod post_file;
 mod post_form;
 mod response;
 mod secrets;
@@ -36,6 +37,7 @@ use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
 
 pub use self::connection::serve;
+pub use self::post_file::PostFile;
 
 /// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +123,8 @@ impl Edge {
         let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
         let early = self.refusal(&req, transport);
         // A body without a declared length (presigned requests may omit it) is cut off once past its
-        // limit: the object size for uploads, the XML size for the rest (POST Object is s3s's).
+        // limit: the object size for uploads, the XML size for the rest. POST Object files are
+        // counted as they are streamed ([`post_file`]).
         let upload = is_object_upload(&req);
         let unsized_body = !req.headers().contains_key(http::header::CONTENT_LENGTH)
             && !req.headers().contains_key("x-amz-decoded-content-length");
@@ -145,9 +148,15 @@ impl Edge {
                     .and_then(post_form::boundary)
             })
             .flatten();
-        let (req, body) = shared_body(req, cap, self.limits.body_read_timeout);
+        let (mut req, body) = shared_body(req, cap, self.limits.body_read_timeout);
         let early = match (early, form_boundary) {
-            (None, Some(boundary)) => self.authenticate_form(&body, &boundary).await.err(),
+            (None, Some(boundary)) => match self.admit_form(&body, &boundary).await {
+                Ok(streamed) => {
+                    req = streamed(req);
+                    None
+                }
+                Err(e) => Some(e),
+            },
             (early, _) => early,
         };
         let resp = match early {
@@ -174,17 +183,37 @@ impl Edge {
 
     /// Authenticates a POST form from the fields before its file, reading no more than those
     /// ([`post_form`]); `Ok` also when the body ends or stalls first (s3s or the timeout answers).
-    async fn authenticate_form(&self, body: &body::SharedBody, boundary: &str) -> Result<(), s3s::S3Error> {
+    /// What `Ok` holds prepares the request for s3s: when the policy allows, the file is streamed
+    /// to the handler past s3s ([`post_file`]), within the policy's maximum size.
+    async fn admit_form(
+        &self,
+        body: &body::SharedBody,
+        boundary: &str,
+    ) -> Result<impl FnOnce(Request<s3s::Body>) -> Request<s3s::Body>, s3s::S3Error> {
         let max = post_form::MAX_FIELDS_BYTES + body::PROGRESS_BYTES as usize;
-        let peeked = body.peek(max, |seen| post_form::file_part_start(seen, boundary).is_some()).await;
-        match post_form::file_part_start(&peeked, boundary) {
-            Some(at) if at <= post_form::MAX_FIELDS_BYTES => {
-                post_form::authenticate(&peeked[..at], boundary, &self.post_credentials)
+        let peeked = body.peek(max, |seen| post_form::file_part(seen, boundary).is_some()).await;
+        let part = match post_form::file_part(&peeked, boundary) {
+            Some(part) if part.start <= post_form::MAX_FIELDS_BYTES => {
+                post_form::authenticate(&peeked[..part.start], boundary, &self.post_credentials)?;
+                Some(part)
             }
-            Some(_) => Err(post_form::fields_too_large()),
-            None if peeked.len() > post_form::MAX_FIELDS_BYTES => Err(post_form::fields_too_large()),
-            None => Ok(()),
-        }
+            Some(_) => return Err(post_form::fields_too_large()),
+            None if peeked.len() > post_form::MAX_FIELDS_BYTES => return Err(post_form::fields_too_large()),
+            None => None,
+        };
+        let (streamable, policy_max) =
+            part.map_or((false, None), |p| post_form::streamable(&peeked[..p.start], boundary));
+        let limit = policy_max.map_or(self.limits.max_object_size, |m| m.min(self.limits.max_object_size));
+        let boundary = boundary.to_owned();
+        let body = body.clone();
+        Ok(move |req: Request<s3s::Body>| match part.filter(|_| streamable) {
+            Some(part) => {
+                let mut req = post_file::stream_file(req, &body, &peeked, part, &boundary);
+                req.extensions_mut().insert(super::s3::received::MaxObjectSize(limit));
+                req
+            }
+            None => req,
+        })
     }
 }
 

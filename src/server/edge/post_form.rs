@@ -7,7 +7,8 @@
 //! with an unknown access key 403 `InvalidAccessKeyId`, and one whose policy signature (SigV4, or
 //! SigV2) does not verify 403 `SignatureDoesNotMatch`, each without reading the file; fields past the
 //! limit get 400 `MaxPostPreDataLengthExceededError`. A form that passes is handed to s3s, which
-//! checks the policy (expiration, conditions) and reads the file within `max_object_size`.
+//! checks the policy (expiration, conditions), with its file streamed past s3s to the handler
+//! ([`super::post_file`]) unless the policy sets a minimum file size.
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
@@ -32,8 +33,16 @@ pub(super) fn boundary(content_type: &str) -> Option<String> {
     })
 }
 
-/// Where the fields end: the offset of the file part's delimiter, once its headers are complete.
-pub(super) fn file_part_start(body: &[u8], boundary: &str) -> Option<usize> {
+/// Where the file part is: the offset of its delimiter (where the fields end) and of its content,
+/// once its headers are complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FilePart {
+    pub(super) start: usize,
+    pub(super) content: usize,
+}
+
+/// The file part of the start of a form, if its headers are complete.
+pub(super) fn file_part(body: &[u8], boundary: &str) -> Option<FilePart> {
     let delimiter = format!("--{boundary}");
     let mut from = 0;
     while let Some(at) = memchr::memmem::find(&body[from..], delimiter.as_bytes()).map(|i| i + from) {
@@ -41,11 +50,22 @@ pub(super) fn file_part_start(body: &[u8], boundary: &str) -> Option<usize> {
         let headers_end = memchr::memmem::find(&body[headers_start..], b"\r\n\r\n")? + headers_start;
         let headers = String::from_utf8_lossy(&body[headers_start..headers_end]).to_ascii_lowercase();
         if headers.contains("name=\"file\"") {
-            return Some(at);
+            return Some(FilePart { start: at, content: headers_end + 4 });
         }
         from = headers_end;
     }
     None
+}
+
+/// Whether s3s may check the form's policy against an empty file, the file itself being streamed
+/// past it: unless the policy sets a minimum size (then s3s reads the file, within the policy's
+/// maximum). Also the largest file the policy allows.
+pub(super) fn streamable(fields_bytes: &[u8], boundary: &str) -> (bool, Option<u64>) {
+    let fields = fields(fields_bytes, boundary);
+    let policy = fields.iter().find(|(n, _)| n.eq_ignore_ascii_case("policy")).map(|(_, v)| v.as_str());
+    let range =
+        policy.and_then(|p| s3s::post_policy::PostPolicy::from_base64(p).ok()).and_then(|p| p.content_length_range());
+    (range.is_none_or(|(min, _)| min == 0), range.map(|(_, max)| max))
 }
 
 /// The fields of the start of a form (name, value), names as sent.
@@ -155,10 +175,11 @@ mod tests {
     fn finds_the_boundary_and_the_file_part() {
         assert_eq!(boundary("multipart/form-data; boundary=\"abc\"").as_deref(), Some("abc"));
         let body = form(&[("key", "k")]);
-        let at = file_part_start(&body, "b").unwrap();
-        assert!(body[at..].starts_with(b"--b\r\nContent-Disposition: form-data; name=\"file\""));
-        assert_eq!(file_part_start(&body[..body.len() - 8], "b"), None);
-        assert_eq!(fields(&body[..at], "b"), vec![("key".to_owned(), "k".to_owned())]);
+        let part = file_part(&body, "b").unwrap();
+        assert!(body[part.start..].starts_with(b"--b\r\nContent-Disposition: form-data; name=\"file\""));
+        assert_eq!(&body[part.content..], b"DATA");
+        assert_eq!(file_part(&body[..body.len() - 8], "b"), None);
+        assert_eq!(fields(&body[..part.start], "b"), vec![("key".to_owned(), "k".to_owned())]);
     }
 
     #[test]
