@@ -173,10 +173,11 @@ async fn a_signed_form_is_streamed_to_the_store() {
         Ok::<_, std::io::Error>(writer)
     });
     let answer = tokio::time::timeout(Duration::from_secs(120), read_response(&mut reader)).await;
-    let _writer = sender.await.unwrap().unwrap();
+    let sent = sender.await.unwrap();
     assert_peak_under_64_mib(&server);
     let r = answer.expect("answered within 120 s").expect("an answer");
     assert_eq!(r.status, 204, "{}", r.body);
+    let _writer = sent.expect("the whole form was sent");
     let head = client.send(&Outgoing::new("HEAD", Some("bucket"), Some("posted"))).await.response.unwrap();
     assert_eq!(head.header("content-length"), Some(FILE.to_string().as_str()));
 }
