@@ -609,3 +609,37 @@ fn write_seeds() {
         }
     }
 }
+
+#[test]
+fn sse_c_echo() {
+    replay("sse_c_echo");
+}
+
+/// The `sse_c_echo` oracle on the forms s3s's header parser refuses: a BOM before a base64 key, a
+/// non-breaking space after it, raw key bytes; in both triples.
+#[test]
+fn sse_c_echo_unparsable_keys() {
+    use fuzzing::{EchoCase, EchoOp, KeyForm, check_echo_case};
+    let cases = [
+        (KeyForm::Base64, b"\xef\xbb\xbf".to_vec(), Vec::new()),
+        (KeyForm::Base64, Vec::new(), b"\xc2\xa0".to_vec()),
+        (KeyForm::Raw, Vec::new(), Vec::new()),
+        (KeyForm::Hex, b"\xff".to_vec(), b"\xfe".to_vec()),
+    ];
+    for op in [EchoOp::Put, EchoOp::Get, EchoOp::Head, EchoOp::Copy, EchoOp::UploadPart] {
+        for copy_source in [false, true] {
+            for (form, prefix, suffix) in &cases {
+                check_echo_case(&EchoCase {
+                    op,
+                    copy_source,
+                    algorithm: Some(b"AES256".to_vec()),
+                    key_index: 0,
+                    form: *form,
+                    prefix: prefix.clone(),
+                    suffix: suffix.clone(),
+                    md5: Some(b"DWygnHRtgiJ77HCm+1rvHw==".to_vec()),
+                });
+            }
+        }
+    }
+}

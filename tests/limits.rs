@@ -5,180 +5,16 @@
 //! client or over raw TCP/TLS when the request must be malformed, unfinished or slow. The whole file
 //! runs in a few seconds.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ssec_conform::client::{Addressing, Auth, Client, Outgoing, Target, Trust};
+use common::*;
+use ssec_conform::client::{Auth, Outgoing};
 use ssec_conform::server::Limits;
-use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-
-const BUCKET: &str = "limits";
-
-async fn start(limits: Limits) -> ServerHandle {
-    ReferenceServer::start(ServerConfig { limits, ..ServerConfig::default() }).await.expect("server starts")
-}
-
-/// A client of the plain-HTTP listener (no SSE-C needed here).
-fn http_client(server: &ServerHandle) -> Client {
-    let (access_key, secret_key) = server.credentials();
-    Client::new(Target {
-        endpoint: url::Url::parse(server.http_url().expect("http listener")).unwrap(),
-        plain_endpoint: None,
-        region: "us-east-1".into(),
-        access_key: access_key.to_owned(),
-        secret_key: secret_key.to_owned(),
-        session_token: None,
-        addressing: Addressing::Path,
-        trust: Trust::WebPki,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap()
-}
-
-fn addr(url: &str) -> String {
-    url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/').to_owned()
-}
-
-async fn create_bucket(client: &Client) {
-    let r = client.send(&Outgoing::new("PUT", Some(BUCKET), None)).await.response.unwrap();
-    assert_eq!(r.status, 200, "CreateBucket: {}", String::from_utf8_lossy(&r.body));
-}
-
-/// A response read off a raw connection.
-#[derive(Debug)]
-struct Raw {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn code(&self) -> Option<&str> {
-        element(&self.body, "Code")
-    }
-}
-
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(&xml[start..end])
-}
-
-/// Reads one response (head and `Content-Length` body).
-async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Raw> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a response"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize =
-        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok(Raw { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
-}
-
-/// Whether the peer closes the connection (EOF or reset) within `within`.
-async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
-    let mut chunk = [0u8; 1024];
-    tokio::time::timeout(within, async {
-        loop {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
-
-/// The head of a signed request, as the crate's client would send it; `length` is the
-/// `Content-Length` to declare (`None`: chunked transfer encoding).
-fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec<u8>, Bytes) {
-    let prepared = client.prepare(req).unwrap();
-    let uri = prepared.uri();
-    let mut head = format!("{} {} HTTP/1.1\r\n", prepared.method(), uri.path_and_query().unwrap());
-    if !prepared.headers().contains_key("host") {
-        head.push_str(&format!("host: {}\r\n", uri.authority().unwrap()));
-    }
-    for (n, v) in prepared.headers().iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
-        head.push_str(&format!("{n}: {}\r\n", v.to_str().unwrap()));
-    }
-    match length {
-        Some(l) => head.push_str(&format!("content-length: {l}\r\n")),
-        None => head.push_str("transfer-encoding: chunked\r\n"),
-    }
-    head.push_str("\r\n");
-    (head.into_bytes(), prepared.into_body())
-}
-
-fn chunked(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for c in body.chunks(64 * 1024) {
-        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
-        out.extend_from_slice(c);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"0\r\n\r\n");
-    out
-}
-
-async fn tls_connect(server: &ServerHandle) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut server.ca_pem().as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(addr(server.https_url().unwrap())).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    connector.connect(name, tcp).await.unwrap()
-}
-
-/// An anonymous request any connection can make (answered 403, but answered).
-fn anonymous_get(host: &str) -> Vec<u8> {
-    format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\n\r\n").into_bytes()
-}
-
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
-    s.write_all(bytes).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(5), read_response(s)).await.expect("answered in time").unwrap()
-}
-
 #[tokio::test]
 async fn header_section_over_the_limit_is_refused_not_hung() {
     let limits = Limits { max_header_bytes: 4096, ..Limits::default() };
@@ -507,5 +343,94 @@ async fn idle_keep_alive_connections_are_closed_busy_ones_kept() {
     // A connection that never sends anything is idle too.
     let mut silent = TcpStream::connect(&host).await.unwrap();
     assert!(closed_within(&mut silent, Duration::from_secs(3)).await, "silent connection kept");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_trickled_body_gets_request_timeout_while_others_are_served() {
+    let timeout = Duration::from_secs(1);
+    let server = start(Limits { body_read_timeout: timeout, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let host = addr(server.http_url().unwrap());
+
+    // A PUT declaring 64 bytes, sent one byte every 200 ms: 5 bytes a second, far from 8 KiB.
+    let mut put = Outgoing::new("PUT", Some(BUCKET), Some("trickled"));
+    put.body = Bytes::from(vec![b't'; 64]);
+    let (head, body) = signed_head(&client, &put, Some(64));
+    let trickler = tokio::spawn(async move {
+        let mut tcp = TcpStream::connect(host).await.unwrap();
+        tcp.write_all(&head).await.unwrap();
+        let started = Instant::now();
+        for b in body.iter() {
+            if tcp.write_all(std::slice::from_ref(b)).await.is_err() {
+                break;
+            }
+            if let Ok(r) = tokio::time::timeout(Duration::from_millis(200), read_response(&mut tcp)).await {
+                return (r.unwrap(), started.elapsed());
+            }
+        }
+        panic!("the server read the whole trickled body");
+    });
+
+    // Meanwhile, normal requests complete quickly.
+    let mut list = Outgoing::new("GET", Some(BUCKET), None);
+    list.query.push(("list-type".into(), "2".into()));
+    while !trickler.is_finished() {
+        let t = Instant::now();
+        let r = client.send(&list).await.response.unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(t.elapsed() < Duration::from_millis(500), "a normal request took {:?}", t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (r, after) = trickler.await.unwrap();
+    assert_eq!((r.status, r.code()), (400, Some("RequestTimeout")), "{}", r.body);
+    assert_eq!(
+        element(&r.body, "Message"),
+        Some("Your socket connection to the server was not read from or written to within the timeout period.")
+    );
+    assert!(after >= timeout - Duration::from_millis(250) && after < timeout * 3, "answered after {after:?}");
+    let r = client.send(&Outgoing::new("HEAD", Some(BUCKET), Some("trickled"))).await.response.unwrap();
+    assert_eq!(r.status, 404, "nothing of the trickled body was stored");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bytes_received_count_against_the_limits_not_the_declared_length() {
+    const MAX: u64 = 64 << 10;
+    let server = start(Limits { max_object_size: MAX, ..Limits::default() }).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    let host = addr(server.http_url().unwrap());
+    let declared = vec![b'd'; 60 << 10];
+    let send = |key: &'static str, sent: usize| {
+        let (mut bytes, chunk_line, end) = understated_chunked_put(BUCKET, key, &declared, sent);
+        bytes.extend_from_slice(chunk_line.as_bytes());
+        bytes.extend(std::iter::repeat_n(b'd', sent));
+        bytes.extend_from_slice(&end);
+        let host = host.clone();
+        async move { exchange(&mut TcpStream::connect(host).await.unwrap(), &bytes).await }
+    };
+
+    // Declared 60 KiB, carrying 72 KiB: past the object size, whatever the head said.
+    let r = send("over-the-limit", 72 << 10).await;
+    assert_eq!((r.status, r.code()), (400, Some("EntityTooLarge")), "{}", r.body);
+    assert_eq!(element(&r.body, "MaxSizeAllowed"), Some("65536"));
+    // Declared 60 KiB, carrying 62 KiB: within the object size, past the declared length.
+    let r = send("over-the-declaration", 62 << 10).await;
+    assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
+    // Declared 60 KiB, framed as if it were far more: refused from the head.
+    let r = send("oversized-chunk", 1 << 20).await;
+    assert_eq!((r.status, r.code()), (400, Some("IncompleteBody")), "{}", r.body);
+    // What it declared: stored.
+    let r = send("honest", 60 << 10).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    for (key, status) in
+        [("over-the-limit", 404), ("over-the-declaration", 404), ("oversized-chunk", 404), ("honest", 200)]
+    {
+        let r = client.send(&Outgoing::new("HEAD", Some(BUCKET), Some(key))).await.response.unwrap();
+        assert_eq!(r.status, status, "{key}");
+    }
     server.shutdown().await;
 }

@@ -81,6 +81,9 @@ struct LimitArgs {
     /// Time a keep-alive connection may stay idle between requests.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
     idle_timeout: Duration,
+    /// Time a request body may take to deliver each 8 KiB (or its end): 400 RequestTimeout past it.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    body_read_timeout: Duration,
 }
 
 impl LimitArgs {
@@ -94,6 +97,7 @@ impl LimitArgs {
             max_connections: self.max_connections,
             header_read_timeout: self.header_read_timeout,
             idle_timeout: self.idle_timeout,
+            body_read_timeout: self.body_read_timeout,
         })
     }
 }
@@ -158,6 +162,8 @@ mod tests {
             "1s",
             "--idle-timeout",
             "500ms",
+            "--body-read-timeout",
+            "2s",
         ])
         .unwrap();
         let limits = cli.serve.limits.limits().unwrap();
@@ -165,6 +171,7 @@ mod tests {
         assert_eq!(limits.max_object_size, 1 << 20);
         assert_eq!(limits.header_read_timeout, Duration::from_secs(1));
         assert_eq!(limits.idle_timeout, Duration::from_millis(500));
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(2));
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub enum Trust {
     Insecure,
 }
 
-/// An endpoint and how to talk to it.
-#[derive(Debug, Clone)]
+/// An endpoint and how to talk to it. `Debug` prints the secret key and session token redacted.
+#[derive(Clone)]
 pub struct Target {
     /// The HTTPS (or HTTP, for endpoints without TLS) base URL.
     pub endpoint: ::url::Url,
@@ -58,6 +58,25 @@ pub struct Target {
     pub trust: Trust,
     /// Timeout of every request, from connect to the last body byte.
     pub timeout: Duration,
+}
+
+/// What `Debug` prints in place of a secret.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("plain_endpoint", &self.plain_endpoint.as_ref().map(::url::Url::as_str))
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &REDACTED)
+            .field("session_token", &self.session_token.as_ref().map(|_| REDACTED))
+            .field("addressing", &self.addressing)
+            .field("trust", &self.trust)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// How a request is authenticated.

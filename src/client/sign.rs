@@ -73,7 +73,10 @@ pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<
         body,
     )
     .map_err(|e| build(&e))?;
-    let (instructions, _) = sigv4_sign(signable, &params).map_err(|e| build(&e))?.into_parts();
+    // aws-sigv4 logs the request it signs (SSE-C key headers included) at trace level: it signs
+    // with no subscriber, whatever the application installed.
+    let signed = tracing::dispatcher::with_default(&tracing::Dispatch::none(), || sigv4_sign(signable, &params));
+    let (instructions, _) = signed.map_err(|e| build(&e))?.into_parts();
     instructions.apply_to_request_http1x(&mut request);
     append_unsigned(request, req)
 }

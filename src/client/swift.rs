@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::ClientError;
 
-/// How to authenticate to Swift.
-#[derive(Debug, Clone)]
+/// How to authenticate to Swift. `Debug` prints the key and password redacted.
+#[derive(Clone)]
 pub enum SwiftAuth {
     /// TempAuth v1: `GET <url>` with `X-Auth-User`/`X-Auth-Key`.
     TempAuth {
@@ -31,13 +31,40 @@ pub enum SwiftAuth {
     },
 }
 
-/// A token and the storage URL it is good for.
-#[derive(Debug, Clone)]
+/// A token and the storage URL it is good for. `Debug` prints the token redacted.
+#[derive(Clone)]
 pub struct Session {
     /// `X-Auth-Token` value.
     pub token: String,
     /// `…/v1/AUTH_account`
     pub storage_url: String,
+}
+
+impl std::fmt::Debug for SwiftAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TempAuth { auth_url, user, key: _ } => f
+                .debug_struct("TempAuth")
+                .field("auth_url", &auth_url.as_str())
+                .field("user", user)
+                .field("key", &super::REDACTED)
+                .finish(),
+            Self::Keystone { auth_url, username, password: _, project, domain } => f
+                .debug_struct("Keystone")
+                .field("auth_url", &auth_url.as_str())
+                .field("username", username)
+                .field("password", &super::REDACTED)
+                .field("project", project)
+                .field("domain", domain)
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("token", &super::REDACTED).field("storage_url", &self.storage_url).finish()
+    }
 }
 
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {

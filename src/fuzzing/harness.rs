@@ -142,6 +142,15 @@ impl InProcess {
         runtime().block_on(call_service(&self.service, req))
     }
 
+    /// Answers a request the way the server's edge answers an admitted request
+    /// ([`crate::server::answer_in_process`]): what a client of a started server would see.
+    pub fn answer(&self, req: http::Request<Bytes>) -> Reply {
+        runtime().block_on(async {
+            let resp = crate::server::answer_in_process(&self.service, in_process_request(req)).await;
+            reply(resp).await
+        })
+    }
+
     /// Signs and calls.
     pub fn send(&self, req: &Outgoing) -> Reply {
         self.call(self.sign(req))
@@ -168,21 +177,29 @@ pub(crate) fn ensure_bucket_once(ip: &InProcess, bucket: &'static str) {
     }
 }
 
-async fn call_service(service: &s3s::service::S3Service, req: http::Request<Bytes>) -> Reply {
-    use http_body_util::BodyExt as _;
+/// `req` as s3s takes it, with a `Host` header from the URI when missing, as an HTTP/1.1 client
+/// would send.
+fn in_process_request(req: http::Request<Bytes>) -> http::Request<s3s::Body> {
     let (mut parts, body) = req.into_parts();
     if !parts.headers.contains_key(http::header::HOST)
         && let Some(v) = parts.uri.authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
     {
         parts.headers.insert(http::header::HOST, v);
     }
-    let req = http::Request::from_parts(parts, s3s::Body::from(body));
-    match service.call(req).await {
-        Ok(resp) => {
-            let (parts, body) = resp.into_parts();
-            let body = body.collect().await.map(|c| c.to_bytes()).map_err(|e| e.to_string());
-            Reply { status: parts.status.as_u16(), headers: parts.headers, body }
-        }
+    http::Request::from_parts(parts, s3s::Body::from(body))
+}
+
+/// A whole response.
+async fn reply(resp: http::Response<s3s::Body>) -> Reply {
+    use http_body_util::BodyExt as _;
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.map(|c| c.to_bytes()).map_err(|e| e.to_string());
+    Reply { status: parts.status.as_u16(), headers: parts.headers, body }
+}
+
+async fn call_service(service: &s3s::service::S3Service, req: http::Request<Bytes>) -> Reply {
+    match service.call(in_process_request(req)).await {
+        Ok(resp) => reply(resp).await,
         Err(e) => Reply { status: 0, headers: http::HeaderMap::new(), body: Err(format!("HttpError: {e:?}")) },
     }
 }

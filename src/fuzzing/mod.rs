@@ -25,6 +25,8 @@
 //! - [`server_ops`]: a sequence of S3 operations against a started [`crate::ReferenceServer`], with a
 //!   model of what each object holds and under which key: no 5xx, the right key reads back exactly
 //!   what was stored, a wrong or missing key never gets a 2xx nor plaintext, no key in any response.
+//! - [`sse_c_echo`]: arbitrary bytes around a fixed key in the SSE-C header values, answered by the
+//!   server's answer path (the edge's rewrite included): no 5xx, no form of the key in the answer.
 #![cfg(feature = "fuzzing")]
 
 mod aws_chunked;
@@ -34,6 +36,7 @@ mod s3_xml;
 mod scenario_load;
 mod server_ops;
 mod sigv4_auth;
+mod sse_c_echo;
 mod sse_c_headers;
 
 pub use self::aws_chunked::*;
@@ -43,6 +46,7 @@ pub use self::s3_xml::*;
 pub use self::scenario_load::*;
 pub use self::server_ops::*;
 pub use self::sigv4_auth::*;
+pub use self::sse_c_echo::*;
 pub use self::sse_c_headers::*;
 
 /// One cargo-fuzz target of `fuzz/`.
@@ -67,4 +71,5 @@ pub const TARGETS: &[FuzzTarget] = &[
     FuzzTarget { name: "s3_xml", entry: s3_xml, long_inputs: true },
     FuzzTarget { name: "scenario_load", entry: scenario_load, long_inputs: false },
     FuzzTarget { name: "server_ops", entry: server_ops, long_inputs: true },
+    FuzzTarget { name: "sse_c_echo", entry: sse_c_echo, long_inputs: false },
 ];

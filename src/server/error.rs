@@ -58,6 +58,27 @@ impl From<SseCError> for S3Error {
     }
 }
 
+/// 400 `EntityTooLarge`: an upload over `max` bytes, with the size proposed if it was declared.
+#[must_use]
+pub fn entity_too_large(proposed: Option<u64>, max: u64) -> S3Error {
+    let e = s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+    let max = max.to_string();
+    match proposed.map(|p| p.to_string()) {
+        Some(p) => with_elements(e, &[("ProposedSize", &p), ("MaxSizeAllowed", &max)]),
+        None => with_elements(e, &[("MaxSizeAllowed", &max)]),
+    }
+}
+
+/// 400 `IncompleteBody`: the S3 answer to a body whose length does not match its declaration.
+#[must_use]
+pub fn incomplete_body() -> S3Error {
+    s3_error(
+        400,
+        "IncompleteBody",
+        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+    )
+}
+
 /// 404 `NoSuchBucket`.
 #[must_use]
 pub fn no_such_bucket() -> S3Error {

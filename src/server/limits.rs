@@ -5,10 +5,16 @@
 //! | `max_header_bytes`    | 16 KiB  | 400 `RequestHeaderSectionTooLarge` (`MaxSizeAllowed`); past twice the limit the HTTP layer stops reading, answers 431 and closes |
 //! | `max_xml_body_bytes`  | 4 MiB   | 400 `MaxMessageLengthExceeded` on any request but uploads and POST Object: from `Content-Length` before the body is read, or as soon as a body without a length passes it |
 //! | `max_parts`           | 10,000  | 400 `InvalidArgument` (`ArgumentName` `partNumber`) on UploadPart and UploadPartCopy |
-//! | `max_object_size`     | 5 GiB   | 400 `EntityTooLarge` (`ProposedSize`, `MaxSizeAllowed`) on PutObject and UploadPart, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as a body without a length passes it; POST Object files too (s3s) |
+//! | `max_object_size`     | 5 GiB   | 400 `EntityTooLarge` (`ProposedSize`, `MaxSizeAllowed`) on PutObject and UploadPart, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as the bytes received pass it; POST Object files too |
 //! | `max_connections`     | 512     | 503 `SlowDown` on the excess connection's first request, then closed (at most 64 such answers at once; past them, excess connections are closed unanswered) |
 //! | `header_read_timeout` | 30 s    | connection closed, unanswered (a request head, or a TLS handshake, that takes longer) |
 //! | `idle_timeout`        | 20 s    | keep-alive connection closed after this long without a request      |
+//! | `body_read_timeout`   | 20 s    | 400 `RequestTimeout`, then closed: a request body that delivers less than 8 KiB (and does not end) within this time of the server waiting for it |
+//!
+//! POST Object forms are authenticated from the fields before the file part, which may total at
+//! most 20 KiB (400 `MaxPostPreDataLengthExceededError` past it); an unsigned or badly signed form
+//! is answered 403 without its file being read, and a signed form's file is streamed, within
+//! `max_object_size` and the policy's maximum.
 //!
 //! These checks run at the edge, before authentication. Signed requests without a `Content-Length`
 //! are refused by s3s (411 `MissingContentLength`, as AWS does), so the cut-off of bodies without a
@@ -41,6 +47,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time a keep-alive connection may stay idle between requests.
     pub idle_timeout: Duration,
+    /// Time a request body may take to deliver each 8 KiB (or its end) once the server waits for it.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -54,6 +62,7 @@ impl Default for Limits {
             max_connections: 512,
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(20),
+            body_read_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -76,6 +85,7 @@ impl Limits {
         anyhow::ensure!(self.max_connections > 0, "max connections must be positive");
         anyhow::ensure!(!self.header_read_timeout.is_zero(), "header read timeout must be positive");
         anyhow::ensure!(!self.idle_timeout.is_zero(), "idle timeout must be positive");
+        anyhow::ensure!(!self.body_read_timeout.is_zero(), "body read timeout must be positive");
         Ok(())
     }
 

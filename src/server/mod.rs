@@ -11,6 +11,7 @@ mod encryption;
 mod error;
 mod host;
 pub mod limits;
+mod log_filter;
 pub mod object_io;
 mod policy;
 mod s3;
@@ -37,8 +38,11 @@ pub const DEFAULT_SECRET_KEY: &str = "ssec-conform-secret-key";
 /// How long a Swift TempAuth token is accepted when no other lifetime is configured: one hour.
 pub const DEFAULT_SWIFT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
-/// How to start a reference server.
-#[derive(Debug, Clone)]
+/// What `Debug` prints in place of a secret.
+const REDACTED: &str = "<redacted>";
+
+/// How to start a reference server. `Debug` prints the secret key redacted.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Plain HTTP listener address; `None` disables it.
     pub http: Option<SocketAddr>,
@@ -85,13 +89,30 @@ impl Default for ServerConfig {
     }
 }
 
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("http", &self.http)
+            .field("https", &self.https)
+            .field("data_dir", &self.data_dir)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &REDACTED)
+            .field("tls_files", &self.tls_files)
+            .field("allow_sse_c_over_http", &self.allow_sse_c_over_http)
+            .field("block_sse_c_by_default", &self.block_sse_c_by_default)
+            .field("swift_token_ttl", &self.swift_token_ttl)
+            .field("allow_swift_over_http", &self.allow_swift_over_http)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
 /// The reference server.
 #[derive(Debug)]
 pub struct ReferenceServer;
 
 /// A running reference server. Dropping it without [`ServerHandle::shutdown`] stops accepting
-/// connections too.
-#[derive(Debug)]
+/// connections too. `Debug` prints the secret key redacted.
 pub struct ServerHandle {
     http_url: Option<String>,
     https_url: Option<String>,
@@ -104,6 +125,18 @@ pub struct ServerHandle {
 
 impl ReferenceServer {
     /// Binds the listeners and starts serving on the current Tokio runtime.
+    ///
+    /// Logging: the server logs through the subscriber that is the default when `start` is called
+    /// (the global one, or the one set for the calling thread), and never logs a customer key,
+    /// whatever that subscriber's filter. It runs every call into s3s, which logs request headers
+    /// and form fields, under a dispatcher of its own that drops s3s's events and spans and
+    /// forwards the rest (`RUST_LOG=s3s::ops=trace` cannot re-enable them), and it marks the key
+    /// headers sensitive so that no `Debug` output prints them.
+    ///
+    /// # Errors
+    ///
+    /// When a limit is unusable, a listener cannot be bound, the data directory cannot be opened,
+    /// or the TLS files cannot be read.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         config.limits.validate()?;
         anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
@@ -117,7 +150,13 @@ impl ReferenceServer {
         );
         let s3 = s3_service(Arc::clone(&store), &config);
         let swift = Arc::new(swift::SwiftFront::new(store, &config));
-        let edge = Arc::new(edge::Edge::new(s3, swift, config.allow_sse_c_over_http, config.limits.clone()));
+        let edge = Arc::new(edge::Edge::new(
+            s3,
+            swift,
+            (&config.access_key, &config.secret_key),
+            config.allow_sse_c_over_http,
+            config.limits.clone(),
+        ));
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,
@@ -165,6 +204,17 @@ fn s3_service(store: Arc<store::Store>, config: &ServerConfig) -> s3s::service::
     builder.build()
 }
 
+/// Answers `req` with `service` the way the edge answers an admitted request (SSE-C values marked
+/// sensitive, s3s's refusal of an unparsable SSE-C value replaced by AWS's answer, error elements in
+/// the body), without a socket. For fuzzing.
+#[doc(hidden)]
+pub async fn answer_in_process(
+    service: &s3s::service::S3Service,
+    req: http::Request<s3s::Body>,
+) -> http::Response<s3s::Body> {
+    edge::answer_in_process(service, req).await
+}
+
 /// The s3s service of a reference server with the default configuration, an in-memory store and no
 /// listener (fuzzing and property tests call [`s3s::service::S3Service::call`] directly). The edge
 /// checks are not applied.
@@ -177,6 +227,17 @@ pub fn in_process_service(access_key: &str, secret_key: &str) -> s3s::service::S
         ..ServerConfig::default()
     };
     s3_service(Arc::new(store::Store::memory()), &config)
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("http_url", &self.http_url)
+            .field("https_url", &self.https_url)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &REDACTED)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerHandle {

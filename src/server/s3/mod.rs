@@ -39,6 +39,7 @@ mod lookup;
 mod multipart;
 mod put;
 mod read_access;
+pub(crate) mod received;
 mod versioning;
 mod write;
 

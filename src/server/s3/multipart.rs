@@ -149,16 +149,18 @@ pub async fn upload_part(store: &Store, req: S3Request<UploadPartInput>) -> S3Re
     check_write(store, &i.bucket, &i.key, &raw, None)?;
     let (cipher, key_md5) = part_cipher(&lock(&upload), &raw)?;
     let (declared, hasher) = Declared::from_request(&req.headers, i.content_md5.as_deref())?;
+    let (body, received) = super::received::count(i.body, &req.extensions, i.content_length);
     let (etag, _) = store_part(
         store,
         &upload,
         number,
         cipher.as_ref(),
-        i.body,
+        body,
         Some((&declared, &req.headers, req.trailing_headers.as_ref())),
         hasher,
     )
-    .await?;
+    .await
+    .map_err(|e| received.or(e))?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(etag)),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),

@@ -9,7 +9,7 @@ use s3s::{S3Request, S3Response, S3Result};
 use super::digests::Declared;
 use super::guard::check_write;
 use super::write::{NewObject, commit, reported_version, stage};
-use crate::server::edge::Transport;
+use crate::server::edge::{PostFile, Transport};
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 use crate::sse_c::rules::validate_write;
 use crate::sse_c::{RawTriple, SseCError, TripleKind, ValidTriple};
@@ -48,7 +48,8 @@ pub async fn put_object(
         triple,
         content_md5: declared.has_content_md5(),
     };
-    let staged = stage(store, new, input.body, hasher).await?;
+    let (body, received) = super::received::count(input.body, &req.extensions, input.content_length);
+    let staged = stage(store, new, body, hasher).await.map_err(|e| received.or(e))?;
     if let Some(declared_len) = input.content_length
         && u64::try_from(declared_len).ok() != Some(staged.ingested.size)
     {
@@ -96,7 +97,14 @@ pub async fn post_object(
         triple,
         content_md5: false,
     };
-    let staged = stage(store, new, input.body, s3s::checksum::ChecksumHasher::default()).await?;
+    // The edge streams the file past s3s when it can (`PostFile`); s3s read it otherwise.
+    let file: Option<futures::stream::BoxStream<'static, Result<bytes::Bytes, String>>> =
+        match req.extensions.get::<PostFile>().and_then(PostFile::take) {
+            Some(file) => Some(Box::pin(file)),
+            None => input.body.map(|b| Box::pin(futures::TryStreamExt::map_err(b, |e| e.to_string())) as _),
+        };
+    let (file, received) = super::received::count(file, &req.extensions, None);
+    let staged = stage(store, new, file, s3s::checksum::ChecksumHasher::default()).await.map_err(|e| received.or(e))?;
     let key_md5 = staged.key_md5.clone();
     let meta = commit(store, staged).await?;
     let output = PostObjectOutput {

@@ -8,7 +8,7 @@ use s3s::checksum::ChecksumHasher;
 use s3s::{S3Error, S3Result};
 
 use crate::server::crypto::{Binding, ObjectCipher};
-use crate::server::error::{internal, no_such_bucket, s3_error};
+use crate::server::error::{incomplete_body, internal, no_such_bucket, s3_error};
 use crate::server::object_io::{IngestError, Ingested, ingest};
 use crate::server::store::{CommitError, ObjectMeta, PartData, PartMeta, Store, now_ms, random_id};
 use crate::sse_c::ValidTriple;
@@ -50,11 +50,7 @@ pub fn body_error(e: &IngestError) -> S3Error {
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",
         ),
-        IngestError::Body(_) => s3_error(
-            400,
-            "IncompleteBody",
-            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-        ),
+        IngestError::Body(_) => incomplete_body(),
         IngestError::Store(e) => internal(e),
     }
 }

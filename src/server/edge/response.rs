@@ -1,0 +1,55 @@
+//! Responses on their way out: S3 error XML for the edge's own answers, statuses s3s cannot set, and
+//! the extra error elements handlers attach.
+
+use bytes::Bytes;
+use http::Response;
+use http_body_util::BodyExt as _;
+
+use super::StatusOverride;
+use crate::server::error::EXTRA_XML_HEADER;
+
+pub(super) fn error_response(err: s3s::S3Error) -> Response<s3s::Body> {
+    err.to_http_response().unwrap_or_else(|_| {
+        let mut r = Response::new(s3s::Body::empty());
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+/// Moves the internal extra-elements header into the error body.
+pub(super) async fn finish(mut resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    use base64::Engine as _;
+    if let Some(StatusOverride(status)) = resp.extensions().get::<StatusOverride>().copied() {
+        *resp.status_mut() = status;
+    }
+    let Some(extra) = resp.headers_mut().remove(EXTRA_XML_HEADER) else { return resp };
+    let extra = base64::engine::general_purpose::STANDARD.decode(extra.as_bytes()).unwrap_or_default();
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    let text = text.replacen("</Error>", &format!("{}</Error>", String::from_utf8_lossy(&extra)), 1);
+    parts.headers.insert(http::header::CONTENT_LENGTH, text.len().into());
+    parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    Response::from_parts(parts, s3s::Body::from(Bytes::from(text)))
+}
+
+/// Replaces s3s's refusal of an SSE-C header value (whose message quotes the value) with `answer`;
+/// any other response passes unchanged.
+pub(super) async fn replace_sse_c_parse_error(resp: Response<s3s::Body>, answer: s3s::S3Error) -> Response<s3s::Body> {
+    if resp.status() != http::StatusCode::BAD_REQUEST {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let bytes = collected.to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    let message = text.split_once("<Message>").and_then(|(_, rest)| rest.split_once("</Message>")).map(|(m, _)| m);
+    if message.is_some_and(super::secrets::is_sse_c_parse_error) {
+        return error_response(answer);
+    }
+    Response::from_parts(parts, s3s::Body::from(bytes))
+}

@@ -1,0 +1,153 @@
+//! No customer key reaches a log, for a library user of `ReferenceServer::start` whatever their
+//! subscriber's filter: the most verbose one (`trace`), and directives aimed at s3s itself, which
+//! logs request headers and form fields.
+//!
+//! Each test installs a capturing subscriber for its thread (tests run on a current-thread runtime,
+//! so the server's tasks log through it too), starts a server, runs SSE-C operations over TLS,
+//! including faulted and malformed keys, copies between two keys, multipart and POST Object, and
+//! then searches every captured line for any form of every key used.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use common::{BUCKET, COPY_SOURCE, OBJECT, element, https_client, start, triple};
+use ssec_conform::client::{Auth, Client, Outgoing, encode_path};
+use ssec_conform::server::Limits;
+use ssec_conform::sse_c::CustomerKey;
+
+/// Log output written through the subscriber, kept for searching.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends `req`; returns the status.
+async fn status(client: &Client, req: &Outgoing) -> u16 {
+    client.send(req).await.response.expect("answered").status
+}
+
+/// SSE-C operations with keys `a` and `b`, right and wrong, well-formed and not; returns the key
+/// texts sent that are not base64 of `a` or `b`.
+async fn exercise(client: &Client, a: &CustomerKey, b: &CustomerKey) -> Vec<String> {
+    assert_eq!(status(client, &Outgoing::new("PUT", Some(BUCKET), None)).await, 200);
+    let object = |method: &str, key: &str, triples: &[(&str, &CustomerKey)]| {
+        let mut req = Outgoing::new(method, Some(BUCKET), Some(key));
+        for (prefix, k) in triples {
+            req.headers.extend(triple(prefix, k));
+        }
+        req
+    };
+    let mut put = object("PUT", "obj", &[(OBJECT, a)]);
+    put.body = Bytes::from_static(b"logged nowhere");
+    assert_eq!(status(client, &put).await, 200);
+    assert_eq!(status(client, &object("GET", "obj", &[(OBJECT, a)])).await, 200);
+    assert_eq!(status(client, &object("HEAD", "obj", &[(OBJECT, a)])).await, 200);
+    assert_eq!(status(client, &object("GET", "obj", &[(OBJECT, b)])).await, 403);
+    let mut md5_mismatch = object("GET", "obj", &[(OBJECT, a)]);
+    md5_mismatch.headers[2].1 = b.md5_b64();
+    assert_eq!(status(client, &md5_mismatch).await, 400);
+
+    // Copies under another key.
+    let mut copy = object("PUT", "copy", &[(OBJECT, b), (COPY_SOURCE, a)]);
+    copy.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/{}", encode_path("obj"))));
+    assert_eq!(status(client, &copy).await, 200);
+    let mut wrong_source = copy.clone();
+    wrong_source.headers[4].1 = b.to_base64().to_string();
+    wrong_source.headers[5].1 = b.md5_b64();
+    assert_eq!(status(client, &wrong_source).await, 403);
+
+    // Malformed keys: not base64, and with bytes the header parser rejects.
+    let malformed = vec![format!("{}!", a.to_base64().as_str()), format!("\u{feff}{}", a.to_base64().as_str())];
+    for text in &malformed {
+        let mut bad = put.clone();
+        bad.headers[1].1.clone_from(text);
+        assert_eq!(status(client, &bad).await, 400, "malformed key {text:?}");
+    }
+
+    // Multipart, and POST Object with the key as a form field.
+    let mut create = object("POST", "mp", &[(OBJECT, a)]);
+    create.query.push(("uploads".into(), String::new()));
+    let created = client.send(&create).await.response.unwrap();
+    let upload_id = element(&String::from_utf8_lossy(&created.body), "UploadId").unwrap().to_owned();
+    let mut part = object("PUT", "mp", &[(OBJECT, a)]);
+    part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id)];
+    part.body = Bytes::from_static(b"part");
+    assert_eq!(status(client, &part).await, 200);
+    let mut post = object("POST", "posted", &[(OBJECT, b)]);
+    post.auth = Auth::PostForm;
+    post.body = Bytes::from_static(b"form file");
+    assert_eq!(status(client, &post).await, 204);
+    malformed
+}
+
+/// Every form of the keys (base64, hex, raw bytes read lossily, the malformed texts sent), and every
+/// 16-character run of each.
+fn forbidden(keys: &[&CustomerKey], malformed: &[String]) -> Vec<String> {
+    let mut forms: Vec<String> = keys
+        .iter()
+        .flat_map(|k| {
+            [B64.encode(k.expose()), hex::encode(k.expose()), String::from_utf8_lossy(k.expose()).into_owned()]
+        })
+        .collect();
+    forms.extend(malformed.iter().cloned());
+    forms
+        .iter()
+        .flat_map(|f| {
+            let chars: Vec<char> = f.chars().collect();
+            chars.windows(16).map(String::from_iter).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+async fn no_key_is_logged_with(filter: &str) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::error!("capture is live");
+
+    let server = start(Limits::default()).await;
+    let client = https_client(&server);
+    let (a, b) = (CustomerKey::random(), CustomerKey::random());
+    let malformed = exercise(&client, &a, &b).await;
+    server.shutdown().await;
+
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(log.contains("capture is live"), "the subscriber captured nothing: {log}");
+    for run in forbidden(&[&a, &b], &malformed) {
+        let at = log.find(&run);
+        assert!(at.is_none(), "filter {filter:?}: a key is logged: {}", &log[at.unwrap().saturating_sub(200)..]);
+    }
+}
+
+#[tokio::test]
+async fn no_key_is_logged_at_trace() {
+    no_key_is_logged_with("trace").await;
+}
+
+#[tokio::test]
+async fn no_key_is_logged_when_s3s_is_asked_for_everything() {
+    no_key_is_logged_with("s3s=trace,s3s::ops=trace,logs=info").await;
+}
+
+#[tokio::test]
+async fn no_key_is_logged_when_only_s3s_operations_are_traced() {
+    no_key_is_logged_with("error,s3s::ops=trace,s3s::service=trace,s3s::http=trace").await;
+}

@@ -1,0 +1,60 @@
+//! Public types that hold secrets print them redacted in `Debug`: the server's configuration and
+//! handle, the runner's target, and Swift credentials and sessions.
+
+use std::time::Duration;
+
+use ssec_conform::client::swift::{Session, SwiftAuth};
+use ssec_conform::client::{Addressing, Target, Trust};
+use ssec_conform::{ReferenceServer, ServerConfig};
+
+const SECRET: &str = "do-not-print-this-secret";
+
+fn assert_redacted(printed: &str, shown: &str) {
+    assert!(!printed.contains(SECRET), "a secret is printed: {printed}");
+    assert!(printed.contains("<redacted>"), "no redaction marker: {printed}");
+    assert!(printed.contains(shown), "what is not secret is still shown: {printed}");
+}
+
+#[tokio::test]
+async fn server_config_and_handle_redact_the_secret_key() {
+    let config =
+        ServerConfig { access_key: "visible-access-key".into(), secret_key: SECRET.into(), ..ServerConfig::default() };
+    assert_redacted(&format!("{config:?}"), "visible-access-key");
+    assert_redacted(&format!("{config:#?}"), "visible-access-key");
+    let server = ReferenceServer::start(config).await.unwrap();
+    assert_redacted(&format!("{server:?}"), "visible-access-key");
+    server.shutdown().await;
+}
+
+#[test]
+fn target_redacts_the_secret_key_and_session_token() {
+    let target = Target {
+        endpoint: url::Url::parse("https://s3.example").unwrap(),
+        plain_endpoint: None,
+        region: "us-east-1".into(),
+        access_key: "visible-access-key".into(),
+        secret_key: SECRET.into(),
+        session_token: Some(format!("token-{SECRET}")),
+        addressing: Addressing::Path,
+        trust: Trust::WebPki,
+        timeout: Duration::from_secs(5),
+    };
+    assert_redacted(&format!("{target:?}"), "visible-access-key");
+}
+
+#[test]
+fn swift_credentials_and_sessions_are_redacted() {
+    let url = url::Url::parse("https://swift.example/auth/v1.0").unwrap();
+    let temp = SwiftAuth::TempAuth { auth_url: url.clone(), user: "account:user".into(), key: SECRET.into() };
+    assert_redacted(&format!("{temp:?}"), "account:user");
+    let keystone = SwiftAuth::Keystone {
+        auth_url: url,
+        username: "visible-user".into(),
+        password: SECRET.into(),
+        project: "p".into(),
+        domain: "d".into(),
+    };
+    assert_redacted(&format!("{keystone:?}"), "visible-user");
+    let session = Session { token: SECRET.into(), storage_url: "https://swift.example/v1/AUTH_a".into() };
+    assert_redacted(&format!("{session:?}"), "AUTH_a");
+}
