@@ -228,7 +228,7 @@ async fn endpoint(mode: Mode, scope: Scope) -> SocketAddr {
 }
 
 fn scenarios() -> Vec<LoadedScenario> {
-    let all = ssec_conform::scenario::load_dir(&runner::default_scenarios_dir()).expect("scenarios load");
+    let all = ssec_conform::scenario::catalogue::embedded().expect("scenarios load");
     let chosen: Vec<LoadedScenario> = all.into_iter().filter(|s| SCENARIOS.contains(&s.id.as_str())).collect();
     assert_eq!(chosen.len(), SCENARIOS.len(), "a chosen scenario is missing from scenarios/");
     chosen

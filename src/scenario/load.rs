@@ -23,8 +23,25 @@ pub struct LoadedScenario {
 #[error("{}", .0.join("\n"))]
 pub struct LoadError(pub Vec<String>);
 
+/// One scenario file's text and where it came from, before parsing.
+#[derive(Debug, Clone)]
+pub struct ScenarioSource {
+    /// `area/NNN-slug`: the path under the scenario root, without `.yaml`.
+    pub id: String,
+    /// The file it came from: a path on disk, or the catalogue path of an embedded file
+    /// (`scenarios/area/NNN-slug.yaml`). Errors name it.
+    pub path: PathBuf,
+    /// The YAML text.
+    pub text: String,
+}
+
 /// Loads every `*.yaml` under `root` (recursively), sorted by id.
 pub fn load_dir(root: &Path) -> Result<Vec<LoadedScenario>, LoadError> {
+    load_sources(read_dir(root)?)
+}
+
+/// Reads every `*.yaml` under `root` (recursively; a `profiles` directory is not scenarios).
+pub fn read_dir(root: &Path) -> Result<Vec<ScenarioSource>, LoadError> {
     let pattern = format!("{}/**/*.yaml", root.display());
     let paths: Vec<PathBuf> = glob::glob(&pattern)
         .map_err(|e| LoadError(vec![format!("{pattern}: {e}")]))?
@@ -34,19 +51,29 @@ pub fn load_dir(root: &Path) -> Result<Vec<LoadedScenario>, LoadError> {
     if paths.is_empty() {
         return Err(LoadError(vec![format!("{}: no scenario matched {pattern}", root.display())]));
     }
-    let mut loaded = Vec::new();
+    let mut sources = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         let rel = path.strip_prefix(root).unwrap_or(&path);
         let id =
             rel.with_extension("").components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-        let area = id.split('/').next().unwrap_or_default().to_owned();
         match std::fs::read_to_string(&path) {
             Err(e) => errors.push(format!("{}: {e}", path.display())),
-            Ok(text) => match parse(&path.display().to_string(), &text) {
-                Ok(scenario) => loaded.push(LoadedScenario { id, area, path, scenario }),
-                Err(mut e) => errors.append(&mut e),
-            },
+            Ok(text) => sources.push(ScenarioSource { id, path, text }),
+        }
+    }
+    if errors.is_empty() { Ok(sources) } else { Err(LoadError(errors)) }
+}
+
+/// Parses and validates scenario files, sorted by id; every problem of every file is reported.
+pub fn load_sources(sources: Vec<ScenarioSource>) -> Result<Vec<LoadedScenario>, LoadError> {
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for ScenarioSource { id, path, text } in sources {
+        let area = id.split('/').next().unwrap_or_default().to_owned();
+        match parse(&path.display().to_string(), &text) {
+            Ok(scenario) => loaded.push(LoadedScenario { id, area, path, scenario }),
+            Err(mut e) => errors.append(&mut e),
         }
     }
     check_duplicate_numbers(&loaded, &mut errors);

@@ -1,6 +1,7 @@
 //! Scenarios: the file format, loading, execution against a client, grading, and profiles.
 
 pub mod build;
+pub mod catalogue;
 pub mod exec;
 pub mod grade;
 pub mod load;

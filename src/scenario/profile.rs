@@ -106,38 +106,42 @@ impl Profile {
     /// Loads and checks a profile file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let profile: Self = serde_saphyr::from_str(&text).map_err(|e| {
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and checks a profile; `origin` names it in errors (`origin:line:col: ...`).
+    pub fn parse(origin: &str, text: &str) -> anyhow::Result<Self> {
+        let profile: Self = serde_saphyr::from_str(text).map_err(|e| {
             let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.to_string().lines().next().unwrap_or_default())
+            anyhow::anyhow!("{origin}:{line}:{col}: {}", e.to_string().lines().next().unwrap_or_default())
         })?;
         for entry in profile.xfail.iter().chain(&profile.skip) {
-            anyhow::ensure!(
-                !entry.reason.trim().is_empty(),
-                "{}: entry `{}` has no reason",
-                path.display(),
-                entry.scenario
-            );
+            anyhow::ensure!(!entry.reason.trim().is_empty(), "{origin}: entry `{}` has no reason", entry.scenario);
         }
         for cap in &profile.capabilities {
             anyhow::ensure!(
                 ALL_CAPABILITIES.contains(&cap.as_str()),
-                "{}: unknown capability `{cap}` (known: {})",
-                path.display(),
+                "{origin}: unknown capability `{cap}` (known: {})",
                 ALL_CAPABILITIES.join(", ")
             );
         }
         Ok(profile)
     }
 
-    /// Resolves `--profile NAME` (a file under `profiles/`) or a path.
-    pub fn find(name_or_path: &str, profiles_dir: &Path) -> anyhow::Result<Self> {
+    /// Resolves `--profile`: a path to a profile file (anything with an extension or a directory
+    /// part), else the name of a profile built into the binary.
+    pub fn find(name_or_path: &str) -> anyhow::Result<Self> {
         let as_path = Path::new(name_or_path);
         if as_path.extension().is_some() || as_path.components().count() > 1 {
             return Self::load(as_path);
         }
-        let path = profiles_dir.join(format!("{name_or_path}.yaml"));
-        anyhow::ensure!(path.exists(), "--profile {name_or_path}: no file {}", path.display());
-        Self::load(&path)
+        let file = super::catalogue::profile_file(name_or_path).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--profile {name_or_path}: no such profile (built in: {}; or give a path to a YAML file)",
+                super::catalogue::profile_names().join(", ")
+            )
+        })?;
+        Self::parse(file.path, file.text)
     }
 
     /// What to do with a scenario.

@@ -103,18 +103,3 @@ pub fn embedded_target(server: &crate::ServerHandle, timeout: std::time::Duratio
         timeout,
     }
 }
-
-/// The scenario catalogue directory: `./scenarios` when present, else the one this binary was
-/// built from.
-#[must_use]
-pub fn default_scenarios_dir() -> std::path::PathBuf {
-    let local = std::path::PathBuf::from("scenarios");
-    if local.is_dir() { local } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios") }
-}
-
-/// The profiles directory, found like [`default_scenarios_dir`].
-#[must_use]
-pub fn default_profiles_dir() -> std::path::PathBuf {
-    let local = std::path::PathBuf::from("profiles");
-    if local.is_dir() { local } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles") }
-}
