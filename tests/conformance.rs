@@ -1,10 +1,13 @@
 //! The scenario catalogue as `cargo test`: one trial per scenario, named by its id.
 //!
 //! By default every scenario runs against the embedded reference server. Point the suite at a live
-//! endpoint with `SSEC_ENDPOINT` (plus `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-//! `AWS_SESSION_TOKEN`, `AWS_REGION`, `SSEC_PROFILE`, `SSEC_BUCKET`, `SSEC_CA_BUNDLE`,
-//! `SSEC_HTTP_ENDPOINT`). Scenarios the profile marks unsupported or skipped show as ignored.
-//! libtest's filtering, `--exact`, `--list` and `--include-ignored` work as usual.
+//! endpoint with the variables `ssec-conform run` reads: `SSEC_ENDPOINT_URL` (or
+//! `AWS_ENDPOINT_URL_S3`), `SSEC_HTTP_ENDPOINT_URL`, `SSEC_CA_BUNDLE` (or `AWS_CA_BUNDLE`),
+//! `SSEC_INSECURE`, `SSEC_VIRTUAL_HOST`, `SSEC_TIMEOUT`, `SSEC_PROFILE`, `SSEC_BUCKET`,
+//! `SSEC_SCENARIOS`, `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. Scenarios the profile marks unsupported or
+//! skipped show as ignored. libtest's filtering, `--exact`, `--list` and `--include-ignored` work as
+//! usual.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,46 +19,57 @@ use ssec_conform::client::{Addressing, Client, Target, Trust};
 use ssec_conform::report::model::{Outcome, ScenarioReport};
 use ssec_conform::scenario::exec::{self, Placement};
 use ssec_conform::scenario::profile::Disposition;
-use ssec_conform::scenario::{LoadedScenario, Profile, load_dir, runner};
+use ssec_conform::scenario::{LoadedScenario, Profile, catalogue, runner};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
-
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// A boolean variable as clap reads it for `ssec-conform run`: set and not `false`/`0`.
+fn env_flag(name: &str) -> bool {
+    env(name).is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off"))
+}
+
+/// Names earlier versions read, and what replaced them.
+const RENAMED: [(&str, &str); 2] =
+    [("SSEC_ENDPOINT_URL", "SSEC_ENDPOINT_URL"), ("SSEC_HTTP_ENDPOINT_URL", "SSEC_HTTP_ENDPOINT_URL")];
+
 /// The target and profile from the environment, or the embedded server (kept alive by the handle).
-fn target(rt: &tokio::runtime::Runtime, root: &Path) -> (Client, Profile, Option<ServerHandle>) {
-    let Some(endpoint) = env("SSEC_ENDPOINT") else {
+fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle>) {
+    for (old, new) in RENAMED {
+        assert!(env(old).is_none(), "{old} is now called {new}, as in `ssec-conform run --help`");
+    }
+    let timeout = Duration::from_secs(env("SSEC_TIMEOUT").map_or(30, |v| v.parse().expect("SSEC_TIMEOUT: seconds")));
+    let Some(endpoint) = env("SSEC_ENDPOINT_URL").or_else(|| env("AWS_ENDPOINT_URL_S3")) else {
         let server = rt.block_on(ReferenceServer::start(ServerConfig::default())).expect("start the reference server");
         let profile = match env("SSEC_PROFILE") {
-            Some(p) => Profile::find(&p, &root.join("profiles")).expect("SSEC_PROFILE"),
+            Some(p) => Profile::find(&p).expect("SSEC_PROFILE"),
             None => Profile::reference(),
         };
-        let client = runner::embedded_client(&server, TIMEOUT).expect("client");
+        let client = runner::embedded_client(&server, timeout).expect("client");
         return (client, profile, Some(server));
     };
     let parse = |name: &str, v: String| url::Url::parse(&v).unwrap_or_else(|e| panic!("{name}={v}: {e}"));
-    let trust = match env("SSEC_CA_BUNDLE") {
+    let trust = match env("SSEC_CA_BUNDLE").or_else(|| env("AWS_CA_BUNDLE")) {
+        _ if env_flag("SSEC_INSECURE") => Trust::Insecure,
         Some(path) => {
             Trust::Pem(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("SSEC_CA_BUNDLE={path}: {e}")))
         }
         None => Trust::WebPki,
     };
     let target = Target {
-        endpoint: parse("SSEC_ENDPOINT", endpoint),
-        plain_endpoint: env("SSEC_HTTP_ENDPOINT").map(|v| parse("SSEC_HTTP_ENDPOINT", v)),
-        region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
-        access_key: env("AWS_ACCESS_KEY_ID").expect("SSEC_ENDPOINT needs AWS_ACCESS_KEY_ID"),
-        secret_key: env("AWS_SECRET_ACCESS_KEY").expect("SSEC_ENDPOINT needs AWS_SECRET_ACCESS_KEY"),
+        endpoint: parse("SSEC_ENDPOINT_URL", endpoint),
+        plain_endpoint: env("SSEC_HTTP_ENDPOINT_URL").map(|v| parse("SSEC_HTTP_ENDPOINT_URL", v)),
+        region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
+        access_key: env("AWS_ACCESS_KEY_ID").expect("SSEC_ENDPOINT_URL needs AWS_ACCESS_KEY_ID"),
+        secret_key: env("AWS_SECRET_ACCESS_KEY").expect("SSEC_ENDPOINT_URL needs AWS_SECRET_ACCESS_KEY"),
         session_token: env("AWS_SESSION_TOKEN"),
-        addressing: Addressing::Path,
+        addressing: if env_flag("SSEC_VIRTUAL_HOST") { Addressing::VirtualHost } else { Addressing::Path },
         trust,
-        timeout: TIMEOUT,
+        timeout,
     };
-    let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into()), &root.join("profiles"))
-        .expect("SSEC_PROFILE");
+    let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into())).expect("SSEC_PROFILE");
     (Client::new(target).expect("client"), profile, None)
 }
 
@@ -103,18 +117,14 @@ fn scenario_trial(
     .with_ignored_flag(ignored)
 }
 
-/// Every committed profile loads and has no stale entries.
-fn profiles_trial(root: &Path, scenarios: Vec<LoadedScenario>) -> Trial {
-    let dir = root.join("profiles");
+/// Every built-in profile loads and has no stale entries.
+fn profiles_trial(scenarios: Vec<LoadedScenario>) -> Trial {
     Trial::test("profiles::no-stale-entries", move || {
         let mut problems = Vec::new();
-        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                match Profile::load(&path) {
-                    Ok(p) => problems.extend(p.stale_entries(&scenarios)),
-                    Err(e) => problems.push(e.to_string()),
-                }
+        for name in catalogue::profile_names() {
+            match Profile::find(name) {
+                Ok(p) => problems.extend(p.stale_entries(&scenarios)),
+                Err(e) => problems.push(e.to_string()),
             }
         }
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
@@ -124,10 +134,10 @@ fn profiles_trial(root: &Path, scenarios: Vec<LoadedScenario>) -> Trial {
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scenarios = load_dir(&root.join("scenarios")).unwrap_or_else(|e| panic!("invalid scenario catalogue:\n{e}"));
+    let scenarios = catalogue::with_dir(env("SSEC_SCENARIOS").as_deref().map(Path::new))
+        .unwrap_or_else(|e| panic!("invalid scenario catalogue:\n{e}"));
     let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
-    let (client, profile, server) = target(&rt, root);
+    let (client, profile, server) = target(&rt);
     let placement = match env("SSEC_BUCKET") {
         Some(bucket) => Placement::SharedBucket { bucket, run_id: runner::new_run_id() },
         None => Placement::FreshBuckets {
@@ -135,7 +145,7 @@ fn main() -> ExitCode {
             unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c"),
         },
     };
-    let mut trials = vec![profiles_trial(root, scenarios.clone())];
+    let mut trials = vec![profiles_trial(scenarios.clone())];
     trials.extend(
         scenarios.into_iter().enumerate().map(|(i, s)| scenario_trial(&rt, &client, &placement, &profile, i, s)),
     );

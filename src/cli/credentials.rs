@@ -9,11 +9,14 @@ pub struct Credentials {
     pub session_token: Option<String>,
 }
 
+/// The profile named by `--aws-profile` on the command line, else
 /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, else the profile named by
-/// `--aws-profile`, `AWS_PROFILE` or `default` in `AWS_SHARED_CREDENTIALS_FILE` or
-/// `~/.aws/credentials`.
+/// `AWS_PROFILE` or `default`, from `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+/// `profile` is the value of `--aws-profile`, which clap also fills from `AWS_PROFILE`: a profile
+/// named only by the environment yields to keys in the environment, as in the AWS SDKs.
 pub fn resolve(profile: Option<&str>) -> anyhow::Result<Credentials> {
-    if profile.is_none()
+    let named_by_environment = std::env::var("AWS_PROFILE").ok().as_deref() == profile;
+    if (profile.is_none() || named_by_environment)
         && let (Ok(access_key), Ok(secret_key)) =
             (std::env::var("AWS_ACCESS_KEY_ID"), std::env::var("AWS_SECRET_ACCESS_KEY"))
     {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use clap::builder::BoolishValueParser;
 use ssec_conform::client::swift::SwiftAuth;
 use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
 use ssec_conform::scenario::runner;
@@ -12,60 +13,68 @@ use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 use super::credentials;
 
-/// Where to send requests and how.
+/// Where to send requests and how. Every flag can also be set from the environment variable
+/// shown in `--help`: `SSEC_` and the flag's name, or the standard AWS variable where there is one.
 #[derive(Debug, clap::Args)]
 pub struct EndpointArgs {
-    /// The endpoint to test; the embedded reference server when absent.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<url::Url>,
+    /// The endpoint to test (or AWS_ENDPOINT_URL_S3); the embedded reference server when absent.
+    #[arg(long, value_name = "URL", env = "SSEC_ENDPOINT_URL")]
+    endpoint_url: Option<url::Url>,
     /// The endpoint's plain-HTTP URL, for the checks that SSE-C over HTTP is refused.
-    #[arg(long, value_name = "URL", requires = "endpoint_url")]
+    #[arg(long, value_name = "URL", env = "SSEC_HTTP_ENDPOINT_URL")]
     http_endpoint_url: Option<url::Url>,
-    /// Signing region.
-    #[arg(long, value_name = "R", env = "AWS_REGION", default_value = "us-east-1")]
-    region: String,
-    /// Named profile of ~/.aws/credentials to sign with (default: the AWS_* environment variables).
-    #[arg(long, value_name = "NAME")]
+    /// Signing region (or AWS_DEFAULT_REGION; us-east-1 when neither is set).
+    #[arg(long, value_name = "R", env = "AWS_REGION")]
+    region: Option<String>,
+    /// Named profile of ~/.aws/credentials to sign with. Keys in AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY take precedence over a profile named only by AWS_PROFILE, as in the AWS
+    /// SDKs.
+    #[arg(long, value_name = "NAME", env = "AWS_PROFILE")]
     aws_profile: Option<String>,
-    /// PEM bundle of certificates to trust for the endpoint.
-    #[arg(long, value_name = "PEM", conflicts_with = "insecure")]
+    /// PEM bundle of certificates to trust for the endpoint (or AWS_CA_BUNDLE).
+    #[arg(long, value_name = "PEM", env = "SSEC_CA_BUNDLE", conflicts_with = "insecure")]
     ca_bundle: Option<PathBuf>,
     /// Accept any TLS certificate.
-    #[arg(long)]
+    #[arg(long, env = "SSEC_INSECURE", value_parser = BoolishValueParser::new())]
     insecure: bool,
     /// Path-style addressing (the default).
-    #[arg(long, conflicts_with = "virtual_host")]
+    #[arg(long, env = "SSEC_PATH_STYLE", value_parser = BoolishValueParser::new(), conflicts_with = "virtual_host")]
     path_style: bool,
     /// Virtual-hosted-style addressing (bucket.host).
-    #[arg(long)]
+    #[arg(long, env = "SSEC_VIRTUAL_HOST", value_parser = BoolishValueParser::new())]
     virtual_host: bool,
     /// Timeout of every request, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(long, value_name = "SECS", env = "SSEC_TIMEOUT", default_value_t = 30)]
     timeout: u64,
     /// OpenStack Swift TempAuth URL (e.g. http://127.0.0.1:8080/auth/v1.0), for the Swift scenarios.
-    #[arg(long, value_name = "URL", requires_all = ["swift_user", "swift_key"], conflicts_with = "os_auth_url")]
+    #[arg(long, value_name = "URL", env = "SSEC_SWIFT_AUTH_URL", requires_all = ["swift_user", "swift_key"], conflicts_with = "os_auth_url")]
     swift_auth_url: Option<url::Url>,
     /// TempAuth user, `account:user`.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", env = "SSEC_SWIFT_USER")]
     swift_user: Option<String>,
     /// TempAuth key.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", env = "SSEC_SWIFT_KEY", hide_env_values = true)]
     swift_key: Option<String>,
     /// Keystone v3 URL (e.g. https://identity.example/v3), for the Swift scenarios.
-    #[arg(long, value_name = "URL", requires_all = ["os_username", "os_password", "os_project_name"])]
+    #[arg(long, value_name = "URL", env = "SSEC_OS_AUTH_URL", requires_all = ["os_username", "os_password", "os_project_name"])]
     os_auth_url: Option<url::Url>,
     /// Keystone user name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "SSEC_OS_USERNAME")]
     os_username: Option<String>,
     /// Keystone password.
-    #[arg(long, value_name = "PASSWORD")]
+    #[arg(long, value_name = "PASSWORD", env = "SSEC_OS_PASSWORD", hide_env_values = true)]
     os_password: Option<String>,
     /// Keystone project name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "SSEC_OS_PROJECT_NAME")]
     os_project_name: Option<String>,
     /// Keystone user and project domain.
-    #[arg(long, value_name = "NAME", default_value = "Default")]
+    #[arg(long, value_name = "NAME", env = "SSEC_OS_DOMAIN_NAME", default_value = "Default")]
     os_domain_name: String,
+}
+
+/// A standard AWS variable, when set and not empty.
+fn aws_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 impl EndpointArgs {
@@ -73,19 +82,35 @@ impl EndpointArgs {
         Duration::from_secs(self.timeout)
     }
 
+    /// `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`.
+    pub fn endpoint_url(&self) -> anyhow::Result<Option<url::Url>> {
+        if let Some(url) = &self.endpoint_url {
+            return Ok(Some(url.clone()));
+        }
+        aws_env("AWS_ENDPOINT_URL_S3")
+            .map(|v| url::Url::parse(&v).with_context(|| format!("AWS_ENDPOINT_URL_S3={v}")))
+            .transpose()
+    }
+
+    /// `--region`, else `AWS_DEFAULT_REGION`, else `us-east-1`.
+    fn region(&self) -> String {
+        self.region.clone().or_else(|| aws_env("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into())
+    }
+
     fn remote_target(&self, endpoint: &url::Url) -> anyhow::Result<Target> {
         let creds = credentials::resolve(self.aws_profile.as_deref())?;
-        let trust = match (&self.ca_bundle, self.insecure) {
-            (Some(path), _) => {
+        let ca_bundle = self.ca_bundle.clone().or_else(|| aws_env("AWS_CA_BUNDLE").map(PathBuf::from));
+        let trust = match (&ca_bundle, self.insecure) {
+            (Some(path), false) => {
                 Trust::Pem(std::fs::read_to_string(path).with_context(|| format!("--ca-bundle {}", path.display()))?)
             }
-            (None, true) => Trust::Insecure,
+            (_, true) => Trust::Insecure,
             (None, false) => Trust::WebPki,
         };
         Ok(Target {
             endpoint: endpoint.clone(),
             plain_endpoint: self.http_endpoint_url.clone(),
-            region: self.region.clone(),
+            region: self.region(),
             access_key: creds.access_key,
             secret_key: creds.secret_key,
             session_token: creds.session_token,
@@ -116,15 +141,20 @@ impl EndpointArgs {
     }
 
     /// Whether only a Swift endpoint was given (no S3 `--endpoint-url`).
-    pub fn swift_only(&self) -> bool {
-        self.endpoint_url.is_none() && self.swift().is_some()
+    pub fn swift_only(&self) -> anyhow::Result<bool> {
+        Ok(self.endpoint_url()?.is_none() && self.swift().is_some())
     }
 
     /// A client for `--endpoint-url` (and the Swift flags), checked by one request; a Swift-only
     /// client; or, with neither, a freshly started embedded reference server (kept alive by the
     /// returned handle).
     pub async fn connect(&self) -> anyhow::Result<(Client, Option<ServerHandle>)> {
-        match (&self.endpoint_url, self.swift()) {
+        let endpoint_url = self.endpoint_url()?;
+        anyhow::ensure!(
+            self.http_endpoint_url.is_none() || endpoint_url.is_some(),
+            "--http-endpoint-url needs --endpoint-url"
+        );
+        match (&endpoint_url, self.swift()) {
             (None, None) => {
                 let (client, server) = embedded(self.timeout()).await?;
                 Ok((client, Some(server)))
@@ -137,7 +167,7 @@ impl EndpointArgs {
                 let target = Target {
                     endpoint: origin,
                     plain_endpoint: None,
-                    region: self.region.clone(),
+                    region: self.region(),
                     access_key: String::new(),
                     secret_key: String::new(),
                     session_token: None,

@@ -15,16 +15,16 @@ pub struct FuzzArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// Cases to generate (each divergence is then shrunk).
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", env = "SSEC_CASES", default_value_t = 500)]
     cases: u32,
     /// Generator seed; a random one is drawn and printed when absent.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", env = "SSEC_SEED")]
     seed: Option<u64>,
     /// Time budget in seconds.
-    #[arg(long, value_name = "T", default_value_t = 300)]
+    #[arg(long, value_name = "T", env = "SSEC_TIME", default_value_t = 300)]
     time: u64,
     /// Divergences go to DIR/fuzz.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", env = "SSEC_REPORT_DIR", default_value = "reports")]
     report_dir: PathBuf,
 }
 

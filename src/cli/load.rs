@@ -15,13 +15,13 @@ pub struct LoadArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// Concurrent clients.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", env = "SSEC_CLIENTS", default_value_t = 16)]
     clients: usize,
     /// Duration in seconds.
-    #[arg(long, value_name = "T", default_value_t = 30)]
+    #[arg(long, value_name = "T", env = "SSEC_DURATION", default_value_t = 30)]
     duration: u64,
     /// Object size, e.g. 64KiB, 1MiB, 5MiB+1.
-    #[arg(long, value_name = "S", default_value = "64KiB", value_parser = parse_size)]
+    #[arg(long, value_name = "S", env = "SSEC_SIZE", default_value = "64KiB", value_parser = parse_size)]
     size: u64,
 }
 

@@ -2,6 +2,7 @@
 
 mod catalogue;
 mod credentials;
+mod docs;
 mod endpoint;
 mod fuzz;
 mod load;
@@ -27,6 +28,9 @@ enum Command {
     Load(Box<load::LoadArgs>),
     /// List the scenario catalogue.
     List(catalogue::ListArgs),
+    /// Work with the scenario catalogue built into the binary.
+    #[command(subcommand)]
+    Scenarios(catalogue::ScenariosCommand),
     /// Check profiles for unknown capabilities, missing reasons and stale entries.
     CheckProfiles(catalogue::CheckProfilesArgs),
     /// Differential fuzzing of --endpoint-url against the embedded reference server.
@@ -37,6 +41,13 @@ enum Command {
     Keygen,
     /// Run the reference SSE-C S3 server until Ctrl-C.
     Serve(serve::ServeArgs),
+    /// Print a shell completion script (e.g. `ssec-conform completions bash > /etc/bash_completion.d/ssec-conform`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command with --dir.
+    Man(docs::ManArgs),
 }
 
 /// Logging to stderr, controlled by `RUST_LOG`. The reference server keeps s3s's events (request
@@ -68,6 +79,9 @@ pub fn main() -> std::process::ExitCode {
             Command::Report(args) => report::merge(args),
             Command::Keygen => catalogue::keygen(),
             Command::Serve(args) => serve::run(args).await,
+            Command::Scenarios(command) => catalogue::scenarios(command),
+            Command::Completions { shell } => docs::completions(shell),
+            Command::Man(args) => docs::man(args),
         }
     });
     match result {
@@ -76,5 +90,51 @@ pub fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    /// Options read from a standard AWS variable rather than `SSEC_<FLAG>`.
+    const STANDARD_VARIABLES: [(&str, &str); 2] = [("region", "AWS_REGION"), ("aws-profile", "AWS_PROFILE")];
+
+    /// `SSEC_` and the flag's name in capitals, `-` as `_`, or the standard AWS variable.
+    fn expected_variable(long: &str) -> String {
+        STANDARD_VARIABLES.iter().find(|(flag, _)| *flag == long).map_or_else(
+            || format!("SSEC_{}", long.to_ascii_uppercase().replace('-', "_")),
+            |(_, var)| (*var).to_owned(),
+        )
+    }
+
+    #[test]
+    fn every_option_of_run_fuzz_load_and_serve_has_an_environment_variable_shown_in_help() {
+        let cli = Cli::command();
+        let mut problems = Vec::new();
+        for name in ["run", "fuzz", "load", "serve"] {
+            let command = cli.find_subcommand(name).unwrap_or_else(|| panic!("no subcommand {name}"));
+            let help = command.clone().render_long_help().to_string();
+            let options = command
+                .get_arguments()
+                .filter(|a| !matches!(a.get_action(), clap::ArgAction::Help | clap::ArgAction::Version));
+            for arg in options {
+                let flag = arg.get_long().map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"));
+                let Some(variable) = arg.get_env().map(|v| v.to_string_lossy().into_owned()) else {
+                    problems.push(format!("{name} {flag}: no environment variable"));
+                    continue;
+                };
+                let expected = expected_variable(arg.get_long().unwrap_or_default());
+                if variable != expected {
+                    problems.push(format!("{name} {flag}: variable {variable}, expected {expected}"));
+                }
+                if !help.contains(&format!("[env: {variable}")) {
+                    problems.push(format!("{name} {flag}: --help does not show {variable}"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

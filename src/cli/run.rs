@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
+use ssec_conform::scenario::Profile;
 use ssec_conform::scenario::exec::Placement;
 use ssec_conform::scenario::runner::{self, RunSettings};
-use ssec_conform::scenario::{LoadedScenario, Profile, load_dir};
 
+use super::catalogue::SelectArgs;
 use super::endpoint::EndpointArgs;
 
 /// Options of `run`.
@@ -16,47 +17,24 @@ use super::endpoint::EndpointArgs;
 pub struct RunArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
-    /// The endpoint's profile: a name under profiles/ or a path (default: reference for the
-    /// embedded server, aws otherwise).
-    #[arg(long, value_name = "NAME")]
+    /// The endpoint's profile: the name of a built-in profile (see `check-profiles`) or a path to a
+    /// YAML file (default: reference for the embedded server, aws otherwise).
+    #[arg(long, value_name = "NAME", env = "SSEC_PROFILE")]
     profile: Option<String>,
     /// Use this existing bucket (a key prefix per scenario) instead of creating a bucket per scenario.
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", env = "SSEC_BUCKET")]
     bucket: Option<String>,
-    /// Only scenarios with this tag or area (repeatable).
-    #[arg(long, value_name = "T")]
-    tag: Vec<String>,
-    /// Only scenarios whose id or catalogue case contains this text (repeatable).
-    #[arg(long, value_name = "S")]
-    filter: Vec<String>,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Scenarios running at once (default: the number of cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "SSEC_JOBS")]
     jobs: Option<usize>,
     /// Where the reports go.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", env = "SSEC_REPORT_DIR", default_value = "reports")]
     report_dir: PathBuf,
     /// A previous report.json: fail only on regressions against it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SSEC_BASELINE")]
     baseline: Option<PathBuf>,
-    /// The scenario directory.
-    #[arg(long, value_name = "DIR")]
-    scenarios: Option<PathBuf>,
-}
-
-/// Loads the catalogue and applies `--filter` and `--tag`.
-pub fn select(dir: Option<PathBuf>, filters: &[String], tags: &[String]) -> anyhow::Result<Vec<LoadedScenario>> {
-    let dir = dir.unwrap_or_else(runner::default_scenarios_dir);
-    let all = load_dir(&dir).map_err(|e| anyhow::anyhow!("invalid scenario catalogue:\n{e}"))?;
-    let selected: Vec<_> = all
-        .into_iter()
-        .filter(|s| {
-            filters.is_empty()
-                || filters.iter().any(|f| s.id.contains(f.as_str()) || s.scenario.cases.iter().any(|c| c == f))
-        })
-        .filter(|s| tags.is_empty() || tags.iter().any(|t| s.area == *t || s.scenario.tags.contains(t)))
-        .collect();
-    anyhow::ensure!(!selected.is_empty(), "no scenario matches --filter {filters:?} --tag {tags:?}");
-    Ok(selected)
 }
 
 fn progress(total: usize) -> Box<dyn Fn(&ScenarioReport) + Send + Sync> {
@@ -95,15 +73,14 @@ fn print_failure(r: &ScenarioReport) {
 
 /// Runs the catalogue.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let scenarios = select(args.scenarios.clone(), &args.filter, &args.tag)?;
-    let profiles_dir = runner::default_profiles_dir();
+    let scenarios = args.select.select()?;
     let run_id = runner::new_run_id();
     let (client, server) = args.endpoint.connect().await?;
     let profile = match (&args.profile, &server) {
-        (Some(p), _) => Profile::find(p, &profiles_dir)?,
+        (Some(p), _) => Profile::find(p)?,
         (None, Some(_)) => Profile::reference(),
-        (None, None) if args.endpoint.swift_only() => Profile::find("openstack-swift", &profiles_dir)?,
-        (None, None) => Profile::find("aws", &profiles_dir)?,
+        (None, None) if args.endpoint.swift_only()? => Profile::find("openstack-swift")?,
+        (None, None) => Profile::find("aws")?,
     };
     let placement = match &args.bucket {
         Some(bucket) => Placement::SharedBucket { bucket: bucket.clone(), run_id },

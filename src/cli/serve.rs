@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use ssec_conform::server::limits::{parse_duration, parse_size};
 use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
 use ssec_conform::{ReferenceServer, ServerConfig};
@@ -13,43 +14,48 @@ use ssec_conform::{ReferenceServer, ServerConfig};
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Plain HTTP listener (SSE-C requests on it are refused unless --allow-ssec-over-http).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9080")]
+    #[arg(long, value_name = "ADDR", env = "SSEC_HTTP", default_value = "127.0.0.1:9080")]
     http: SocketAddr,
     /// HTTPS listener.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9443")]
+    #[arg(long, value_name = "ADDR", env = "SSEC_HTTPS", default_value = "127.0.0.1:9443")]
     https: SocketAddr,
     /// Keep objects in this directory (ciphertext for SSE-C objects) instead of in memory. A new or
     /// empty directory is marked as the server's; any other non-empty directory is refused. What
     /// the server cannot use in it is moved to its quarantine/ folder, never deleted.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "SSEC_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Access key id clients sign with.
-    #[arg(long, value_name = "K", default_value = DEFAULT_ACCESS_KEY, requires = "secret_key")]
+    #[arg(long, value_name = "K", env = "SSEC_ACCESS_KEY", default_value = DEFAULT_ACCESS_KEY, requires = "secret_key")]
     access_key: String,
     /// Secret access key clients sign with.
-    #[arg(long, value_name = "S", default_value = DEFAULT_SECRET_KEY)]
+    #[arg(long, value_name = "S", env = "SSEC_SECRET_KEY", hide_env_values = true, default_value = DEFAULT_SECRET_KEY)]
     secret_key: String,
     /// PEM certificate chain for HTTPS (a local CA and certificate are generated when absent).
-    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    #[arg(long, value_name = "PEM", env = "SSEC_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
-    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    #[arg(long, value_name = "PEM", env = "SSEC_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Another DNS name or IP address the generated certificate names, besides localhost,
+    /// 127.0.0.1 and ::1: the host clients reach the server by (repeatable; comma-separated in the
+    /// variable). `*.NAME` is added for virtual-hosted buckets.
+    #[arg(long, value_name = "NAME", env = "SSEC_TLS_NAME", value_delimiter = ',', conflicts_with = "tls_cert")]
+    tls_name: Vec<String>,
     /// Accept SSE-C over plain HTTP. AWS refuses it: a key sent in clear text is compromised.
-    #[arg(long)]
+    #[arg(long, env = "SSEC_ALLOW_SSEC_OVER_HTTP", value_parser = BoolishValueParser::new())]
     allow_ssec_over_http: bool,
     /// Block SSE-C on new buckets (BlockedEncryptionTypes=SSE-C), as AWS does since April 2026.
-    #[arg(long)]
+    #[arg(long, env = "SSEC_BLOCK_SSEC_BY_DEFAULT", value_parser = BoolishValueParser::new())]
     block_ssec_by_default: bool,
     /// How long a Swift TempAuth token is accepted after it is issued (`90s`, `30m`).
-    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "SSEC_SWIFT_TOKEN_TTL", default_value = "60m", value_parser = parse_duration)]
     swift_token_ttl: Duration,
     /// Accept Swift TempAuth over plain HTTP. Refused by default (403): the password and the
     /// X-Auth-Token would travel in clear text, and a token presented over HTTP is revoked.
-    #[arg(long)]
+    #[arg(long, env = "SSEC_ALLOW_SWIFT_OVER_HTTP", value_parser = BoolishValueParser::new())]
     allow_swift_over_http: bool,
     /// Where to write the PEM of the certificate clients must trust.
-    #[arg(long, value_name = "FILE", default_value = "ssec-conform-ca.pem")]
+    #[arg(long, value_name = "FILE", env = "SSEC_CA_OUT", default_value = "ssec-conform-ca.pem")]
     ca_out: PathBuf,
     /// Request, connection and timeout limits.
     #[command(flatten)]
@@ -61,25 +67,25 @@ pub struct ServeArgs {
 struct LimitArgs {
     /// Largest request head (request line and headers): 400 RequestHeaderSectionTooLarge past it,
     /// 431 and the connection closed past twice it.
-    #[arg(long, value_name = "SIZE", default_value = "16KiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "SSEC_MAX_HEADER_SIZE", default_value = "16KiB", value_parser = parse_size)]
     max_header_size: u64,
     /// Largest XML (or JSON) request body: 400 MaxMessageLengthExceeded past it.
-    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "SSEC_MAX_XML_BODY_SIZE", default_value = "4MiB", value_parser = parse_size)]
     max_xml_body_size: u64,
     /// Largest part number of a multipart upload (at most 10000): 400 InvalidArgument past it.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", env = "SSEC_MAX_PARTS", default_value_t = 10_000)]
     max_parts: u32,
     /// Largest single PUT, part or POST Object file: 400 EntityTooLarge past it.
-    #[arg(long, value_name = "SIZE", default_value = "5GiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "SSEC_MAX_OBJECT_SIZE", default_value = "5GiB", value_parser = parse_size)]
     max_object_size: u64,
     /// Connections served at once: excess connections are answered 503 SlowDown.
-    #[arg(long, value_name = "N", default_value_t = 512)]
+    #[arg(long, value_name = "N", env = "SSEC_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: u32,
     /// Time allowed to send a request head or finish a TLS handshake (`30s`, `500ms`, `2m`).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "SSEC_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     header_read_timeout: Duration,
     /// Time a keep-alive connection may stay idle between requests.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "SSEC_IDLE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     idle_timeout: Duration,
     /// Time a request body may take to deliver each 8 KiB (or its end): 400 RequestTimeout past it.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
@@ -112,6 +118,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         access_key: args.access_key,
         secret_key: args.secret_key,
         tls_files: args.tls_cert.zip(args.tls_key),
+        tls_names: args.tls_name,
         allow_sse_c_over_http: args.allow_ssec_over_http,
         block_sse_c_by_default: args.block_ssec_by_default,
         swift_token_ttl: args.swift_token_ttl,

@@ -56,6 +56,9 @@ pub struct ServerConfig {
     pub secret_key: String,
     /// PEM certificate chain and key files; a certificate is generated when absent.
     pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// More DNS names or IP addresses for the generated certificate (the host clients reach the
+    /// server by); ignored with `tls_files`.
+    pub tls_names: Vec<String>,
     /// Accept SSE-C over plain HTTP (catalogue P11 says refuse).
     pub allow_sse_c_over_http: bool,
     /// Block SSE-C on new buckets, as AWS does since April 2026 (off by default).
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             access_key: DEFAULT_ACCESS_KEY.to_owned(),
             secret_key: DEFAULT_SECRET_KEY.to_owned(),
             tls_files: None,
+            tls_names: Vec::new(),
             allow_sse_c_over_http: false,
             block_sse_c_by_default: false,
             swift_token_ttl: DEFAULT_SWIFT_TOKEN_TTL,
@@ -160,7 +164,7 @@ impl ReferenceServer {
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,
-            None => tls::generate()?,
+            None => tls::generate(&config.tls_names)?,
         };
         let (shutdown, watch_rx) = watch::channel(false);
         let mut tasks = Vec::new();

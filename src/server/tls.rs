@@ -21,15 +21,24 @@ pub struct TlsMaterial {
 }
 
 /// Generates a CA valid for this run and a leaf for `localhost`, `*.localhost` (virtual-hosted
-/// buckets), `127.0.0.1` and `::1`.
-pub fn generate() -> anyhow::Result<TlsMaterial> {
+/// buckets), `127.0.0.1`, `::1`, and each of `extra_names` (a DNS name also as `*.NAME`).
+pub fn generate(extra_names: &[String]) -> anyhow::Result<TlsMaterial> {
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     ca.distinguished_name.push(DnType::CommonName, "ssec-conform reference CA");
     let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?)?;
 
-    let names = ["localhost", "*.localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let mut names = ["localhost", "*.localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    for name in extra_names {
+        if names.contains(name) {
+            continue;
+        }
+        names.push(name.clone());
+        if name.parse::<std::net::IpAddr>().is_err() {
+            names.push(format!("*.{name}"));
+        }
+    }
     let mut leaf = CertificateParams::new(names)?;
     leaf.distinguished_name.push(DnType::CommonName, "localhost");
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];

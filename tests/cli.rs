@@ -1,0 +1,279 @@
+//! The command line as a user installs and runs it: the binary alone, from an empty directory, with
+//! settings from the environment, shell completions and the man page.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use ssec_conform::{ReferenceServer, ServerConfig};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssec-conform");
+
+/// The source tree the binary was built from.
+fn source_tree() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Scenario files in the source tree, counted without the tool's own loader.
+fn scenario_count(area: Option<&str>) -> usize {
+    fn walk(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { walk(&p) } else { usize::from(p.extension().is_some_and(|e| e == "yaml")) })
+            .sum()
+    }
+    walk(&source_tree().join("scenarios").join(area.unwrap_or("")))
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn describe(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+/// A command with an empty environment but `PATH`, so the caller's `SSEC_*` and `AWS_*` variables
+/// play no part.
+fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+/// The binary copied alone into a fresh directory and run from another, empty one, in a private
+/// mount namespace where an empty tmpfs hides the source tree: whatever it finds, it carries.
+struct Standalone {
+    bin: PathBuf,
+    work: tempfile::TempDir,
+    _bin_dir: tempfile::TempDir,
+}
+
+impl Standalone {
+    fn new() -> Self {
+        let bin_dir = tempfile::tempdir().unwrap();
+        let bin = bin_dir.path().join("ssec-conform");
+        std::fs::copy(BIN, &bin).unwrap();
+        Self { bin, work: tempfile::tempdir().unwrap(), _bin_dir: bin_dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let script = r#"mount -t tmpfs ssec-hidden "$0" && cd "$1" && shift && exec "$@""#;
+        let out = clean_command("unshare")
+            .args(["--mount", "--map-root-user", "sh", "-c", script])
+            .arg(source_tree())
+            .arg(self.work.path())
+            .arg(&self.bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("unshare (util-linux) runs");
+        assert!(
+            !text(&out.stderr).contains("unshare:") && !text(&out.stderr).contains("mount:"),
+            "cannot hide the source tree: {}",
+            describe(&out)
+        );
+        out
+    }
+}
+
+#[test]
+fn the_binary_alone_lists_runs_and_exports_the_whole_catalogue_from_an_empty_directory() {
+    let standalone = Standalone::new();
+    let total = scenario_count(None);
+
+    let list = standalone.run(&["list"]);
+    assert!(list.status.success(), "{}", describe(&list));
+    let last = text(&list.stdout).lines().last().unwrap_or_default().to_owned();
+    assert!(last.starts_with(&format!("{total} scenarios in ")), "last line of list: {last}");
+
+    let run = standalone.run(&["run", "--jobs", "2"]);
+    assert!(run.status.success(), "{}", describe(&run));
+    assert!(text(&run.stdout).contains(&format!("running {total} scenarios against https://127.0.0.1:")));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(standalone.work.path().join("reports/report.json")).unwrap()).unwrap();
+    assert_eq!(report["scenarios"].as_array().map(Vec::len), Some(total));
+    assert_eq!(report["counts"]["pass"].as_u64(), Some(total as u64), "{}", report["counts"]);
+
+    let profiles = standalone.run(&["check-profiles"]);
+    assert!(profiles.status.success(), "{}", describe(&profiles));
+    assert!(text(&profiles.stdout).contains("profiles/aws.yaml: ok"), "{}", describe(&profiles));
+
+    // The exported copy is what runs with --scenarios: make one scenario expect what AWS does not
+    // do, and the run fails on it.
+    let export = standalone.run(&["scenarios", "export", "catalogue"]);
+    assert!(export.status.success(), "{}", describe(&export));
+    let edited = standalone.work.path().join("catalogue/get-head/003-wrong-key.yaml");
+    let yaml = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, yaml.replace("status: 403", "status: 200")).unwrap();
+    assert!(standalone.work.path().join("catalogue/profiles/aws.yaml").is_file());
+    let run =
+        standalone.run(&["run", "--scenarios", "catalogue", "--filter", "get-head/003", "--report-dir", "edited"]);
+    assert_eq!(run.status.code(), Some(1), "{}", describe(&run));
+    assert!(text(&run.stdout).contains("FAIL get-head/003-wrong-key"), "{}", describe(&run));
+}
+
+#[test]
+fn completions_and_the_man_page_describe_every_command_and_work_without_the_source_tree() {
+    let standalone = Standalone::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = standalone.run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", describe(&out));
+        let script = text(&out.stdout);
+        for word in ["ssec-conform", "serve", "endpoint-url", "tls-name", "export"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let man = standalone.run(&["man"]);
+    assert!(man.status.success(), "{}", describe(&man));
+    let page = text(&man.stdout);
+    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "not roff: {}", &page[..page.len().min(200)]);
+    for command in ["run", "serve", "fuzz", "load", "list", "scenarios", "completions"] {
+        assert!(page.contains(&format!("ssec\\-conform\\-{command}(1)")), "man page does not list {command}");
+    }
+    let pages = standalone.run(&["man", "--dir", "man"]);
+    assert!(pages.status.success(), "{}", describe(&pages));
+    let run_page = std::fs::read_to_string(standalone.work.path().join("man/ssec-conform-run.1")).unwrap();
+    assert!(run_page.contains("SSEC_ENDPOINT_URL"), "the run page shows no environment variables");
+}
+
+/// A reference server in this process, its CA written to a file.
+async fn reference_server(dir: &Path) -> (ssec_conform::ServerHandle, PathBuf) {
+    let server = ReferenceServer::start(ServerConfig::default()).await.unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, server.ca_pem()).unwrap();
+    (server, ca)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_takes_its_endpoint_and_settings_from_ssec_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, ca) = reference_server(dir.path()).await;
+    let (access, secret) = server.credentials();
+    let https = server.https_url().unwrap().to_owned();
+    let out = clean_command(BIN)
+        .current_dir(dir.path())
+        .args(["run"])
+        .env("SSEC_ENDPOINT_URL", &https)
+        .env("SSEC_HTTP_ENDPOINT_URL", server.http_url().unwrap())
+        .env("SSEC_CA_BUNDLE", &ca)
+        .env("SSEC_PROFILE", "reference")
+        .env("SSEC_FILTER", "get-head/")
+        .env("SSEC_JOBS", "2")
+        .env("SSEC_REPORT_DIR", "from-env")
+        .env("AWS_ACCESS_KEY_ID", access)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let expected =
+        format!("running {} scenarios against {https}/ (profile reference)", scenario_count(Some("get-head")));
+    assert!(text(&out.stdout).contains(&expected), "expected `{expected}`: {}", describe(&out));
+    assert!(dir.path().join("from-env/report.json").is_file(), "SSEC_REPORT_DIR ignored: {}", describe(&out));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_honours_the_standard_aws_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, ca) = reference_server(dir.path()).await;
+    let (access, secret) = server.credentials();
+    let https = server.https_url().unwrap().to_owned();
+    let out = clean_command(BIN)
+        .current_dir(dir.path())
+        .args(["run", "--profile", "reference", "--filter", "get-head/003"])
+        .env("AWS_ENDPOINT_URL_S3", &https)
+        .env("AWS_CA_BUNDLE", &ca)
+        .env("AWS_DEFAULT_REGION", "eu-west-3")
+        .env("AWS_ACCESS_KEY_ID", access)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(text(&out.stdout).contains(&format!("running 1 scenarios against {https}/")), "{}", describe(&out));
+    // Without a CA, only SSEC_INSECURE (a boolean as `1`) makes the TLS handshake succeed.
+    let out = clean_command(BIN)
+        .current_dir(dir.path())
+        .args(["run", "--profile", "reference", "--filter", "get-head/003", "--report-dir", "insecure"])
+        .env("SSEC_ENDPOINT_URL", &https)
+        .env("SSEC_INSECURE", "1")
+        .env("AWS_ACCESS_KEY_ID", access)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "SSEC_INSECURE=1: {}", describe(&out));
+    // Requests were signed for the region of AWS_DEFAULT_REGION (each reproduction command names it).
+    let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(report.contains("aws:amz:eu-west-3:s3"), "AWS_DEFAULT_REGION was not used for signing");
+    assert!(!report.contains("aws:amz:us-east-1:s3"), "some requests were signed for us-east-1");
+    server.shutdown().await;
+}
+
+/// Reads the child's stdout until a line starts with `prefix`; bounded by `limit`.
+fn wait_for_line(child: &mut std::process::Child, prefix: &str, limit: Duration) -> Vec<String> {
+    use std::io::BufRead as _;
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + limit;
+    let mut lines = Vec::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+        let done = line.trim_start().starts_with(prefix);
+        lines.push(line);
+        if done {
+            return lines;
+        }
+    }
+    panic!("no line starting with `{prefix}` within {limit:?}: {lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_listens_on_all_interfaces_with_a_certificate_naming_the_host_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let mut child = clean_command(BIN)
+        .current_dir(dir.path())
+        .arg("serve")
+        .env("SSEC_HTTPS", "0.0.0.0:0")
+        .env("SSEC_HTTP", "127.0.0.1:0")
+        .env("SSEC_TLS_NAME", "s3.ssec.test,192.0.2.7")
+        .env("SSEC_CA_OUT", &ca)
+        .env("SSEC_ACCESS_KEY", "vendor-key")
+        .env("SSEC_SECRET_KEY", "vendor-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = wait_for_line(&mut child, "CA certificate:", Duration::from_secs(30));
+    let field = |name: &str| {
+        lines.iter().find_map(|l| l.trim().strip_prefix(name)).map(|v| v.trim().to_owned()).unwrap_or_default()
+    };
+    let https = field("HTTPS endpoint:");
+    assert!(https.starts_with("https://0.0.0.0:"), "{lines:?}");
+    assert_eq!(field("access key:"), "vendor-key", "{lines:?}");
+    let port: u16 = https.rsplit(':').next().unwrap().parse().unwrap();
+
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
+        .resolve("s3.ssec.test", std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let resp = client.get(format!("https://s3.ssec.test:{port}/")).send().await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let resp = resp.expect("TLS to s3.ssec.test succeeds: the certificate names the host");
+    assert_eq!(resp.status(), 403);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+}
