@@ -37,14 +37,14 @@ CONF="$CLUSTER/ceph.conf"
 LOGFILE="$DIR/ceph-rgw.log"   # this script's own progress log; daemon logs in cluster/log/
 
 do_env() {
-    echo "export SSEC_ENDPOINT=https://127.0.0.1:$RGW_PORT"
+    echo "export SSEC_ENDPOINT_URL=https://127.0.0.1:$RGW_PORT"
     echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
     echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
     echo "export AWS_REGION=us-east-1"
     echo "export AWS_DEFAULT_REGION=us-east-1"
     echo "export SSEC_CA_BUNDLE=$TLS/ca.pem"
     if [[ -n "$HTTP_PORT" ]]; then
-        echo "export SSEC_HTTP_ENDPOINT=http://127.0.0.1:$HTTP_PORT"
+        echo "export SSEC_HTTP_ENDPOINT_URL=http://127.0.0.1:$HTTP_PORT"
     fi
 }
 

@@ -14,7 +14,7 @@
 # CA, the default; 0 = plain HTTP), SSEC_MOTO_HTTP_PORT (unset by default; if
 # set with TLS on, the same moto state is ALSO served over plain HTTP on that
 # port, by moto_dual.py instead of moto_server; `env` then prints
-# SSEC_HTTP_ENDPOINT).
+# SSEC_HTTP_ENDPOINT_URL).
 set -euo pipefail
 
 SSEC_NAME=moto
@@ -39,7 +39,7 @@ LOGFILE="$DIR/moto.log"
 scheme() { if [[ "$TLS_ON" == 1 ]]; then echo https; else echo http; fi; }
 
 do_env() {
-    echo "export SSEC_ENDPOINT=$(scheme)://127.0.0.1:$PORT"
+    echo "export SSEC_ENDPOINT_URL=$(scheme)://127.0.0.1:$PORT"
     echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
     echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
     echo "export AWS_REGION=us-east-1"
@@ -50,7 +50,7 @@ do_env() {
         echo "unset SSEC_CA_BUNDLE"
     fi
     if [[ "$TLS_ON" == 1 && -n "$HTTP_PORT" ]]; then
-        echo "export SSEC_HTTP_ENDPOINT=http://127.0.0.1:$HTTP_PORT"
+        echo "export SSEC_HTTP_ENDPOINT_URL=http://127.0.0.1:$HTTP_PORT"
     fi
 }
 

@@ -28,7 +28,7 @@ B="ssec-cli-$(date +%s)-$RANDOM"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 echo "hello sse-c via aws cli" >"$tmp/in"
-args=(--endpoint-url "$SSEC_ENDPOINT")
+args=(--endpoint-url "$SSEC_ENDPOINT_URL")
 [[ -n "${SSEC_CA_BUNDLE:-}" ]] && args+=(--ca-bundle "$SSEC_CA_BUNDLE")
 run() { # run LABEL aws-args... : print the HTTP status and error line the CLI saw
     local label="$1"; shift
@@ -43,7 +43,7 @@ run() { # run LABEL aws-args... : print the HTTP status and error line the CLI s
 # RGW 16.2 answers that with 411 and the CLI then crashes ("argument of type
 # 'NoneType' is not iterable"). Send plain bodies unless told otherwise.
 export AWS_REQUEST_CHECKSUM_CALCULATION="${AWS_REQUEST_CHECKSUM_CALCULATION:-when_required}"
-echo "# $SSEC_ENDPOINT bucket $B (AWS_REQUEST_CHECKSUM_CALCULATION=$AWS_REQUEST_CHECKSUM_CALCULATION)"
+echo "# $SSEC_ENDPOINT_URL bucket $B (AWS_REQUEST_CHECKSUM_CALCULATION=$AWS_REQUEST_CHECKSUM_CALCULATION)"
 run create-bucket s3api create-bucket --bucket "$B"
 run "put-object K1" s3api put-object --bucket "$B" --key o --body "$tmp/in" \
     --sse-customer-algorithm AES256 --sse-customer-key "$K1" --sse-customer-key-md5 "$M1"

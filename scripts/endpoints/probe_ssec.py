@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Probe an S3 endpoint's SSE-C behaviour and print one line per request.
 
-Reads SSEC_ENDPOINT, SSEC_CA_BUNDLE (optional), SSEC_HTTP_ENDPOINT (optional,
+Reads SSEC_ENDPOINT_URL, SSEC_CA_BUNDLE (optional), SSEC_HTTP_ENDPOINT_URL (optional,
 a plain-HTTP listener of the same server), AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_REGION from the environment (as printed by
 `scripts/endpoints/<name>.sh env`). Uses botocore (shipped with awscli) so
@@ -129,7 +129,7 @@ def raw(endpoint, verify, bucket, key):
 
 
 def main():
-    endpoint = os.environ["SSEC_ENDPOINT"]
+    endpoint = os.environ["SSEC_ENDPOINT_URL"]
     verify = os.environ.get("SSEC_CA_BUNDLE") or True
     c = client(endpoint, verify)
     bucket = os.environ.get("SSEC_PROBE_BUCKET") or f"ssec-probe-{uuid.uuid4().hex[:10]}"
@@ -159,7 +159,7 @@ def main():
 
     raw(endpoint, verify, bucket, key)
 
-    http = os.environ.get("SSEC_HTTP_ENDPOINT")
+    http = os.environ.get("SSEC_HTTP_ENDPOINT_URL")
     if http:
         h = client(http, False)
         show("PutObject K1 over plain HTTP", lambda: h.put_object(Bucket=bucket, Key="over-http", Body=BODY, **ssec(K1, M1)))

@@ -36,14 +36,14 @@ LOGFILE="$DIR/weed.log"
 WEED="$VENV/bin/weed"
 
 do_env() {
-    echo "export SSEC_ENDPOINT=https://127.0.0.1:$S3_PORT"
+    echo "export SSEC_ENDPOINT_URL=https://127.0.0.1:$S3_PORT"
     echo "export AWS_ACCESS_KEY_ID=$ACCESS_KEY"
     echo "export AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
     echo "export AWS_REGION=us-east-1"
     echo "export AWS_DEFAULT_REGION=us-east-1"
     echo "export SSEC_CA_BUNDLE=$TLS/ca.pem"
     if [[ -n "$HTTP_PORT" ]]; then
-        echo "export SSEC_HTTP_ENDPOINT=http://127.0.0.1:$HTTP_PORT"
+        echo "export SSEC_HTTP_ENDPOINT_URL=http://127.0.0.1:$HTTP_PORT"
     fi
 }
 
