@@ -19,7 +19,7 @@ install -m 0755 "$bin" "$rootfs/usr/local/bin/ssec-conform"
 strip "$rootfs/usr/local/bin/ssec-conform" 2>/dev/null || true
 
 # Every shared library the binary loads, the dynamic loader included, at the same path as here.
-ldd "$bin" | awk '/=> \// { print $3 } /^\s*\// { print $1 }' | while read -r lib; do
+ldd "$bin" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' | while read -r lib; do
     mkdir -p "$rootfs$(dirname "$lib")"
     cp -L "$lib" "$rootfs$lib"
 done
