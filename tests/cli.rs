@@ -146,27 +146,31 @@ async fn reference_server(dir: &Path) -> (ssec_conform::ServerHandle, PathBuf) {
     (server, ca)
 }
 
+/// `ssec-conform ARGS` in `dir` with only these variables (and `PATH`).
+fn run_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    clean_command(BIN).current_dir(dir).args(args).envs(vars.iter().copied()).output().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn run_takes_its_endpoint_and_settings_from_ssec_variables() {
     let dir = tempfile::tempdir().unwrap();
     let (server, ca) = reference_server(dir.path()).await;
     let (access, secret) = server.credentials();
     let https = server.https_url().unwrap().to_owned();
-    let out = clean_command(BIN)
-        .current_dir(dir.path())
-        .args(["run"])
-        .env("SSEC_ENDPOINT_URL", &https)
-        .env("SSEC_HTTP_ENDPOINT_URL", server.http_url().unwrap())
-        .env("SSEC_CA_BUNDLE", &ca)
-        .env("SSEC_PROFILE", "reference")
-        .env("SSEC_FILTER", "get-head/")
-        .env("SSEC_JOBS", "2")
-        .env("SSEC_REPORT_DIR", "from-env")
-        .env("AWS_ACCESS_KEY_ID", access)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
+    let ca = ca.display().to_string();
+    let vars = [
+        ("SSEC_ENDPOINT_URL", https.as_str()),
+        ("SSEC_HTTP_ENDPOINT_URL", server.http_url().unwrap()),
+        ("SSEC_CA_BUNDLE", &ca),
+        ("SSEC_PROFILE", "reference"),
+        ("SSEC_FILTER", "get-head/"),
+        ("SSEC_JOBS", "2"),
+        ("SSEC_REPORT_DIR", "from-env"),
+        ("AWS_ACCESS_KEY_ID", access),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = run_with(dir.path(), &["run"], &vars);
     assert!(out.status.success(), "{}", describe(&out));
     let expected =
         format!("running {} scenarios against {https}/ (profile reference)", scenario_count(Some("get-head")));
@@ -181,33 +185,23 @@ async fn run_honours_the_standard_aws_variables() {
     let (server, ca) = reference_server(dir.path()).await;
     let (access, secret) = server.credentials();
     let https = server.https_url().unwrap().to_owned();
-    let out = clean_command(BIN)
-        .current_dir(dir.path())
-        .args(["run", "--profile", "reference", "--filter", "get-head/003"])
-        .env("AWS_ENDPOINT_URL_S3", &https)
-        .env("AWS_CA_BUNDLE", &ca)
-        .env("AWS_DEFAULT_REGION", "eu-west-3")
-        .env("AWS_ACCESS_KEY_ID", access)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .output()
-        .unwrap();
+    let ca = ca.display().to_string();
+    let one = ["run", "--profile", "reference", "--filter", "get-head/003"];
+    let credentials = [("AWS_ACCESS_KEY_ID", access), ("AWS_SECRET_ACCESS_KEY", secret)];
+
+    let aws = [("AWS_ENDPOINT_URL_S3", https.as_str()), ("AWS_CA_BUNDLE", &ca), ("AWS_DEFAULT_REGION", "eu-west-3")];
+    let out = run_with(dir.path(), &one, &[&aws[..], &credentials].concat());
     assert!(out.status.success(), "{}", describe(&out));
     assert!(text(&out.stdout).contains(&format!("running 1 scenarios against {https}/")), "{}", describe(&out));
-    // Without a CA, only SSEC_INSECURE (a boolean as `1`) makes the TLS handshake succeed.
-    let out = clean_command(BIN)
-        .current_dir(dir.path())
-        .args(["run", "--profile", "reference", "--filter", "get-head/003", "--report-dir", "insecure"])
-        .env("SSEC_ENDPOINT_URL", &https)
-        .env("SSEC_INSECURE", "1")
-        .env("AWS_ACCESS_KEY_ID", access)
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "SSEC_INSECURE=1: {}", describe(&out));
     // Requests were signed for the region of AWS_DEFAULT_REGION (each reproduction command names it).
     let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
     assert!(report.contains("aws:amz:eu-west-3:s3"), "AWS_DEFAULT_REGION was not used for signing");
     assert!(!report.contains("aws:amz:us-east-1:s3"), "some requests were signed for us-east-1");
+
+    // Without a CA, only SSEC_INSECURE (a boolean as `1`) makes the TLS handshake succeed.
+    let insecure = [("SSEC_ENDPOINT_URL", https.as_str()), ("SSEC_INSECURE", "1")];
+    let out = run_with(dir.path(), &one, &[&insecure[..], &credentials].concat());
+    assert!(out.status.success(), "SSEC_INSECURE=1: {}", describe(&out));
     server.shutdown().await;
 }
 
