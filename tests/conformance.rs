@@ -4,7 +4,7 @@
 //! endpoint with the variables `ssec-conform run` reads: `SSEC_ENDPOINT_URL` (or
 //! `AWS_ENDPOINT_URL_S3`), `SSEC_HTTP_ENDPOINT_URL`, `SSEC_CA_BUNDLE` (or `AWS_CA_BUNDLE`),
 //! `SSEC_INSECURE`, `SSEC_VIRTUAL_HOST`, `SSEC_TIMEOUT`, `SSEC_PROFILE`, `SSEC_BUCKET`,
-//! `SSEC_SCENARIOS`, `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
+//! `SSEC_SCENARIOS`, `SSEC_SWIFT_AUTH_URL`/`SSEC_SWIFT_USER`/`SSEC_SWIFT_KEY` (TempAuth), `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. Scenarios the profile marks unsupported or
 //! skipped show as ignored. libtest's filtering, `--exact`, `--list` and `--include-ignored` work as
 //! usual.
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use ssec_conform::client::swift::SwiftAuth;
 use ssec_conform::client::{Addressing, Client, Target, Trust};
 use ssec_conform::report::model::{Outcome, ScenarioReport};
 use ssec_conform::scenario::exec::{self, Placement};
@@ -33,7 +34,7 @@ fn env_flag(name: &str) -> bool {
 
 /// Names earlier versions read, and what replaced them.
 const RENAMED: [(&str, &str); 2] =
-    [("SSEC_ENDPOINT_URL", "SSEC_ENDPOINT_URL"), ("SSEC_HTTP_ENDPOINT_URL", "SSEC_HTTP_ENDPOINT_URL")];
+    [("SSEC_ENDPOINT", "SSEC_ENDPOINT_URL"), ("SSEC_HTTP_ENDPOINT", "SSEC_HTTP_ENDPOINT_URL")];
 
 /// The target and profile from the environment, or the embedded server (kept alive by the handle).
 fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle>) {
@@ -70,7 +71,13 @@ fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle
         timeout,
     };
     let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into())).expect("SSEC_PROFILE");
-    (Client::new(target).expect("client"), profile, None)
+    let mut client = Client::new(target).expect("client");
+    if let (Some(auth_url), Some(user), Some(key)) =
+        (env("SSEC_SWIFT_AUTH_URL"), env("SSEC_SWIFT_USER"), env("SSEC_SWIFT_KEY"))
+    {
+        client = client.with_swift(SwiftAuth::TempAuth { auth_url: parse("SSEC_SWIFT_AUTH_URL", auth_url), user, key });
+    }
+    (client, profile, None)
 }
 
 fn verdict(r: &ScenarioReport) -> Result<(), Failed> {
