@@ -102,6 +102,9 @@ mod tests {
     /// Options read from a standard AWS variable rather than `SSEC_<FLAG>`.
     const STANDARD_VARIABLES: [(&str, &str); 2] = [("region", "AWS_REGION"), ("aws-profile", "AWS_PROFILE")];
 
+    /// Options holding a password or secret key, whose variable's value `--help` must not print.
+    const SECRETS: [&str; 3] = ["--swift-key", "--os-password", "--secret-key"];
+
     /// `SSEC_` and the flag's name in capitals, `-` as `_`, or the standard AWS variable.
     fn expected_variable(long: &str) -> String {
         STANDARD_VARIABLES.iter().find(|(flag, _)| *flag == long).map_or_else(
@@ -132,6 +135,9 @@ mod tests {
                 }
                 if !help.contains(&format!("[env: {variable}")) {
                     problems.push(format!("{name} {flag}: --help does not show {variable}"));
+                }
+                if SECRETS.contains(&flag.as_str()) && !arg.is_hide_env_values_set() {
+                    problems.push(format!("{name} {flag}: --help would print the secret in {variable}"));
                 }
             }
         }
