@@ -83,7 +83,7 @@ impl EndpointArgs {
     }
 
     /// `--endpoint-url`, else `AWS_ENDPOINT_URL_S3`.
-    pub fn endpoint_url(&self) -> anyhow::Result<Option<url::Url>> {
+    fn endpoint_url(&self) -> anyhow::Result<Option<url::Url>> {
         if let Some(url) = &self.endpoint_url {
             return Ok(Some(url.clone()));
         }
