@@ -107,3 +107,25 @@ fn a_run_that_cannot_happen_is_told_apart_from_findings() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ssec-conform could not run (exit 2)"));
     assert!(outputs.ends_with("exit-code=2\n"), "{outputs}");
 }
+
+#[test]
+fn with_a_baseline_only_regressions_fail_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = deviating_catalogue(dir.path());
+    let profile = profile(dir.path(), false);
+    let common = [("SSEC_PROFILE", profile.as_str()), ("SSEC_RUN_ARGS", "--filter get-head/")];
+
+    let (out, _, _) = run_action(dir.path(), &[&common[..], &[("SSEC_REPORT_DIR", "good")]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    let regressed =
+        [("SSEC_SCENARIOS", scenarios.as_str()), ("SSEC_REPORT_DIR", "bad"), ("SSEC_BASELINE", "good/report.json")];
+    let (out, _, _) = run_action(dir.path(), &[&common[..], &regressed].concat());
+    assert_eq!(out.status.code(), Some(1), "a regression passes: {}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("regression: "), "{}", describe(&out));
+
+    let unchanged =
+        [("SSEC_SCENARIOS", scenarios.as_str()), ("SSEC_REPORT_DIR", "again"), ("SSEC_BASELINE", "bad/report.json")];
+    let (out, _, _) = run_action(dir.path(), &[&common[..], &unchanged].concat());
+    assert_eq!(out.status.code(), Some(0), "a deviation already in the baseline fails: {}", describe(&out));
+}
