@@ -88,7 +88,7 @@ struct LimitArgs {
     #[arg(long, value_name = "DURATION", env = "SSEC_IDLE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     idle_timeout: Duration,
     /// Time a request body may take to deliver each 8 KiB (or its end): 400 RequestTimeout past it.
-    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "SSEC_BODY_READ_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     body_read_timeout: Duration,
 }
 
