@@ -114,7 +114,7 @@ fn scenario_trial(
     Trial::test(name, move || {
         // With --include-ignored, an ignored scenario runs as if the profile allowed it.
         let disposition = if ignored { Disposition::Run } else { disposition };
-        let report = rt.block_on(exec::run(&client, &s, index, &placement, &disposition));
+        let report = rt.block_on(exec::run(&client, &s, index, &placement, &disposition, None));
         match report.outcome {
             Outcome::Unsupported | Outcome::Skipped => Ok(()),
             _ => verdict(&report),
@@ -146,7 +146,11 @@ fn main() -> ExitCode {
     let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
     let (client, profile, server) = target(&rt);
     let placement = match env("SSEC_BUCKET") {
-        Some(bucket) => Placement::SharedBucket { bucket, run_id: runner::new_run_id() },
+        Some(bucket) => Placement::SharedBucket {
+            bucket,
+            run_id: runner::new_run_id(),
+            allow_bucket_changes: env("SSEC_ALLOW_BUCKET_CHANGES").is_some(),
+        },
         None => Placement::FreshBuckets {
             run_id: runner::new_run_id(),
             unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c"),

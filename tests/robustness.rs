@@ -8,8 +8,7 @@
 //! All runs go at once, so the file takes as long as the slowest (Hang and Trickle: two waves of
 //! scenarios, each a 2 s timeout in a step and another in the cleanup), about 9 s.
 //!
-//! An ignored test (documented on it) checks that an endless response body without a length is
-//! cut at the client's bound; it buffers about 1 GiB.
+//! Endless and oversized bodies, and what the runner holds meanwhile, are in `memory_bounds.rs`.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -54,9 +53,6 @@ enum Mode {
     Error500,
     /// Answers 200 with a declared body of 1 TiB, sent as fast as the client reads it.
     Flood,
-    /// Answers 200 with a body without a length, sent as fast as the client reads it until the
-    /// client closes (only in the ignored test: the client reads up to its 1 GiB bound first).
-    FloodUnsized,
 }
 
 const MODES: [Mode; 8] = [
@@ -198,13 +194,8 @@ async fn serve(mode: Mode, scope: Scope, mut s: TcpStream) {
                     return;
                 }
             }
-            Mode::Flood | Mode::FloodUnsized => {
-                let head: &[u8] = if mode == Mode::Flood {
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 1099511627776\r\n\r\n"
-                } else {
-                    b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n"
-                };
-                if s.write_all(head).await.is_err() {
+            Mode::Flood => {
+                if s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1099511627776\r\n\r\n").await.is_err() {
                     return;
                 }
                 let chunk = vec![b'x'; 1 << 20];
@@ -260,6 +251,7 @@ async fn run_against(mode: Mode, scope: Scope, scenarios: &[LoadedScenario], tim
         placement: Placement::FreshBuckets { run_id: runner::new_run_id(), unblock_sse_c: false },
         profile: Profile::reference(),
         embedded: false,
+        key_log: None,
     };
     let started = Instant::now();
     let report = runner::run(&client, scenarios, &settings, &|_| {}).await;
@@ -311,19 +303,4 @@ async fn the_runner_survives_misbehaving_endpoints() {
         let outcomes: Vec<_> = report.scenarios.iter().map(|r| r.outcome.as_str()).collect();
         eprintln!("{mode}: {took:?}, {outcomes:?}");
     }
-}
-
-/// An endless body without a declared length: the client stops at its bound
-/// ([`ssec_conform::client::MAX_RESPONSE_BODY`]) instead of exhausting memory. Ignored by default:
-/// it makes the client buffer about 1 GiB. Run with
-/// `cargo test --test robustness -- --ignored endless_body`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "buffers about 1 GiB of response body"]
-async fn an_endless_body_without_length_is_cut_at_the_client_bound() {
-    let scenarios: Vec<LoadedScenario> = scenarios().into_iter().filter(|s| s.id == "put/001-valid-triple").collect();
-    let (report, took) = run_against(Mode::FloodUnsized, Scope::Everything, &scenarios, Duration::from_secs(60)).await;
-    let r = &report.scenarios[0];
-    assert_eq!(r.outcome, Outcome::Error, "{:?}", r.reason);
-    assert!(r.reason.as_deref().is_some_and(|m| m.contains("response body exceeds")), "{:?}", r.reason);
-    eprintln!("{took:?}: {:?}", r.reason);
 }

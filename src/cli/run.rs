@@ -3,7 +3,11 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context as _;
+
+use ssec_conform::report::escape::terminal;
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
 use ssec_conform::scenario::Profile;
 use ssec_conform::scenario::exec::Placement;
@@ -22,8 +26,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", env = "SSEC_PROFILE")]
     profile: Option<String>,
     /// Use this existing bucket (a key prefix per scenario) instead of creating a bucket per scenario.
+    /// Cleanup deletes only keys under the run's prefixes and never the bucket.
     #[arg(long, value_name = "B", env = "SSEC_BUCKET")]
     bucket: Option<String>,
+    /// With --bucket, also run the scenarios that change bucket-level state (versioning, policy,
+    /// encryption configuration) of that bucket; without it they are unsupported.
+    #[arg(long, requires = "bucket", env = "SSEC_ALLOW_BUCKET_CHANGES")]
+    allow_bucket_changes: bool,
+    /// Also write the run's customer keys to keys.env (mode 0600) in the report directory, for the
+    /// reproduction commands, which name keys by variable ($KEY_007_a). Keep it out of shared reports.
+    #[arg(long, env = "SSEC_WRITE_KEYS")]
+    write_keys: bool,
+    /// The most of any response body kept in memory; a longer one makes the step an error.
+    #[arg(long, value_name = "BYTES", env = "SSEC_MAX_RESPONSE_BYTES", default_value_t = ssec_conform::client::DEFAULT_MAX_RESPONSE_BYTES)]
+    max_response_bytes: u64,
     #[command(flatten)]
     select: SelectArgs,
     /// Scenarios running at once (default: the number of cores).
@@ -56,18 +72,20 @@ fn progress(total: usize) -> Box<dyn Fn(&ScenarioReport) + Send + Sync> {
     }
 }
 
+/// Prints why a scenario fails the run; what came from the endpoint has its control characters
+/// written out.
 fn print_failure(r: &ScenarioReport) {
     println!("\n{} {} — {}", r.outcome.as_str().to_ascii_uppercase(), r.id, r.title);
     if let Some(reason) = &r.reason {
-        println!("  {reason}");
+        println!("  {}", terminal(reason));
     }
     if let Some(step) = r.steps.iter().rev().find(|s| !s.mismatches.is_empty()) {
-        println!("  expected: {}", step.expected.join("; "));
+        println!("  expected: {}", terminal(&step.expected.join("; ")));
         match &step.actual {
-            Some(a) => println!("  actual:   status {} code {}", a.status, a.code.as_deref().unwrap_or("-")),
+            Some(a) => println!("  actual:   status {} code {}", a.status, terminal(a.code.as_deref().unwrap_or("-"))),
             None => println!("  actual:   no response"),
         }
-        println!("  reproduce: {}", step.reproduce);
+        println!("  reproduce: {}", terminal(&step.reproduce));
     }
 }
 
@@ -76,6 +94,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let scenarios = args.select.select()?;
     let run_id = runner::new_run_id();
     let (client, server) = args.endpoint.connect().await?;
+    let client = client.with_max_response_bytes(args.max_response_bytes);
     let profile = match (&args.profile, &server) {
         (Some(p), _) => Profile::find(p)?,
         (None, Some(_)) => Profile::reference(),
@@ -83,7 +102,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => Profile::find("aws")?,
     };
     let placement = match &args.bucket {
-        Some(bucket) => Placement::SharedBucket { bucket: bucket.clone(), run_id },
+        Some(bucket) => {
+            Placement::SharedBucket { bucket: bucket.clone(), run_id, allow_bucket_changes: args.allow_bucket_changes }
+        }
         None => {
             Placement::FreshBuckets { run_id, unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c") }
         }
@@ -93,6 +114,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         placement,
         profile,
         embedded: server.is_some(),
+        key_log: args.write_keys.then(Arc::default),
     };
     println!(
         "running {} scenarios against {} (profile {})",
@@ -117,6 +139,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         written.html.display(),
         written.markdown.display()
     );
+    if let Some(log) = &settings.key_log {
+        let path = args.report_dir.join("keys.env");
+        log.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("keys: {} (secret: the values of the $KEY_ variables; never share it)", path.display());
+    }
     let ok = match &args.baseline {
         Some(path) => {
             let baseline = ssec_conform::report::read_json(path)?;

@@ -22,9 +22,12 @@ pub fn encode_path(key: &str) -> String {
     url::encode(key, true)
 }
 
-/// The largest response body a client reads (1 GiB, the largest scenario body size documented, plus
-/// 1 MiB); a larger one is a transport error rather than unbounded memory.
-pub const MAX_RESPONSE_BODY: u64 = (1 << 30) + (1 << 20);
+/// The most of a response body a client keeps unless told otherwise (64 MiB: ten times the largest
+/// object of the scenario catalogue); a longer body is an error rather than unbounded memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// What a client reserves for a body before its bytes arrive, whatever length is announced.
+const INITIAL_BODY_CAPACITY: usize = 64 << 10;
 
 /// How to trust the endpoint's TLS certificate.
 #[derive(Debug, Clone)]
@@ -180,6 +183,14 @@ pub enum ClientError {
     /// The request timed out.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The response body is longer than the client keeps (`--max-response-bytes`).
+    #[error("the response body is longer than the {limit}-byte limit (--max-response-bytes){}", announced.map(|n| format!(": {n} bytes announced")).unwrap_or_default())]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+        /// The `Content-Length` the endpoint announced, if that is how the excess showed.
+        announced: Option<u64>,
+    },
     /// Connection, TLS or protocol failure.
     #[error("transport: {0}")]
     Transport(String),
@@ -192,6 +203,7 @@ pub struct Client {
     target: Target,
     swift: Option<swift::SwiftAuth>,
     swift_session: std::sync::Arc<tokio::sync::OnceCell<swift::Session>>,
+    max_response_bytes: u64,
 }
 
 impl Client {
@@ -213,7 +225,21 @@ impl Client {
             }
             Trust::Insecure => builder = builder.danger_accept_invalid_certs(true),
         }
-        Ok(Self { http: builder.build()?, target, swift: None, swift_session: std::sync::Arc::default() })
+        Ok(Self {
+            http: builder.build()?,
+            target,
+            swift: None,
+            swift_session: std::sync::Arc::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        })
+    }
+
+    /// Keeps at most `limit` bytes of any response body (default [`DEFAULT_MAX_RESPONSE_BYTES`]):
+    /// a longer body, announced or sent, makes the request fail with [`ClientError::TooLarge`].
+    #[must_use]
+    pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
     }
 
     /// Also talks to the endpoint's OpenStack Swift API, authenticating with `auth`.
@@ -304,16 +330,19 @@ impl Client {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        // Read in chunks up to a bound: an endpoint sending an endless body must not exhaust memory.
-        let too_large = || ClientError::Transport(format!("response body exceeds {MAX_RESPONSE_BODY} bytes"));
-        let declared = resp.content_length().unwrap_or(0);
-        if declared > MAX_RESPONSE_BODY {
-            return Err(too_large());
+        // Read in chunks up to the limit, reserving nothing from the announced length: an endpoint
+        // announcing or sending an endless body must not exhaust memory.
+        let limit = self.max_response_bytes;
+        let announced = resp.content_length();
+        if let Some(n) = announced.filter(|n| *n > limit) {
+            return Err(ClientError::TooLarge { limit, announced: Some(n) });
         }
-        let mut body = bytes::BytesMut::with_capacity(usize::try_from(declared).unwrap_or(0));
+        let initial =
+            announced.map_or(INITIAL_BODY_CAPACITY, |n| usize::try_from(n).unwrap_or(0).min(INITIAL_BODY_CAPACITY));
+        let mut body = bytes::BytesMut::with_capacity(initial);
         while let Some(chunk) = resp.chunk().await.map_err(fail)? {
-            if (body.len() + chunk.len()) as u64 > MAX_RESPONSE_BODY {
-                return Err(too_large());
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(ClientError::TooLarge { limit, announced: None });
             }
             body.extend_from_slice(&chunk);
         }

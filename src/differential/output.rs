@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{Found, Settings};
+use crate::report::escape::markdown_cell;
 use crate::scenario::model::{Expect, HeaderExpect};
 use crate::sse_c::headers::{ALGORITHM, KEY_MD5};
 
@@ -77,9 +78,9 @@ pub fn write(found: &[Found], settings: &Settings) -> anyhow::Result<Vec<PathBuf
             i + 1,
             if f.divergence.security { "**yes**" } else { "" },
             f.case.op,
-            f.reference.short(),
-            f.endpoint.short(),
-            f.divergence.differences.join("; ").replace('|', "\\|"),
+            markdown_cell(&f.reference.short()),
+            markdown_cell(&f.endpoint.short()),
+            markdown_cell(&f.divergence.differences.join("; ")),
         ));
         written.push(path);
     }

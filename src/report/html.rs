@@ -8,6 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
+use super::escape::html as escape;
 use super::matrix::{Matrix, anchor};
 use super::model::{Outcome, Report, ScenarioReport, StepReport};
 
@@ -48,22 +49,6 @@ ul{margin:.2em 0;padding-left:1.5em}
 .o-expected-fail{background:#f5b971}
 .o-unexpected-pass{background:#ff8fc7}
 ";
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The CSS class of an outcome.
 fn class(outcome: Outcome) -> String {

@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
+use super::escape::markdown_cell as escape;
 use super::matrix::Matrix;
 use super::model::{Outcome, Report};
 
@@ -19,26 +20,6 @@ pub(super) fn symbol(outcome: Outcome) -> &'static str {
         Outcome::ExpectedFail => "☑️",
         Outcome::UnexpectedPass => "⚠️",
     }
-}
-
-/// Escapes text for a table cell: HTML specials as entities, Markdown specials and `|` with a
-/// backslash, line breaks as spaces.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// `✅ passed` or `❌ failed`.
@@ -264,10 +245,5 @@ mod tests {
         assert!(md.contains("| minio | basic/002-wrong-key | ❌ fail |"), "{md}");
         assert!(!md.contains("| garage | basic/002-wrong-key |"), "{md}");
         assert!(md.contains("<details><summary>Legend</summary>"));
-    }
-
-    #[test]
-    fn escapes_table_cells() {
-        assert_eq!(escape("a|b\n<c>_d"), "a\\|b &lt;c&gt;\\_d");
     }
 }

@@ -15,6 +15,7 @@
 //! Customer keys never reach this module: the runner redacts them before it builds the report,
 //! and the renderers only render what is there.
 
+pub mod escape;
 pub mod model;
 
 mod html;

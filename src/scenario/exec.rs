@@ -1,20 +1,24 @@
-//! Running one scenario: setup, steps, grading, cleanup.
+//! Running one scenario: set-up, steps, grading, cleanup, and the scrubbing of its report.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::bucket;
 use super::build::{Built, Location, build, make_body};
-use super::grade::{Mismatch, Severity, check, describe, error_body, security};
+use super::grade::{Mismatch, Severity, check, describe};
+use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::load::operations;
 use super::model::Step;
 use super::model::{KeySpec, Level};
 use super::profile::Disposition;
+use super::scrub::Scrubber;
+use super::security::security;
 use super::transcript;
 use super::vars::Vars;
-use crate::client::{Client, Incoming, Outgoing};
+use crate::client::{Client, Incoming};
 use crate::report::model::{Outcome, ScenarioReport, StepReport};
 use crate::sse_c::CustomerKey;
 
@@ -29,12 +33,16 @@ pub enum Placement {
         /// it by default (AWS since April 2026).
         unblock_sse_c: bool,
     },
-    /// A key prefix per scenario inside an existing bucket (`--bucket`).
+    /// A key prefix per scenario inside an existing bucket (`--bucket`). Cleanup deletes only keys
+    /// under the prefix and never the bucket.
     SharedBucket {
         /// The bucket.
         bucket: String,
         /// Unique per run.
         run_id: String,
+        /// Run scenarios that change bucket-level state (versioning, policy, encryption
+        /// configuration); without it they are `unsupported` (`--allow-bucket-changes`).
+        allow_bucket_changes: bool,
     },
 }
 
@@ -44,7 +52,7 @@ impl Placement {
             Self::FreshBuckets { run_id, .. } => {
                 Location { bucket: format!("ssec-{run_id}-{index:03}"), prefix: String::new() }
             }
-            Self::SharedBucket { bucket, run_id } => {
+            Self::SharedBucket { bucket, run_id, .. } => {
                 Location { bucket: bucket.clone(), prefix: format!("ssec-conform/{run_id}/{}/", id.replace('/', "-")) }
             }
         }
@@ -89,13 +97,16 @@ fn generate_keys(s: &LoadedScenario) -> Result<BTreeMap<String, CustomerKey>, St
     Ok(keys)
 }
 
-/// Runs one scenario (unless its disposition says not to) and grades it.
+/// Runs one scenario (unless its disposition or placement says not to), grades it, cleans up,
+/// and scrubs every secret of the run from its report. The variables its reproductions name keys
+/// by go to `key_log` when given.
 pub async fn run(
     client: &Client,
     s: &LoadedScenario,
     index: usize,
     placement: &Placement,
     disposition: &Disposition,
+    key_log: Option<&KeyLog>,
 ) -> ScenarioReport {
     match disposition {
         Disposition::Unsupported(missing) => {
@@ -104,13 +115,34 @@ pub async fn run(
         Disposition::Skip(reason) => return base_report(s, Outcome::Skipped, Some(reason.clone())),
         Disposition::Run | Disposition::ExpectFail(_) => {}
     }
+    if let Placement::SharedBucket { allow_bucket_changes: false, .. } = placement
+        && let Some(change) = bucket::bucket_change(&s.scenario)
+    {
+        let reason =
+            format!("changes bucket-level state ({change}) of the shared bucket; --allow-bucket-changes runs it");
+        return base_report(s, Outcome::Unsupported, Some(reason));
+    }
     let started = Instant::now();
+    let keys = match generate_keys(s) {
+        Ok(k) => k,
+        Err(e) => return base_report(s, Outcome::Error, Some(e)),
+    };
+    let mut scrubber = Scrubber::for_target(client.target());
+    for key in keys.values() {
+        scrubber.add_bytes(key.expose());
+    }
+    let mut key_vars = KeyVars::new(&s.id, index, &keys);
     let at = placement.location(index, &s.id);
     let unblock = matches!(placement, Placement::FreshBuckets { unblock_sse_c: true, .. });
     let swift = s.scenario.requires.iter().any(|c| c == "swift");
-    let mut report = run_steps(client, s, &at, placement.fresh(), unblock, swift).await;
-    report.cleanup_error =
-        if swift { swift_cleanup(client, &at).await } else { cleanup(client, &at, placement.fresh()).await }.err();
+    let (owner, setup) = bucket::setup(client, &at, placement.fresh(), unblock, swift).await;
+    let mut report = match setup {
+        Ok(()) => run_steps(client, s, &at, keys, &mut scrubber, &mut key_vars).await,
+        Err(e) => base_report(s, Outcome::Error, Some(format!("setup: {e}"))),
+    };
+    if let Some(owner) = owner {
+        report.cleanup_error = bucket::cleanup(client, &at, owner, swift).await.err();
+    }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if let Disposition::ExpectFail(reason) = disposition {
         report.outcome = match report.outcome {
@@ -121,6 +153,10 @@ pub async fn run(
         let was = report.reason.take().map(|r| format!(" ({r})")).unwrap_or_default();
         report.reason = Some(format!("profile: {reason}{was}"));
     }
+    scrubber.scrub_report(&mut report);
+    if let Some(log) = key_log {
+        log.record(key_vars);
+    }
     report
 }
 
@@ -128,15 +164,11 @@ async fn run_steps(
     client: &Client,
     s: &LoadedScenario,
     at: &Location,
-    fresh: bool,
-    unblock: bool,
-    swift: bool,
+    keys: BTreeMap<String, CustomerKey>,
+    scrubber: &mut Scrubber,
+    key_vars: &mut KeyVars,
 ) -> ScenarioReport {
     let mut report = base_report(s, Outcome::Pass, None);
-    let keys = match generate_keys(s) {
-        Ok(k) => k,
-        Err(e) => return base_report(s, Outcome::Error, Some(e)),
-    };
     let bodies: BTreeMap<String, Bytes> = s.scenario.bodies.iter().map(|(n, b)| (n.clone(), make_body(b))).collect();
     let mut vars = Vars {
         keys,
@@ -145,13 +177,6 @@ async fn run_steps(
         prefix: at.prefix.clone(),
         ..Vars::default()
     };
-    let setup =
-        if swift { setup_container(client, &at.bucket).await } else { setup_bucket(client, &at.bucket, unblock).await };
-    if fresh && let Err(e) = setup {
-        report.outcome = Outcome::Error;
-        report.reason = Some(format!("setup: {e}"));
-        return report;
-    }
     let level = s.scenario.level;
     let mut worst: Option<Severity> = None;
     let mut objects = Tracked::default();
@@ -166,14 +191,15 @@ async fn run_steps(
             }
         };
         let exchange = client.send(&built.outgoing).await;
+        scrubber.add_sent(&exchange, &built.outgoing);
         let mut step_report = StepReport {
             index: i + 1,
             operation: built.operation.to_owned(),
-            request: transcript::request(&exchange, &built.outgoing, &vars),
+            request: transcript::request(&exchange, &built.outgoing),
             expected: describe(&step.expect),
             actual: None,
             mismatches: Vec::new(),
-            reproduce: transcript::reproduce(client, &built.outgoing),
+            reproduce: transcript::reproduce(client, &built.outgoing, key_vars),
         };
         let resp = match exchange.response {
             Ok(r) => r,
@@ -185,7 +211,7 @@ async fn run_steps(
                 return report;
             }
         };
-        step_report.actual = Some(transcript::response(&resp, &vars));
+        step_report.actual = Some(transcript::response(&resp));
         let mismatches: Vec<Mismatch> = check(&step.expect, level, &resp, &vars, &bodies);
         let violations = security(&built, &resp, &vars, &objects.sse_c);
         for v in &violations {
@@ -296,158 +322,13 @@ fn xml_element(body: &[u8], name: &str) -> Option<String> {
     super::grade::element(std::str::from_utf8(body).ok()?, name)
 }
 
-/// `BlockedEncryptionTypes=NONE`: lets SSE-C writes through on a bucket that blocks them.
-const UNBLOCK_SSE_C: &str = "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BlockedEncryptionTypes><EncryptionType>NONE</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>";
-
-/// Creates the scenario's bucket, and unblocks SSE-C on it when asked.
-async fn setup_bucket(client: &Client, bucket: &str, unblock: bool) -> Result<(), String> {
-    let answered = |what: &str, r: &Incoming| {
-        format!("{what} {bucket} answered {} {}", r.status, error_body(&r.body).code.unwrap_or_default())
-    };
-    let created = client
-        .send(&Outgoing::new("PUT", Some(bucket), None))
-        .await
-        .response
-        .map_err(|e| format!("CreateBucket {bucket}: {e}"))?;
-    if !(200..300).contains(&created.status) {
-        return Err(answered("CreateBucket", &created));
-    }
-    if unblock {
-        let mut put = Outgoing::new("PUT", Some(bucket), None);
-        put.query.push(("encryption".into(), String::new()));
-        put.body = bytes::Bytes::from_static(UNBLOCK_SSE_C.as_bytes());
-        let r = client.send(&put).await.response.map_err(|e| format!("PutBucketEncryption {bucket}: {e}"))?;
-        if !(200..300).contains(&r.status) {
-            return Err(answered("PutBucketEncryption", &r));
-        }
-    }
-    Ok(())
-}
-
-fn swift_request(method: &str, container: &str, object: Option<&str>) -> Outgoing {
-    let mut o = Outgoing::new(method, Some(container), object);
-    o.auth = crate::client::Auth::Swift;
-    o
-}
-
-/// Creates the scenario's Swift container.
-async fn setup_container(client: &Client, container: &str) -> Result<(), String> {
-    let r = client
-        .send(&swift_request("PUT", container, None))
-        .await
-        .response
-        .map_err(|e| format!("Swift PUT container {container}: {e}"))?;
-    if (200..300).contains(&r.status) {
-        Ok(())
-    } else {
-        Err(format!("Swift PUT container {container} answered {}", r.status))
-    }
-}
-
-/// Deletes a Swift scenario's objects and container.
-async fn swift_cleanup(client: &Client, at: &Location) -> Result<(), String> {
-    let listed =
-        client.send(&swift_request("GET", &at.bucket, None)).await.response.map_err(|e| format!("cleanup: {e}"))?;
-    if listed.status == 404 {
-        return Ok(());
-    }
-    for name in String::from_utf8_lossy(&listed.body).lines().filter(|l| !l.is_empty()) {
-        let r = client
-            .send(&swift_request("DELETE", &at.bucket, Some(name)))
-            .await
-            .response
-            .map_err(|e| format!("cleanup {name}: {e}"))?;
-        if !(200..300).contains(&r.status) && r.status != 404 {
-            return Err(format!("cleanup of {name} answered {}", r.status));
-        }
-    }
-    let r =
-        client.send(&swift_request("DELETE", &at.bucket, None)).await.response.map_err(|e| format!("cleanup: {e}"))?;
-    if (200..300).contains(&r.status) || r.status == 404 {
-        Ok(())
-    } else {
-        Err(format!("cleanup DELETE container answered {}", r.status))
-    }
-}
-
-/// `(key, id)` pairs of the `<Entry>` elements of a listing, where `id` is the text of `<IdName>`.
-fn entries(body: &[u8], entry: &str, id_name: &str) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    text.split(&format!("<{entry}>"))
-        .skip(1)
-        .filter_map(|e| Some((super::grade::element(e, "Key")?, super::grade::element(e, id_name)?)))
-        .collect()
-}
-
-async fn delete_all(
-    client: &Client,
-    at: &Location,
-    list_query: &str,
-    entry: &str,
-    id_name: &str,
-    delete_query: &str,
-) -> Result<(), String> {
-    let mut list = Outgoing::new("GET", Some(&at.bucket), None);
-    list.query.push((list_query.into(), String::new()));
-    if !at.prefix.is_empty() {
-        list.query.push(("prefix".into(), at.prefix.clone()));
-    }
-    let listed = client.send(&list).await.response.map_err(|e| format!("cleanup ?{list_query}: {e}"))?;
-    if listed.status != 200 {
-        // An endpoint without versioning or multipart listings has nothing of that kind to clean.
-        return Ok(());
-    }
-    for (key, id) in entries(&listed.body, entry, id_name) {
-        let mut del = Outgoing::new("DELETE", Some(&at.bucket), Some(&key));
-        del.query.push((delete_query.into(), id));
-        match client.send(&del).await.response {
-            Ok(r) if (200..300).contains(&r.status) => {}
-            Ok(r) => return Err(format!("cleanup of {key} (?{delete_query}) answered {}", r.status)),
-            Err(e) => return Err(format!("cleanup of {key} (?{delete_query}): {e}")),
-        }
-    }
-    Ok(())
-}
-
-/// Deletes everything under the location's prefix: multipart uploads in progress, every version and
-/// delete marker, then the current objects, and the bucket when `fresh` (the run made it).
-pub async fn cleanup(client: &Client, at: &Location, fresh: bool) -> Result<(), String> {
-    delete_all(client, at, "uploads", "Upload", "UploadId", "uploadId").await?;
-    delete_all(client, at, "versions", "Version", "VersionId", "versionId").await?;
-    delete_all(client, at, "versions", "DeleteMarker", "VersionId", "versionId").await?;
-    for _ in 0..100 {
-        let mut list = Outgoing::new("GET", Some(&at.bucket), None);
-        list.query.push(("list-type".into(), "2".into()));
-        if !at.prefix.is_empty() {
-            list.query.push(("prefix".into(), at.prefix.clone()));
-        }
-        let listed = client.send(&list).await.response.map_err(|e| format!("cleanup list: {e}"))?;
-        if listed.status == 404 && fresh {
-            return Ok(());
-        }
-        if listed.status != 200 {
-            return Err(format!("cleanup list answered {}", listed.status));
-        }
-        let keys: Vec<String> = entries(&listed.body, "Contents", "Key").into_iter().map(|(k, _)| k).collect();
-        if keys.is_empty() {
-            break;
-        }
-        for key in keys {
-            let resp = client.send(&Outgoing::new("DELETE", Some(&at.bucket), Some(&key))).await.response;
-            match resp {
-                Ok(r) if (200..300).contains(&r.status) => {}
-                Ok(r) => return Err(format!("cleanup DeleteObject {key} answered {}", r.status)),
-                Err(e) => return Err(format!("cleanup DeleteObject {key}: {e}")),
-            }
-        }
-    }
-    if fresh {
-        let resp = client.send(&Outgoing::new("DELETE", Some(&at.bucket), None)).await.response;
-        match resp {
-            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {}
-            Ok(r) => return Err(format!("cleanup DeleteBucket answered {}", r.status)),
-            Err(e) => return Err(format!("cleanup DeleteBucket: {e}")),
-        }
-    }
-    Ok(())
+/// Deletes everything under `at`'s prefix (multipart uploads, versions, delete markers, objects),
+/// and the bucket itself when `created` (the caller made it); see `bucket` for the rules.
+///
+/// # Errors
+///
+/// The first deletion that failed, or keys a listing named outside the prefix (left alone).
+pub async fn cleanup(client: &Client, at: &Location, created: bool) -> Result<(), String> {
+    let owner = if created { bucket::Ownership::Created } else { bucket::Ownership::Shared };
+    bucket::cleanup(client, at, owner, false).await
 }

@@ -1,16 +1,17 @@
-//! Grading: a response against a step's expectations, and the security properties checked on every
-//! response of every scenario.
+//! Grading: a response against a step's expectations (the automatic security checks are in
+//! `security`).
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use md5::{Digest as _, Md5};
 
-use super::build::Built;
 use super::model::{BodyExpect, Expect, HeaderExpect, Level};
 use super::vars::Vars;
 use crate::client::Incoming;
-use crate::sse_c::headers::{AES256, ALGORITHM, KEY_MD5};
+
+/// The automatic security checks, graded beside the expectations.
+pub use super::security::security;
 
 /// How much a failed expectation counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,11 +171,13 @@ pub fn describe(expect: &Expect) -> Vec<String> {
 /// The scenario's generated plaintexts.
 pub type Bodies = BTreeMap<String, Bytes>;
 
-fn md5_hex(b: &[u8]) -> String {
+/// The hex MD5 of `b`, as an ETag shows it.
+pub(super) fn md5_hex(b: &[u8]) -> String {
     hex::encode(Md5::digest(b))
 }
 
-fn unquote(s: &str) -> &str {
+/// An ETag without its quotes.
+pub(super) fn unquote(s: &str) -> &str {
     s.trim_matches('"')
 }
 
@@ -331,119 +334,6 @@ fn body_difference(want: &[u8], got: &[u8]) -> String {
     }
     let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
     format!("body differs from the expected plaintext at byte {at} ({} bytes)", got.len())
-}
-
-/// Security properties of one exchange; each violated property is one line.
-///
-/// `sse_c_objects` maps an object key to the name of the key it was stored under.
-/// One form of a secret: its name (`hex`, `raw`, …) and its bytes.
-type Form = (&'static str, Vec<u8>);
-
-/// A secret, described for a report line, with every form it may be echoed in.
-struct Secret {
-    name: String,
-    forms: Vec<Form>,
-}
-
-/// Every form a secret can be echoed in: as sent, raw, hex, HEX.
-fn forms(text_form: &[u8], raw: &[u8]) -> Vec<Form> {
-    let hex_lower = hex::encode(raw);
-    let mut out = vec![("as sent", text_form.to_vec()), ("hex", hex_lower.clone().into_bytes())];
-    out.push(("HEX", hex_lower.to_ascii_uppercase().into_bytes()));
-    if raw.len() >= 8 {
-        out.push(("raw", raw.to_vec()));
-    }
-    out
-}
-
-/// The secrets of an exchange: every scenario key, and whatever text the request sent as a key
-/// (a faulted key is still a secret the client meant to keep).
-fn secrets(built: &Built, vars: &Vars) -> Vec<Secret> {
-    use base64::Engine as _;
-    let mut out: Vec<Secret> = vars
-        .keys
-        .iter()
-        .map(|(name, key)| Secret { name: format!("`{name}`"), forms: forms(key.to_base64().as_bytes(), key.expose()) })
-        .collect();
-    for (header, value) in built.outgoing.headers.iter().chain(&built.outgoing.unsigned_headers) {
-        let known = vars.keys.values().any(|k| k.to_base64().as_str() == value);
-        if !known
-            && crate::sse_c::headers::is_sse_c_header(header)
-            && header.to_ascii_lowercase().ends_with("customer-key")
-            && value.len() >= 8
-        {
-            let raw = base64::engine::general_purpose::STANDARD.decode(value).unwrap_or_default();
-            out.push(Secret { name: format!("sent in {header}"), forms: forms(value.as_bytes(), &raw) });
-        }
-    }
-    out
-}
-
-pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTreeMap<String, String>) -> Vec<String> {
-    let mut v = Vec::new();
-    for Secret { name, forms } in secrets(built, vars) {
-        for (form, needle) in &forms {
-            let line = |place: &str| format!("customer key {name} ({form}) echoed in the response {place}");
-            if resp.headers.iter().any(|(n, val)| contains(n.as_bytes(), needle) || contains(val.as_bytes(), needle)) {
-                let l = line("headers");
-                if !v.contains(&l) {
-                    v.push(l);
-                }
-            }
-            if contains(&resp.body, needle) {
-                let l = line("body");
-                if !v.contains(&l) {
-                    v.push(l);
-                }
-            }
-        }
-    }
-    let ok = (200..300).contains(&resp.status);
-    let echo_ops = ["put", "get", "head", "copy", "create-multipart", "upload-part", "upload-part-copy", "post"];
-    // GetObjectAttributes (a GET with ?attributes) does not model the SSE-C response headers (GA1).
-    let attributes = built.outgoing.query.iter().any(|(k, _)| k == "attributes");
-    if ok && built.complete_triple && echo_ops.contains(&built.operation) && !attributes {
-        if resp.header(ALGORITHM) != Some(AES256) {
-            v.push(format!("successful SSE-C {} did not echo {ALGORITHM}: AES256", built.operation));
-        }
-        if resp.header(KEY_MD5) != built.sent_md5.as_deref() {
-            v.push(format!("successful SSE-C {} did not echo the request's key MD5", built.operation));
-        }
-    }
-    if ok
-        && built.operation == "put"
-        && built.complete_triple
-        && let (Some(body), Some(etag)) = (&built.sent_body, resp.header("etag"))
-        && unquote(etag) == md5_hex(body)
-    {
-        v.push("the ETag of an SSE-C object is the MD5 of its plaintext".into());
-    }
-    if built.operation == "head" && resp.status >= 400 && !resp.body.is_empty() {
-        v.push(format!("HEAD error carried a body of {} bytes", resp.body.len()));
-    }
-    let slot =
-        built.outgoing.key.as_ref().map(|object| match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
-            Some((_, v)) => super::exec::version_slot(object, v),
-            None => object.clone(),
-        });
-    if ok
-        && matches!(built.operation, "get" | "head" | "swift-get" | "swift-head")
-        && let Some(owner) = slot.and_then(|s| sse_c_objects.get(&s))
-        && built.presented_key.as_deref() != Some(owner.as_str())
-    {
-        v.push(format!("{} of an SSE-C object succeeded without its key (stored under `{owner}`)", built.operation));
-    }
-    if ok
-        && let Some(owner) = built.source_slot.as_ref().and_then(|s| sse_c_objects.get(s))
-        && built.presented_source_key.as_deref() != Some(owner.as_str())
-    {
-        v.push(format!("{} from an SSE-C source succeeded without its key (stored under `{owner}`)", built.operation));
-    }
-    v
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]

@@ -1,14 +1,19 @@
 //! Scenarios: the file format, loading, execution against a client, grading, and profiles.
 
+mod bucket;
 pub mod build;
 pub mod catalogue;
 pub mod exec;
 pub mod grade;
+pub mod keys_env;
 pub mod load;
 pub mod model;
 pub mod profile;
 pub mod runner;
 pub mod schema;
+pub mod scrub;
+pub mod secrets;
+pub mod security;
 mod transcript;
 pub mod vars;
 

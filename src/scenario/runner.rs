@@ -6,6 +6,7 @@ use std::time::Instant;
 use futures::StreamExt as _;
 
 use super::exec::{self, Placement};
+use super::keys_env::KeyLog;
 use super::load::LoadedScenario;
 use super::profile::Profile;
 use crate::client::Client;
@@ -22,6 +23,9 @@ pub struct RunSettings {
     pub profile: Profile,
     /// Whether the target is the embedded reference server.
     pub embedded: bool,
+    /// Where the variables that reproductions name keys by are kept for `keys.env`
+    /// (`--write-keys`); `None` keeps no key.
+    pub key_log: Option<Arc<KeyLog>>,
 }
 
 /// A fresh run id: lower-case, short, unique enough for bucket names.
@@ -47,7 +51,8 @@ pub async fn run(
         .map(|(i, s)| {
             let client = Arc::clone(&client);
             let disposition = settings.profile.disposition(s);
-            async move { exec::run(&client, s, i, &settings.placement, &disposition).await }
+            let key_log = settings.key_log.as_deref();
+            async move { exec::run(&client, s, i, &settings.placement, &disposition, key_log).await }
         })
         .buffer_unordered(settings.jobs.max(1))
         .inspect(|r| on_done(r))
