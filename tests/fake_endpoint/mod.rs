@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use ssec_conform::client::{Addressing, Client, Target, Trust};
 use ssec_conform::scenario::exec::Placement;
-use ssec_conform::scenario::runner::{self, RunSettings};
+use ssec_conform::scenario::runner::RunSettings;
 use ssec_conform::scenario::{LoadedScenario, Profile};
 
 /// The access key id every test client signs with.
@@ -133,7 +133,7 @@ pub fn client(addr: SocketAddr, session_token: Option<&str>) -> Client {
 
 /// The catalogue scenarios with these ids, in this order.
 pub fn scenarios(ids: &[&str]) -> Vec<LoadedScenario> {
-    let all = ssec_conform::scenario::load_dir(&runner::default_scenarios_dir()).expect("scenarios load");
+    let all = ssec_conform::scenario::catalogue::embedded().expect("scenarios load");
     ids.iter()
         .map(|id| all.iter().find(|s| s.id == *id).unwrap_or_else(|| panic!("no scenario {id}")).clone())
         .collect()
