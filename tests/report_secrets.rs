@@ -169,7 +169,9 @@ fn run(
     if write_keys {
         args.push("--write-keys");
     }
-    fake_endpoint::run_cli(addr, dir, &args, &[("AWS_SESSION_TOKEN", SESSION_TOKEN)])
+    // Without the flag, the variable decides: a false value writes no keys.
+    let env = [("AWS_SESSION_TOKEN", SESSION_TOKEN), ("SSEC_WRITE_KEYS", "no")];
+    fake_endpoint::run_cli(addr, dir, &args, &env)
 }
 
 #[test]

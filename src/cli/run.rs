@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use clap::builder::BoolishValueParser;
 
 use ssec_conform::report::escape::terminal;
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
@@ -31,11 +32,11 @@ pub struct RunArgs {
     bucket: Option<String>,
     /// With --bucket, also run the scenarios that change bucket-level state (versioning, policy,
     /// encryption configuration) of that bucket; without it they are unsupported.
-    #[arg(long, requires = "bucket", env = "SSEC_ALLOW_BUCKET_CHANGES")]
+    #[arg(long, requires = "bucket", env = "SSEC_ALLOW_BUCKET_CHANGES", value_parser = BoolishValueParser::new())]
     allow_bucket_changes: bool,
     /// Also write the run's customer keys to keys.env (mode 0600) in the report directory, for the
     /// reproduction commands, which name keys by variable ($KEY_007_a). Keep it out of shared reports.
-    #[arg(long, env = "SSEC_WRITE_KEYS")]
+    #[arg(long, env = "SSEC_WRITE_KEYS", value_parser = BoolishValueParser::new())]
     write_keys: bool,
     /// The most of any response body kept in memory; a longer one makes the step an error.
     #[arg(long, value_name = "BYTES", env = "SSEC_MAX_RESPONSE_BYTES", default_value_t = ssec_conform::client::DEFAULT_MAX_RESPONSE_BYTES)]
