@@ -345,7 +345,7 @@ async fn stream_get(disk: &Disk, req: &Outgoing) -> (u16, Vec<u8>, Option<String
 }
 
 /// A segment altered in the middle of an object: the response starts (the first segment is
-/// authentic), delivers exactly the authentic segments before the altered one, and then breaks, for
+/// authentic), delivers at most the authentic segments before the altered one, and then breaks, for
 /// reqwest and for the AWS SDK; an altered first segment, or a range starting in the altered
 /// segment, is a 500 before any byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +362,13 @@ async fn a_tampered_segment_breaks_the_transfer_before_any_of_its_bytes() {
     let (status, received, error) = stream_get(&disk, &get).await;
     assert_eq!(status, 200, "the first segment is authentic, so the response starts");
     assert!(error.is_some(), "the body must end in an error, got {} complete bytes", received.len());
-    assert_eq!(received.len(), 2 * SEGMENT_SIZE, "exactly the two authentic segments before the altered one");
+    // The abort may reset the connection before the client has read all it was sent (a reset
+    // discards what the peer had not read yet), so fewer bytes may arrive, never more.
+    assert!(
+        received.len() <= 2 * SEGMENT_SIZE,
+        "{} bytes received: more than the two authentic segments before the altered one",
+        received.len()
+    );
     assert!(received == plain[..received.len()], "the bytes received are the plaintext");
 
     let out = sdk(&disk.server)
