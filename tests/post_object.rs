@@ -9,24 +9,34 @@ use std::time::SystemTime;
 use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
 use base64::Engine as _;
 use bytes::Bytes;
-use common::{BUCKET, create_bucket, element, http_client, start};
+use common::{BUCKET, OBJECT, create_bucket, element, http_client, https_client, start, triple};
 use ssec_conform::client::{Client, Outgoing};
 use ssec_conform::server::Limits;
 
 const BOUNDARY: &str = "post-object-test";
 
 /// A form for `key` whose policy has `range` as its `content-length-range`, signed with `secret`
-/// (or with the signature replaced by `signature`), with `padding` bytes of an extra field.
+/// (or with the signature replaced by `signature`), with `padding` bytes of an extra field, and with
+/// `fields` sent and `conditions` added to the policy.
 struct Form {
     range: Option<(u64, u64)>,
     secret: &'static str,
     signature: Option<String>,
     padding: usize,
+    fields: Vec<(String, String)>,
+    conditions: Vec<serde_json::Value>,
 }
 
 impl Form {
     fn signed(range: Option<(u64, u64)>) -> Self {
-        Self { range, secret: ssec_conform::server::DEFAULT_SECRET_KEY, signature: None, padding: 0 }
+        Self {
+            range,
+            secret: ssec_conform::server::DEFAULT_SECRET_KEY,
+            signature: None,
+            padding: 0,
+            fields: Vec::new(),
+            conditions: Vec::new(),
+        }
     }
 
     fn body(&self, key: &str, file: &[u8]) -> Bytes {
@@ -47,6 +57,7 @@ impl Form {
         if let Some((min, max)) = self.range {
             conditions.push(serde_json::json!(["content-length-range", min, max]));
         }
+        conditions.extend(self.conditions.iter().cloned());
         let policy = serde_json::json!({ "expiration": expiration, "conditions": conditions }).to_string();
         let policy = base64::engine::general_purpose::STANDARD.encode(policy);
         let signature = self.signature.clone().unwrap_or_else(|| {
@@ -66,6 +77,9 @@ impl Form {
         field("x-amz-date", &amz_date);
         field("policy", &policy);
         field("x-amz-signature", &signature);
+        for (name, value) in &self.fields {
+            field(name, value);
+        }
         body.extend_from_slice(
             format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n").as_bytes(),
         );
@@ -127,6 +141,46 @@ async fn forms_are_checked_from_their_fields_and_their_files_within_the_policy()
     assert_eq!(element(&body, "Message"), Some("Your POST request fields preceding the upload file were too large."));
     for key in ["forged", "other", "padded"] {
         assert_eq!(stored_size(&client, key).await, None, "{key}");
+    }
+    server.shutdown().await;
+}
+
+/// A form whose policy condition on an SSE-C field fails is refused without quoting the field's
+/// value: the key never comes back in an answer, whatever the policy says about it.
+#[tokio::test]
+async fn a_failed_policy_condition_on_a_key_field_never_quotes_the_key() {
+    let server = start(Limits::default()).await;
+    let client = https_client(&server);
+    create_bucket(&client).await;
+    let key = ssec_conform::sse_c::CustomerKey::random();
+    let b64 = key.to_base64().to_string();
+    for (field, condition) in [
+        ("key", serde_json::json!(["starts-with", format!("${OBJECT}-key"), "not-the-key"])),
+        ("key", serde_json::json!(["eq", format!("${OBJECT}-key"), "bm90LXRoZS1rZXk="])),
+        ("key-MD5", serde_json::json!(["eq", format!("${OBJECT}-key-MD5"), "bm90LXRoZS1tZDU="])),
+    ] {
+        let form = Form { fields: triple(OBJECT, &key), conditions: vec![condition], ..Form::signed(None) };
+        let (status, body) = post(&client, &form, "conditioned", b"secret data").await;
+        assert_eq!(
+            (status, element(&body, "Code")),
+            (400, Some("InvalidPolicyDocument")),
+            "condition on {field}: {body}"
+        );
+        assert_eq!(
+            element(&body, "Message"),
+            Some(
+                format!(
+                    "Invalid according to Policy: Policy Condition failed on ${OBJECT}-{}",
+                    field.to_ascii_lowercase()
+                )
+                .as_str()
+            ),
+            "{body}"
+        );
+        for secret in [b64.as_str(), &key.md5_b64(), &hex::encode(key.expose())] {
+            assert!(!body.contains(secret), "the answer quotes the key: {body}");
+        }
+        assert_eq!(stored_size(&client, "conditioned").await, None);
     }
     server.shutdown().await;
 }

@@ -30,7 +30,7 @@ use self::admission::{
     head_size, is_object_upload, is_post_form, max_message_length_exceeded, over_limits, unsigned_amz_headers,
 };
 use self::body::{drain, shared_body};
-use self::response::{error_response, finish, replace_sse_c_parse_error};
+use self::response::{error_response, finish, replace_error};
 use super::error::{entity_too_large, s3_error, with_elements};
 use super::limits::Limits;
 use crate::sse_c::SseCError;
@@ -219,13 +219,15 @@ impl Edge {
 
 /// Calls s3s as the edge does for every S3 request: with the key headers marked sensitive, under
 /// `logs` (which drops s3s's events, [`super::log_filter`]), and with s3s's refusal of an SSE-C value
-/// it cannot parse replaced by AWS's answer ([`secrets`]). The caller applies [`finish`].
+/// it cannot parse, or of a POST form's policy condition on an SSE-C field, replaced by an answer
+/// that quotes no value ([`secrets`]). The caller applies [`finish`].
 async fn call_s3s(
     s3: &s3s::service::S3Service,
     logs: &tracing::Dispatch,
     mut req: Request<s3s::Body>,
 ) -> Response<s3s::Body> {
     secrets::mark_keys_sensitive(req.headers_mut());
+    let post_form = is_post_form(&req);
     let unparsable_triple = secrets::unparsable_triple_answer(req.headers());
     let resp = s3
         .call(req)
@@ -233,7 +235,8 @@ async fn call_s3s(
         .await
         .unwrap_or_else(|_| error_response(super::error::internal(&"response serialisation failed")));
     match unparsable_triple {
-        Some(answer) => replace_sse_c_parse_error(resp, answer).await,
+        Some(answer) => replace_error(resp, |message| secrets::is_sse_c_parse_error(message).then_some(answer)).await,
+        None if post_form => replace_error(resp, secrets::policy_condition_answer).await,
         None => resp,
     }
 }

@@ -35,10 +35,13 @@ pub(super) async fn finish(mut resp: Response<s3s::Body>) -> Response<s3s::Body>
     Response::from_parts(parts, s3s::Body::from(Bytes::from(text)))
 }
 
-/// Replaces s3s's refusal of an SSE-C header value (whose message quotes the value) with `answer`;
+/// Replaces an s3s error answer by what `replace` makes of its message (unescaped), if anything;
 /// any other response passes unchanged.
-pub(super) async fn replace_sse_c_parse_error(resp: Response<s3s::Body>, answer: s3s::S3Error) -> Response<s3s::Body> {
-    if resp.status() != http::StatusCode::BAD_REQUEST {
+pub(super) async fn replace_error(
+    resp: Response<s3s::Body>,
+    replace: impl FnOnce(&str) -> Option<s3s::S3Error>,
+) -> Response<s3s::Body> {
+    if !resp.status().is_client_error() {
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -48,8 +51,12 @@ pub(super) async fn replace_sse_c_parse_error(resp: Response<s3s::Body>, answer:
     let bytes = collected.to_bytes();
     let text = String::from_utf8_lossy(&bytes);
     let message = text.split_once("<Message>").and_then(|(_, rest)| rest.split_once("</Message>")).map(|(m, _)| m);
-    if message.is_some_and(super::secrets::is_sse_c_parse_error) {
-        return error_response(answer);
+    match message.map(xml_unescape).as_deref().and_then(replace) {
+        Some(answer) => error_response(answer),
+        None => Response::from_parts(parts, s3s::Body::from(bytes)),
     }
-    Response::from_parts(parts, s3s::Body::from(bytes))
+}
+
+fn xml_unescape(text: &str) -> String {
+    text.replace("&apos;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }

@@ -8,10 +8,14 @@
 //!   value read lossily: for a key, 400 `InvalidArgument` "The secret key was invalid for the
 //!   specified algorithm." with `ArgumentName` `x-amz-server-side-encryption` (P8), as for any key
 //!   that is not base64.
+//! - s3s refuses a POST form whose policy condition fails with a message that quotes the field's
+//!   value. For an SSE-C field (the key, its MD5) the edge replaces that message with one that
+//!   names the field only: `Invalid according to Policy: Policy Condition failed on $FIELD`.
 
 use http::HeaderMap;
 
-use crate::sse_c::headers::{COPY_SOURCE_KEY, KEY};
+use crate::server::error::s3_error;
+use crate::sse_c::headers::{COPY_SOURCE_KEY, KEY, is_sse_c_header};
 use crate::sse_c::rules::validate_write;
 use crate::sse_c::{RawTriple, SseCError, TripleKind};
 
@@ -41,6 +45,20 @@ pub(super) fn is_sse_c_parse_error(message: &str) -> bool {
     message.strip_prefix("invalid header: ").is_some_and(|rest| {
         rest.starts_with("x-amz-server-side-encryption-customer-")
             || rest.starts_with("x-amz-copy-source-server-side-encryption-customer-")
+    })
+}
+
+/// The answer to a POST form refused by s3s because a policy condition on an SSE-C field failed
+/// (`message` quotes the field's value), if `message` is that refusal: the same code, naming the field
+/// but no value.
+pub(super) fn policy_condition_answer(message: &str) -> Option<s3s::S3Error> {
+    let field = message.strip_prefix("Policy condition '")?.split_once("' for field '")?.1.split_once("' failed")?.0;
+    is_sse_c_header(&field.to_ascii_lowercase()).then(|| {
+        s3_error(
+            400,
+            "InvalidPolicyDocument",
+            format!("Invalid according to Policy: Policy Condition failed on ${field}"),
+        )
     })
 }
 
