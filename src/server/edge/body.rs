@@ -4,7 +4,9 @@
 //! The body read timeout is a minimum pace: from the moment the server waits for body bytes, at
 //! least [`PROGRESS_BYTES`] (or the end of the body) must arrive within `body_read_timeout`, or the
 //! request is answered 400 `RequestTimeout`. A client trickling a few bytes at a time cannot hold a
-//! request open, and time the server spends on its own work (writing to disk) is not counted.
+//! request open. The clock starts when the server first waits after the last 8 KiB arrived, so time
+//! the server spends on its own work before that wait is not counted; once it runs, it also runs
+//! while the server handles the smaller pieces that follow.
 
 use std::future::Future as _;
 use std::pin::Pin;
