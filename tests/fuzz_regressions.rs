@@ -84,6 +84,11 @@ fn server_ops() {
     replay("server_ops");
 }
 
+#[test]
+fn server_ops_https() {
+    replay("server_ops_https");
+}
+
 /// `fuzzing::TARGETS` is the list of fuzz targets; every other list must name the same ones.
 #[test]
 fn every_list_of_fuzz_targets_matches_the_library() {

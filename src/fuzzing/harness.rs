@@ -146,7 +146,7 @@ impl InProcess {
     /// ([`crate::server::answer_in_process`]): what a client of a started server would see.
     pub fn answer(&self, req: http::Request<Bytes>) -> Reply {
         runtime().block_on(async {
-            let resp = crate::server::answer_in_process(&self.service, in_process_request(req)).await;
+            let resp = crate::server::answer_in_process(&self.service, with_host(req).map(s3s::Body::from)).await;
             reply(resp).await
         })
     }
@@ -177,20 +177,18 @@ pub(crate) fn ensure_bucket_once(ip: &InProcess, bucket: &'static str) {
     }
 }
 
-/// `req` as s3s takes it, with a `Host` header from the URI when missing, as an HTTP/1.1 client
-/// would send.
-fn in_process_request(req: http::Request<Bytes>) -> http::Request<s3s::Body> {
-    let (mut parts, body) = req.into_parts();
-    if !parts.headers.contains_key(http::header::HOST)
-        && let Some(v) = parts.uri.authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+/// Adds the `Host` header an HTTP/1.1 client would send, from the URI, when missing.
+pub(crate) fn with_host(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
+    if !req.headers().contains_key(http::header::HOST)
+        && let Some(v) = req.uri().authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
     {
-        parts.headers.insert(http::header::HOST, v);
+        req.headers_mut().insert(http::header::HOST, v);
     }
-    http::Request::from_parts(parts, s3s::Body::from(body))
+    req
 }
 
 /// A whole response.
-async fn reply(resp: http::Response<s3s::Body>) -> Reply {
+pub(crate) async fn reply(resp: http::Response<s3s::Body>) -> Reply {
     use http_body_util::BodyExt as _;
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.map(|c| c.to_bytes()).map_err(|e| e.to_string());
@@ -198,7 +196,7 @@ async fn reply(resp: http::Response<s3s::Body>) -> Reply {
 }
 
 async fn call_service(service: &s3s::service::S3Service, req: http::Request<Bytes>) -> Reply {
-    match service.call(in_process_request(req)).await {
+    match service.call(with_host(req).map(s3s::Body::from)).await {
         Ok(resp) => reply(resp).await,
         Err(e) => Reply { status: 0, headers: http::HeaderMap::new(), body: Err(format!("HttpError: {e:?}")) },
     }
