@@ -960,14 +960,3 @@ async fn smaller_configured_minimum_completes_small_parts() {
     want.extend([2u8; 10]);
     assert_eq!(body.as_ref(), want.as_slice());
 }
-
-#[test]
-fn a_minimum_over_the_object_size_limit_is_refused() {
-    let limits = ssec_conform::server::Limits {
-        min_part_size: 2048,
-        max_object_size: 1024,
-        ..ssec_conform::server::Limits::default()
-    };
-    let err = limits.validate().unwrap_err().to_string();
-    assert!(err.contains("min part size"), "{err}");
-}

@@ -89,7 +89,6 @@ impl Limits {
             "max parts must be between 1 and {AWS_MAX_PARTS}"
         );
         anyhow::ensure!(self.max_object_size > 0, "max object size must be positive");
-        anyhow::ensure!(self.min_part_size <= self.max_object_size, "min part size must not exceed max object size");
         anyhow::ensure!(self.max_connections > 0, "max connections must be positive");
         anyhow::ensure!(!self.header_read_timeout.is_zero(), "header read timeout must be positive");
         anyhow::ensure!(!self.idle_timeout.is_zero(), "idle timeout must be positive");
