@@ -55,13 +55,13 @@ async fn slow_proxy(upstream: String, delay: Duration) -> String {
     url
 }
 
-/// Starts `ssec-conform fuzz` with `jobs` cases at once (set through `SSEC_FUZZ_JOBS`).
+/// Starts `ssec-conform fuzz` with `jobs` cases at once (set through `SSEC_JOBS`).
 fn fuzz(endpoint: &str, report_dir: &Path, jobs: u32, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ssec-conform"))
         .args(["fuzz", "--endpoint-url", endpoint, "--seed", SEED, "--report-dir"])
         .arg(report_dir)
         .args(extra)
-        .env("SSEC_FUZZ_JOBS", jobs.to_string())
+        .env("SSEC_JOBS", jobs.to_string())
         .env("AWS_ACCESS_KEY_ID", ssec_conform::server::DEFAULT_ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", ssec_conform::server::DEFAULT_SECRET_KEY)
         .stdout(Stdio::null())

@@ -25,7 +25,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "T", env = "SSEC_TIME", default_value_t = 300)]
     time: u64,
     /// Cases run at once (each against both targets).
-    #[arg(long, value_name = "N", env = "SSEC_FUZZ_JOBS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, value_name = "N", env = "SSEC_JOBS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     jobs: u32,
     /// Divergences go to DIR/fuzz.
     #[arg(long, value_name = "DIR", env = "SSEC_REPORT_DIR", default_value = "reports")]

@@ -79,7 +79,7 @@ struct LimitArgs {
     #[arg(long, value_name = "SIZE", env = "SSEC_MAX_OBJECT_SIZE", default_value = "5GiB", value_parser = parse_size)]
     max_object_size: u64,
     /// Smallest part, but for the last, that CompleteMultipartUpload accepts: 400 EntityTooSmall below it.
-    #[arg(long, value_name = "SIZE", default_value = "5MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", env = "SSEC_MIN_PART_SIZE", default_value = "5MiB", value_parser = parse_size)]
     min_part_size: u64,
     /// Connections served at once: excess connections are answered 503 SlowDown.
     #[arg(long, value_name = "N", env = "SSEC_MAX_CONNECTIONS", default_value_t = 512)]
