@@ -42,7 +42,7 @@ for t in $targets; do
     fi
     case "$t" in
         # Structured inputs: let them be long from the start instead of growing the limit slowly.
-        server_ops | sigv4_auth | aws_chunked | s3_xml) args+=(-max_len=8192 -len_control=0) ;;
+        server_ops | server_ops_https | sigv4_auth | aws_chunked | s3_xml) args+=(-max_len=8192 -len_control=0) ;;
     esac
     if [[ "${FUZZ_JOBS:-1}" != 1 ]]; then
         args+=(-fork="$FUZZ_JOBS")

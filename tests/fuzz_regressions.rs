@@ -84,6 +84,11 @@ fn server_ops() {
     replay("server_ops");
 }
 
+#[test]
+fn server_ops_https() {
+    replay("server_ops_https");
+}
+
 /// `fuzzing::TARGETS` is the list of fuzz targets; every other list must name the same ones.
 #[test]
 fn every_list_of_fuzz_targets_matches_the_library() {
@@ -123,7 +128,9 @@ fn every_list_of_fuzz_targets_matches_the_library() {
     let matrix = matrix.trim_end_matches(']').split(',').map(|s| s.trim().to_owned()).collect();
     assert_eq!(sorted(matrix), all, "nightly-fuzz.yml matrix");
     assert_eq!(long_input_case(&workflow), long, "nightly-fuzz.yml targets run with -max_len=8192");
-    assert_eq!(long_input_case(&read("scripts/fuzz-ci.sh")), long, "scripts/fuzz-ci.sh targets run with -max_len=8192");
+    for script in ["scripts/fuzz-ci.sh", "scripts/bench-fuzz-rate.sh"] {
+        assert_eq!(long_input_case(&read(script)), long, "{script} targets run with -max_len=8192");
+    }
 
     let readme = read("fuzz/README.md");
     for t in &all {

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ssec_conform::differential::{self, Settings};
+use ssec_conform::differential::{self, Settings, Stop};
 use ssec_conform::scenario::runner;
+use tokio_util::sync::CancellationToken;
 
 use super::endpoint::{EndpointArgs, embedded};
 
@@ -20,16 +21,39 @@ pub struct FuzzArgs {
     /// Generator seed; a random one is drawn and printed when absent.
     #[arg(long, value_name = "S", env = "SSEC_SEED")]
     seed: Option<u64>,
-    /// Time budget in seconds.
+    /// Time budget in seconds, shrinking included.
     #[arg(long, value_name = "T", env = "SSEC_TIME", default_value_t = 300)]
     time: u64,
+    /// Cases run at once (each against both targets).
+    #[arg(long, value_name = "N", env = "SSEC_JOBS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: u32,
     /// Divergences go to DIR/fuzz.
     #[arg(long, value_name = "DIR", env = "SSEC_REPORT_DIR", default_value = "reports")]
     report_dir: PathBuf,
 }
 
-/// Fuzzes; exit 1 when any divergence was found.
+/// Cancels `stop` on Ctrl-C (SIGINT) or SIGTERM.
+fn cancel_on_signal(stop: CancellationToken) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("stopping: writing the summary of what was found so far");
+        stop.cancel();
+    });
+    Ok(())
+}
+
+/// Fuzzes; exit 1 when any divergence was found, 130 when interrupted without one.
 pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    let stop = CancellationToken::new();
+    cancel_on_signal(stop.clone())?;
     let seed = args.seed.unwrap_or_else(rand::random);
     // Without --endpoint-url the endpoint is a second reference server: a self-check of the fuzzer.
     let (endpoint, endpoint_server) = args.endpoint.connect().await?;
@@ -38,11 +62,17 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         cases: args.cases,
         seed,
         time: Duration::from_secs(args.time),
+        jobs: args.jobs,
         out_dir: args.report_dir.join("fuzz"),
         run_id: runner::new_run_id(),
     };
-    println!("fuzzing {} against the reference server, seed {seed}", endpoint.target().endpoint);
-    let outcome = differential::run(&reference, &endpoint, &settings).await?;
+    println!(
+        "fuzzing {} against the reference server, seed {seed}, {} cases at once; divergences go to {} as found",
+        endpoint.target().endpoint,
+        settings.jobs,
+        settings.out_dir.display()
+    );
+    let outcome = differential::run(&reference, &endpoint, &settings, stop).await?;
     reference_server.shutdown().await;
     if let Some(s) = endpoint_server {
         s.shutdown().await;
@@ -67,5 +97,11 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     if let Some(summary) = outcome.written.last() {
         println!("summary: {}", summary.display());
     }
-    Ok(if outcome.found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if !outcome.found.is_empty() {
+        ExitCode::FAILURE
+    } else if outcome.stop == Stop::Interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -78,6 +78,9 @@ struct LimitArgs {
     /// Largest single PUT, part or POST Object file: 400 EntityTooLarge past it.
     #[arg(long, value_name = "SIZE", env = "SSEC_MAX_OBJECT_SIZE", default_value = "5GiB", value_parser = parse_size)]
     max_object_size: u64,
+    /// Smallest part, but for the last, that CompleteMultipartUpload accepts: 400 EntityTooSmall below it.
+    #[arg(long, value_name = "SIZE", env = "SSEC_MIN_PART_SIZE", default_value = "5MiB", value_parser = parse_size)]
+    min_part_size: u64,
     /// Connections served at once: excess connections are answered 503 SlowDown.
     #[arg(long, value_name = "N", env = "SSEC_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: u32,
@@ -100,6 +103,7 @@ impl LimitArgs {
             max_xml_body_bytes: size(self.max_xml_body_size, "--max-xml-body-size")?,
             max_parts: self.max_parts,
             max_object_size: self.max_object_size,
+            min_part_size: self.min_part_size,
             max_connections: self.max_connections,
             header_read_timeout: self.header_read_timeout,
             idle_timeout: self.idle_timeout,

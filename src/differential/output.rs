@@ -54,38 +54,96 @@ pub fn scenario_yaml(f: &Found) -> anyhow::Result<String> {
     Ok(serde_saphyr::to_string(&value)?)
 }
 
-/// Writes one scenario per divergence and `summary.md`; returns the paths.
-pub fn write(found: &[Found], settings: &Settings) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(&settings.out_dir)?;
-    let mut written = Vec::new();
-    let mut md = format!(
-        "# Differential fuzzing\n\nSeed `{}` — reproduce with `ssec-conform fuzz --seed {} --cases {}`.\n\n",
-        settings.seed, settings.seed, settings.cases
-    );
-    if found.is_empty() {
-        md.push_str("No divergence from the reference server.\n");
-    } else {
-        md.push_str(
-            "| # | security | probe | reference | endpoint | differences | scenario |\n|---|---|---|---|---|---|---|\n",
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stop {
+    /// Every case ran.
+    #[default]
+    Done,
+    /// The time budget ran out.
+    TimeUp,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// The output directory of a run, kept current as divergences are found: each one's scenario file
+/// and its line in `summary.md` are on disk before the run goes on.
+pub struct Journal {
+    dir: PathBuf,
+    header: String,
+    rows: Vec<String>,
+    written: Vec<PathBuf>,
+}
+
+/// Files of an earlier run in the output directory: `NNN-divergence.yaml`.
+fn is_divergence_file(name: &str) -> bool {
+    name.strip_suffix("-divergence.yaml").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl Journal {
+    /// Empties the output directory of an earlier run's divergences and writes a summary that says
+    /// the run is in progress.
+    pub fn create(settings: &Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.out_dir)?;
+        for entry in std::fs::read_dir(&settings.out_dir)? {
+            let entry = entry?;
+            if is_divergence_file(&entry.file_name().to_string_lossy()) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        let header = format!(
+            "# Differential fuzzing\n\nSeed `{}` — reproduce with `ssec-conform fuzz --seed {} --cases {}`.\n\n",
+            settings.seed, settings.seed, settings.cases
         );
+        let journal = Self { dir: settings.out_dir.clone(), header, rows: Vec::new(), written: Vec::new() };
+        journal.write_summary("Running: divergences are added below as they are found.")?;
+        Ok(journal)
     }
-    for (i, f) in found.iter().enumerate() {
-        let name = format!("{:03}-divergence.yaml", i + 1);
-        let path = settings.out_dir.join(&name);
+
+    /// Writes a divergence's scenario and adds its line to the summary.
+    pub fn record(&mut self, f: &Found) -> anyhow::Result<()> {
+        let n = self.rows.len() + 1;
+        let name = format!("{n:03}-divergence.yaml");
+        let path = self.dir.join(&name);
         std::fs::write(&path, scenario_yaml(f)?)?;
-        md.push_str(&format!(
-            "| {} | {} | {:?} | {} | {} | {} | [{name}]({name}) |\n",
-            i + 1,
+        self.written.push(path);
+        self.rows.push(format!(
+            "| {n} | {} | {:?} | {} | {} | {} | [{name}]({name}) |\n",
             if f.divergence.security { "**yes**" } else { "" },
             f.case.op,
             markdown_cell(&f.reference.short()),
             markdown_cell(&f.endpoint.short()),
             markdown_cell(&f.divergence.differences.join("; ")),
         ));
-        written.push(path);
+        self.write_summary("Running: divergences are added below as they are found.")
     }
-    let summary = settings.out_dir.join("summary.md");
-    std::fs::write(&summary, md)?;
-    written.push(summary);
-    Ok(written)
+
+    /// Writes the final summary; returns every file written, the summary last.
+    pub fn finish(mut self, stop: Stop, cases_run: u32) -> anyhow::Result<Vec<PathBuf>> {
+        let status = match stop {
+            Stop::Done => format!("Finished: {cases_run} cases."),
+            Stop::TimeUp => format!("Stopped by the time budget after {cases_run} cases."),
+            Stop::Interrupted => format!("Interrupted (Ctrl-C or SIGTERM) after {cases_run} cases."),
+        };
+        self.write_summary(&status)?;
+        self.written.push(self.dir.join("summary.md"));
+        Ok(self.written)
+    }
+
+    /// Replaces `summary.md` in one step (a reader never sees half a file).
+    fn write_summary(&self, status: &str) -> anyhow::Result<()> {
+        let mut md = format!("{}{status}\n\n", self.header);
+        if self.rows.is_empty() {
+            md.push_str("No divergence from the reference server.\n");
+        } else {
+            md.push_str(
+                "| # | security | probe | reference | endpoint | differences | scenario |\n|---|---|---|---|---|---|---|\n",
+            );
+            md.extend(self.rows.iter().map(String::as_str));
+        }
+        let partial = self.dir.join("summary.md.partial");
+        std::fs::write(&partial, md)?;
+        std::fs::rename(&partial, self.dir.join("summary.md"))?;
+        Ok(())
+    }
 }

@@ -146,7 +146,7 @@ impl InProcess {
     /// ([`crate::server::answer_in_process`]): what a client of a started server would see.
     pub fn answer(&self, req: http::Request<Bytes>) -> Reply {
         runtime().block_on(async {
-            let resp = crate::server::answer_in_process(&self.service, in_process_request(req)).await;
+            let resp = crate::server::answer_in_process(&self.service, with_host(req).map(s3s::Body::from)).await;
             reply(resp).await
         })
     }
@@ -177,20 +177,18 @@ pub(crate) fn ensure_bucket_once(ip: &InProcess, bucket: &'static str) {
     }
 }
 
-/// `req` as s3s takes it, with a `Host` header from the URI when missing, as an HTTP/1.1 client
-/// would send.
-fn in_process_request(req: http::Request<Bytes>) -> http::Request<s3s::Body> {
-    let (mut parts, body) = req.into_parts();
-    if !parts.headers.contains_key(http::header::HOST)
-        && let Some(v) = parts.uri.authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+/// Adds the `Host` header an HTTP/1.1 client would send, from the URI, when missing.
+pub(crate) fn with_host(mut req: http::Request<Bytes>) -> http::Request<Bytes> {
+    if !req.headers().contains_key(http::header::HOST)
+        && let Some(v) = req.uri().authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
     {
-        parts.headers.insert(http::header::HOST, v);
+        req.headers_mut().insert(http::header::HOST, v);
     }
-    http::Request::from_parts(parts, s3s::Body::from(body))
+    req
 }
 
 /// A whole response.
-async fn reply(resp: http::Response<s3s::Body>) -> Reply {
+pub(crate) async fn reply(resp: http::Response<s3s::Body>) -> Reply {
     use http_body_util::BodyExt as _;
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.map(|c| c.to_bytes()).map_err(|e| e.to_string());
@@ -198,7 +196,7 @@ async fn reply(resp: http::Response<s3s::Body>) -> Reply {
 }
 
 async fn call_service(service: &s3s::service::S3Service, req: http::Request<Bytes>) -> Reply {
-    match service.call(in_process_request(req)).await {
+    match service.call(with_host(req).map(s3s::Body::from)).await {
         Ok(resp) => reply(resp).await,
         Err(e) => Reply { status: 0, headers: http::HeaderMap::new(), body: Err(format!("HttpError: {e:?}")) },
     }
@@ -221,23 +219,42 @@ pub(crate) fn clip(mut s: String) -> String {
     s
 }
 
-/// Deterministic object bytes: splitmix64 of `seed`. Never fuzz-controlled, so that no object can
-/// hold a customer key by accident (the "no key in any response" oracle relies on it).
+/// Deterministic object bytes: a slice of a fixed splitmix64 stream chosen by `seed` (copied, so
+/// that large objects cost a `memcpy`, not a generator loop libFuzzer instruments). Never
+/// fuzz-controlled, so that no object can hold a customer key by accident (the "no key in any
+/// response" oracle relies on it).
 #[must_use]
 pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    const WINDOW: usize = 1 << 20;
+    static NOISE: OnceLock<Vec<u8>> = OnceLock::new();
+    if len > WINDOW {
+        return splitmix_bytes(seed, len);
+    }
+    let noise = NOISE.get_or_init(|| splitmix_bytes(0, 2 * WINDOW));
+    let start = (splitmix(seed) % WINDOW as u64) as usize;
+    noise[start..start + len].to_vec()
+}
+
+fn splitmix(state: u64) -> u64 {
+    let mut z = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn splitmix_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        out.extend_from_slice(&splitmix(state).to_le_bytes());
     }
     out.truncate(len);
     out
 }
 
+/// Whether `needle` (not empty) occurs in `haystack`. A substring search, not one `memcmp` per
+/// window: libFuzzer hooks every `memcmp`, which made this search most of an execution's time.
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.len() >= needle.len() && haystack.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }

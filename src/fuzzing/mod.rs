@@ -72,4 +72,5 @@ pub const TARGETS: &[FuzzTarget] = &[
     FuzzTarget { name: "scenario_load", entry: scenario_load, long_inputs: false },
     FuzzTarget { name: "server_ops", entry: server_ops, long_inputs: true },
     FuzzTarget { name: "sse_c_echo", entry: sse_c_echo, long_inputs: false },
+    FuzzTarget { name: "server_ops_https", entry: server_ops_https, long_inputs: true },
 ];

@@ -5,6 +5,7 @@
 //! | `max_header_bytes`    | 16 KiB  | 400 `RequestHeaderSectionTooLarge` (`MaxSizeAllowed`); past twice the limit the HTTP layer stops reading, answers 431 and closes |
 //! | `max_xml_body_bytes`  | 4 MiB   | 400 `MaxMessageLengthExceeded` on any request but uploads and POST Object: from `Content-Length` before the body is read, or as soon as a body without a length passes it |
 //! | `max_parts`           | 10,000  | 400 `InvalidArgument` (`ArgumentName` `partNumber`) on UploadPart and UploadPartCopy |
+//! | `min_part_size`       | 5 MiB   | 400 `EntityTooSmall` on CompleteMultipartUpload when a part other than the last is smaller (checked by the handler, not here) |
 //! | `max_object_size`     | 5 GiB   | 400 `EntityTooLarge` (`ProposedSize`, `MaxSizeAllowed`) on PutObject and UploadPart, from `Content-Length` (or `x-amz-decoded-content-length`) before the body is read, or as soon as the bytes received pass it; POST Object files too |
 //! | `max_connections`     | 512     | 503 `SlowDown` on the excess connection's first request, then closed (at most 64 such answers at once; past them, excess connections are closed unanswered) |
 //! | `header_read_timeout` | 30 s    | connection closed, unanswered (a request head, or a TLS handshake, that takes longer) |
@@ -27,6 +28,8 @@ use std::time::Duration;
 
 /// The largest part number S3 accepts.
 pub const AWS_MAX_PARTS: u32 = 10_000;
+/// The smallest part S3 accepts, but for the last one of an upload: 5 MiB.
+pub const AWS_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// The largest single PUT or part S3 accepts: 5 GiB.
 pub const AWS_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -41,6 +44,9 @@ pub struct Limits {
     pub max_parts: u32,
     /// Largest single PUT, part or POST Object file, in bytes.
     pub max_object_size: u64,
+    /// Smallest part, but for the last, that CompleteMultipartUpload accepts, in bytes (AWS: 5 MiB;
+    /// smaller values let tests and fuzzers complete uploads of small parts).
+    pub min_part_size: u64,
     /// Connections served at once, over both listeners.
     pub max_connections: u32,
     /// Time allowed to send a request's head, or to finish a TLS handshake.
@@ -59,6 +65,7 @@ impl Default for Limits {
             max_xml_body_bytes: 4 * 1024 * 1024,
             max_parts: AWS_MAX_PARTS,
             max_object_size: AWS_MAX_OBJECT_SIZE,
+            min_part_size: AWS_MIN_PART_SIZE,
             max_connections: 512,
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(20),

@@ -10,6 +10,8 @@ mod edge;
 mod encryption;
 mod error;
 mod host;
+#[cfg(feature = "fuzzing")]
+mod in_process;
 pub mod limits;
 mod log_filter;
 pub mod object_io;
@@ -28,6 +30,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+#[cfg(feature = "fuzzing")]
+pub use self::in_process::InProcessServer;
 pub use self::limits::Limits;
 
 /// Credentials the reference server accepts when none are configured.
@@ -142,25 +146,7 @@ impl ReferenceServer {
     /// When a limit is unusable, a listener cannot be bound, the data directory cannot be opened,
     /// or the TLS files cannot be read.
     pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
-        config.limits.validate()?;
-        anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
-        let store = Arc::new(
-            match &config.data_dir {
-                Some(dir) => store::Store::open_dir(dir.clone())
-                    .with_context(|| format!("opening --data-dir {}", dir.display()))?,
-                None => store::Store::memory(),
-            }
-            .blocking_sse_c_by_default(config.block_sse_c_by_default),
-        );
-        let s3 = s3_service(Arc::clone(&store), &config);
-        let swift = Arc::new(swift::SwiftFront::new(store, &config));
-        let edge = Arc::new(edge::Edge::new(
-            s3,
-            swift,
-            (&config.access_key, &config.secret_key),
-            config.allow_sse_c_over_http,
-            config.limits.clone(),
-        ));
+        let edge = Arc::new(build_edge(&config)?);
 
         let material = match &config.tls_files {
             Some((cert, key)) => tls::load(cert, key)?,
@@ -194,13 +180,41 @@ impl ReferenceServer {
     }
 }
 
+/// Everything of a server but its listeners: the store, the S3 service, the Swift front and the edge
+/// checks in front of them.
+fn build_edge(config: &ServerConfig) -> anyhow::Result<edge::Edge> {
+    config.limits.validate()?;
+    anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
+    let store = Arc::new(
+        match &config.data_dir {
+            Some(dir) => {
+                store::Store::open_dir(dir.clone()).with_context(|| format!("opening --data-dir {}", dir.display()))?
+            }
+            None => store::Store::memory(),
+        }
+        .blocking_sse_c_by_default(config.block_sse_c_by_default),
+    );
+    let s3 = s3_service(Arc::clone(&store), config);
+    let swift = Arc::new(swift::SwiftFront::new(store, config));
+    Ok(edge::Edge::new(
+        s3,
+        swift,
+        (&config.access_key, &config.secret_key),
+        config.allow_sse_c_over_http,
+        config.limits.clone(),
+    ))
+}
+
 /// The s3s service over `store`: the S3 operations, SigV4 with the configured credentials, addressing,
 /// and the configured limits (everything but the edge: listeners, TLS, transport checks, Swift).
 fn s3_service(store: Arc<store::Store>, config: &ServerConfig) -> s3s::service::S3Service {
-    let mut builder = s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store)));
+    let mut builder =
+        s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store), config.limits.min_part_size));
     builder.set_route(encryption::EncryptionRoute::new(store));
     builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
     builder.set_host(host::LocalHost);
+    #[cfg(feature = "fuzzing")]
+    builder.set_access(in_process::SignedOrInProcess);
     let mut s3s_config = s3s::config::S3Config::default();
     s3s_config.xml_max_body_size = config.limits.max_xml_body_bytes;
     s3s_config.post_object_max_file_size = config.limits.max_object_size;

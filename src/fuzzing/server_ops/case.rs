@@ -242,7 +242,8 @@ pub enum SizePick {
         /// Offset.
         delta: i8,
     },
-    /// Up to 600 KiB.
+    /// Up to 64 KiB (larger objects come from `NearSegment`: each large object costs a whole
+    /// execution's time in copies and encryption).
     Large(u32),
 }
 
@@ -259,7 +260,7 @@ impl SizePick {
                 let base = usize::from(segments % 3) * seg;
                 if delta < 0 { base.saturating_sub(usize::from(delta.unsigned_abs())) } else { base + delta as usize }
             }
-            Self::Large(n) => n as usize % (600 * 1024 + 1),
+            Self::Large(n) => n as usize % (64 * 1024 + 1),
         }
     }
 }

@@ -17,17 +17,19 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http::Request;
 use http_body_util::BodyExt as _;
-use hyper::body::Incoming;
 
 /// Bytes that count as progress for the body read timeout.
 pub const PROGRESS_BYTES: u64 = 8 * 1024;
+
+/// A request body of any origin (a connection, or memory in-process).
+type RequestBody = http_body_util::combinators::UnsyncBoxBody<Bytes, s3s::StdError>;
 
 /// What the edge knows of a request body while s3s reads it.
 struct BodyState {
     /// Bytes the edge read ahead, handed out before the rest of `body`.
     peeked: Option<Bytes>,
     /// The body, until drained or cut off.
-    body: Option<Incoming>,
+    body: Option<RequestBody>,
     /// Data bytes read so far.
     read: u64,
     /// Bytes allowed, for bodies without a declared length.
@@ -139,7 +141,7 @@ impl http_body::Body for SharedBody {
                 }
             }
         }
-        polled.map(|f| f.map(|r| r.map_err(Into::into)))
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -163,12 +165,13 @@ impl http_body::Body for SharedBody {
 
 /// Shares `req`'s body between s3s and the edge, cut off past `cap` bytes (if any) or when it stalls
 /// for `timeout`.
-pub(super) fn shared_body(
-    req: Request<Incoming>,
-    cap: Option<u64>,
-    timeout: Duration,
-) -> (Request<s3s::Body>, SharedBody) {
+pub(super) fn shared_body<B>(req: Request<B>, cap: Option<u64>, timeout: Duration) -> (Request<s3s::Body>, SharedBody)
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<s3s::StdError>,
+{
     let (parts, body) = req.into_parts();
+    let body = body.map_err(Into::into).boxed_unsync();
     let shared = SharedBody(Arc::new(std::sync::Mutex::new(BodyState {
         peeked: None,
         body: Some(body),

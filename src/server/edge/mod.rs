@@ -22,7 +22,6 @@ mod secrets;
 use std::sync::Arc;
 
 use http::{Request, Response};
-use hyper::body::Incoming;
 use tokio::sync::Semaphore;
 use tracing::instrument::WithSubscriber as _;
 
@@ -119,7 +118,13 @@ impl Edge {
         }
     }
 
-    async fn handle(&self, mut req: Request<Incoming>, secure: bool) -> Response<s3s::Body> {
+    /// Answers one request: the edge checks, then the Swift front or the s3s service. `secure`: it
+    /// arrived over TLS. Bodies are hyper's on a connection, in memory when called in-process.
+    pub(crate) async fn handle<B>(&self, mut req: Request<B>, secure: bool) -> Response<s3s::Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<s3s::StdError>,
+    {
         let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
         let early = self.refusal(&req, transport);
         // A body without a declared length (presigned requests may omit it) is cut off once past its

@@ -54,13 +54,15 @@ use super::store::Store;
 #[derive(Debug, Clone)]
 pub struct ReferenceS3 {
     store: Arc<Store>,
+    /// CompleteMultipartUpload's minimum for every part but the last ([`super::Limits::min_part_size`]).
+    min_part_size: u64,
 }
 
 impl ReferenceS3 {
     /// Serves objects from `store`.
     #[must_use]
-    pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<Store>, min_part_size: u64) -> Self {
+        Self { store, min_part_size }
     }
 }
 
@@ -164,7 +166,7 @@ impl S3 for ReferenceS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        multipart::complete(&self.store, req).await
+        multipart::complete(&self.store, self.min_part_size, req).await
     }
 
     async fn abort_multipart_upload(

@@ -26,8 +26,6 @@ use crate::sse_c::headers::AES256;
 use crate::sse_c::rules::validate_write;
 use crate::sse_c::{RawTriple, SseCError};
 
-/// Parts other than the last must be at least this large.
-pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const MAX_PART_NUMBER: i32 = 10_000;
 
 fn no_such_upload() -> s3s::S3Error {
@@ -242,6 +240,7 @@ fn invalid_part() -> s3s::S3Error {
 /// (AWS not observed for a mismatch; refusing is the most defensible answer).
 pub async fn complete(
     store: &Store,
+    min_part_size: u64,
     req: S3Request<CompleteMultipartUploadInput>,
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let mut i = req.input;
@@ -278,7 +277,7 @@ pub async fn complete(
             }
             parts.push(PartMeta { number: n, size: stored.size, etag: stored.etag.clone(), salt: stored.salt });
         }
-        if let Some(small) = parts[..parts.len() - 1].iter().find(|p| p.size < MIN_PART_SIZE) {
+        if let Some(small) = parts[..parts.len() - 1].iter().find(|p| p.size < min_part_size) {
             return Err(s3_error(
                 400,
                 "EntityTooSmall",

@@ -1,0 +1,440 @@
+//! The model `server_ops` checks every reply against: what each object holds, under which key, and
+//! which multipart uploads are open with which parts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE as B64_URL};
+use bytes::Bytes;
+
+use super::{Endpoint, ObjPick, Op, RangePick, SentTriple, SsePick};
+use crate::client::Outgoing;
+use crate::fuzzing::{Reply, WriteVerdict, contains, fuzz_keys, pattern};
+use crate::sse_c::TripleKind;
+
+#[derive(Debug, Clone)]
+struct StoredModel {
+    key: Option<[u8; 32]>,
+    data: Arc<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+struct UploadModel {
+    obj: ObjPick,
+    id: String,
+    key: Option<[u8; 32]>,
+    parts: BTreeMap<u32, Arc<Vec<u8>>>,
+}
+
+/// One case in progress: the endpoint, and what the model says it holds.
+pub(super) struct Run<'a> {
+    endpoint: &'a dyn Endpoint,
+    min_part_size: u64,
+    bucket: String,
+    objects: [Option<StoredModel>; 3],
+    uploads: Vec<UploadModel>,
+    secrets: Vec<[u8; 32]>,
+    log: Vec<String>,
+}
+
+impl<'a> Run<'a> {
+    /// Creates `bucket`, runs `ops` and, with `cleanup`, empties and deletes the bucket, checking
+    /// every reply; panics with the operations so far on the first wrong one.
+    pub(super) fn execute(endpoint: &'a dyn Endpoint, min_part_size: u64, bucket: String, ops: &[Op], cleanup: bool) {
+        let mut run = Run {
+            endpoint,
+            min_part_size,
+            bucket,
+            objects: [None, None, None],
+            uploads: Vec::new(),
+            secrets: fuzz_keys().to_vec(),
+            log: Vec::new(),
+        };
+        let created = run.send(&Outgoing::new("PUT", Some(&run.bucket), None));
+        run.check(created.status == 200, || format!("CreateBucket: {}", created.summary()));
+        for (i, op) in ops.iter().enumerate() {
+            run.op(i, op);
+        }
+        if cleanup {
+            run.cleanup();
+        }
+    }
+
+    fn fail(&self, msg: &str) -> ! {
+        panic!("server_ops: {msg}\n  bucket {}\n  ops so far:\n    {}", self.bucket, self.log.join("\n    "));
+    }
+
+    fn check(&self, ok: bool, msg: impl FnOnce() -> String) {
+        if !ok {
+            self.fail(&msg());
+        }
+    }
+
+    fn send(&self, req: &Outgoing) -> Reply {
+        let reply = self.endpoint.send(req);
+        if reply.status == 0 {
+            self.fail(&format!("{} {:?}: no response: {}", req.method, req.key, reply.summary()));
+        }
+        self.check(reply.status < 500, || format!("{} {:?}: server error {}", req.method, req.key, reply.summary()));
+        let fixed = fuzz_keys();
+        for key in &self.secrets {
+            // Raw bytes only for the fixed keys: libFuzzer sees the bytes `contains` compares and can
+            // copy response text into a fuzzed key, which the key's base64 form does not allow.
+            let raw: &[u8] = if fixed.contains(key) { key } else { &[] };
+            let b64 = B64.encode(key);
+            let url = B64_URL.encode(key);
+            let leaks = |v: &[u8]| contains(v, b64.as_bytes()) || contains(v, url.as_bytes()) || contains(v, raw);
+            for (name, value) in &reply.headers {
+                self.check(!leaks(value.as_bytes()), || {
+                    format!("{} {:?}: header {name} carries a customer key", req.method, req.key)
+                });
+            }
+            self.check(!leaks(reply.bytes()), || {
+                format!("{} {:?}: the response body carries a customer key", req.method, req.key)
+            });
+        }
+        reply
+    }
+
+    fn req(&self, method: &str, obj: ObjPick) -> Outgoing {
+        Outgoing::new(method, Some(&self.bucket), Some(obj.name()))
+    }
+
+    fn track(&mut self, sent: &SentTriple) {
+        for k in &sent.secrets {
+            if !self.secrets.contains(k) {
+                self.secrets.push(*k);
+            }
+        }
+    }
+
+    /// A read (GET or HEAD) that must not succeed: no 2xx, and no plaintext in the body.
+    fn refused(&self, what: &str, reply: &Reply, stored: &StoredModel) {
+        self.check(!reply.is_success(), || format!("{what}: a wrong or missing key got {}", reply.summary()));
+        let probe = &stored.data[..stored.data.len().min(32)];
+        self.check(probe.len() < 8 || !contains(reply.bytes(), probe), || format!("{what}: plaintext in a refusal"));
+    }
+
+    fn upload(&self, pick: u8) -> Option<usize> {
+        (!self.uploads.is_empty()).then(|| usize::from(pick) % self.uploads.len())
+    }
+
+    fn op(&mut self, i: usize, op: &Op) {
+        self.log.push(format!("#{i} {op:?}"));
+        match op {
+            Op::Put { obj, size, seed, sse } => self.put(*obj, size.bytes(), *seed, sse),
+            Op::Get { obj, sse, range } => self.get(*obj, sse, *range),
+            Op::Head { obj, sse } => self.head(*obj, sse),
+            Op::Copy { src, dst, source_sse, dest_sse, replace } => {
+                self.copy(*src, *dst, source_sse, dest_sse, *replace);
+            }
+            Op::CreateUpload { obj, sse } => self.create_upload(*obj, sse),
+            Op::UploadPart { upload, part, size, seed, sse } => {
+                self.upload_part(*upload, u32::from(part % 3) + 1, size.bytes(), *seed, sse);
+            }
+            Op::UploadPartCopy { upload, part, src, source_sse, dest_sse, range } => {
+                self.upload_part_copy(*upload, u32::from(part % 3) + 1, *src, source_sse, dest_sse, *range);
+            }
+            Op::Complete { upload, parts, sse } => self.complete(*upload, parts, sse),
+            Op::Abort { upload } => self.abort(*upload),
+            Op::Delete { obj } => {
+                let reply = self.send(&self.req("DELETE", *obj));
+                self.check(reply.status == 204, || format!("DeleteObject: {}", reply.summary()));
+                self.objects[obj.index()] = None;
+            }
+        }
+    }
+
+    fn put(&mut self, obj: ObjPick, size: usize, seed: u8, sse: &SsePick) {
+        let sent = sse.render(TripleKind::Request, true);
+        self.track(&sent);
+        let data = Arc::new(pattern(u64::from(seed) << 32 | size as u64, size));
+        let mut req = self.req("PUT", obj);
+        req.headers.clone_from(&sent.headers);
+        req.body = Bytes::from(data.to_vec());
+        let reply = self.send(&req);
+        match sent.write_verdict() {
+            WriteVerdict::Invalid(f) => {
+                self.check(reply.status == f.answer().0, || format!("PutObject with {f:?} got {}", reply.summary()));
+            }
+            v => {
+                self.check(reply.status == 200, || format!("a valid PutObject got {}", reply.summary()));
+                let key = if let WriteVerdict::Valid(k) = v { Some(k) } else { None };
+                self.objects[obj.index()] = Some(StoredModel { key, data });
+            }
+        }
+    }
+
+    fn get(&self, obj: ObjPick, sse: &SsePick, range: Option<RangePick>) {
+        let sent = sse.render(TripleKind::Request, false);
+        let mut req = self.req("GET", obj);
+        req.headers.clone_from(&sent.headers);
+        if let Some(r) = range {
+            req.headers.push(("range".into(), r.header()));
+        }
+        let reply = self.send(&req);
+        let Some(stored) = &self.objects[obj.index()] else {
+            self.check(reply.status == 404, || format!("GetObject of a missing object: {}", reply.summary()));
+            return;
+        };
+        if !sent.opens(stored.key.as_ref()) {
+            self.refused("GetObject", &reply, stored);
+            return;
+        }
+        self.check(reply.body.is_ok(), || format!("GetObject with the right key: body failed: {}", reply.summary()));
+        let body = reply.bytes();
+        match reply.status {
+            200 => self.check(body == stored.data.as_slice(), || {
+                format!("GetObject returned {} bytes that differ from the {} stored", body.len(), stored.data.len())
+            }),
+            206 => {
+                let cr = reply.header("content-range").unwrap_or_default().to_owned();
+                let parsed = cr.strip_prefix("bytes ").and_then(|r| r.split_once('/')).and_then(|(span, total)| {
+                    let (a, b) = span.split_once('-')?;
+                    Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?, total.parse::<usize>().ok()?))
+                });
+                let Some((a, b, total)) = parsed else { self.fail(&format!("206 with Content-Range {cr:?}")) };
+                self.check(total == stored.data.len() && a <= b && b < total, || format!("bad Content-Range {cr}"));
+                self.check(body == &stored.data[a..=b], || format!("ranged GetObject ({cr}) returned wrong bytes"));
+            }
+            416 => self.check(range.is_some(), || "416 without a Range".into()),
+            _ => self.fail(&format!("GetObject with the right key got {}", reply.summary())),
+        }
+    }
+
+    fn head(&self, obj: ObjPick, sse: &SsePick) {
+        let sent = sse.render(TripleKind::Request, false);
+        let mut req = self.req("HEAD", obj);
+        req.headers.clone_from(&sent.headers);
+        let reply = self.send(&req);
+        self.check(reply.bytes().is_empty(), || "HeadObject with a body".into());
+        let Some(stored) = &self.objects[obj.index()] else {
+            self.check(reply.status == 404, || format!("HeadObject of a missing object: {}", reply.summary()));
+            return;
+        };
+        if sent.opens(stored.key.as_ref()) {
+            self.check(reply.status == 200, || format!("HeadObject with the right key got {}", reply.summary()));
+            let len = reply.header("content-length").and_then(|v| v.parse::<usize>().ok());
+            self.check(len == Some(stored.data.len()), || format!("HeadObject Content-Length {len:?}"));
+        } else {
+            self.refused("HeadObject", &reply, stored);
+        }
+    }
+
+    fn copy_source_header(&self, src: ObjPick) -> (String, String) {
+        ("x-amz-copy-source".into(), format!("/{}/{}", self.bucket, crate::client::encode_path(src.name())))
+    }
+
+    fn copy(&mut self, src: ObjPick, dst: ObjPick, source_sse: &SsePick, dest_sse: &SsePick, replace: bool) {
+        let source = source_sse.render(TripleKind::CopySource, false);
+        let dest = dest_sse.render(TripleKind::Request, true);
+        self.track(&source);
+        self.track(&dest);
+        let mut req = self.req("PUT", dst);
+        req.headers.push(self.copy_source_header(src));
+        req.headers.extend(source.headers.iter().cloned());
+        req.headers.extend(dest.headers.iter().cloned());
+        if replace {
+            req.headers.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
+        }
+        let reply = self.send(&req);
+        let Some(stored) = self.objects[src.index()].clone() else {
+            self.check(reply.status == 404, || format!("CopyObject from a missing source: {}", reply.summary()));
+            return;
+        };
+        let source_ok = source.opens(stored.key.as_ref());
+        let dest_verdict = dest.write_verdict();
+        let dest_ok = !matches!(dest_verdict, WriteVerdict::Invalid(_));
+        if !source_ok || !dest_ok {
+            self.check(!reply.is_success(), || {
+                format!("CopyObject (source ok: {source_ok}, destination ok: {dest_ok}) got {}", reply.summary())
+            });
+            let probe = &stored.data[..stored.data.len().min(32)];
+            self.check(probe.len() < 8 || !contains(reply.bytes(), probe), || "plaintext in a refusal".into());
+            return;
+        }
+        // A plain self-copy without a change is illegal (400); everything else must work.
+        let illegal_self_copy = src == dst && stored.key.is_none() && dest_verdict == WriteVerdict::Absent && !replace;
+        if illegal_self_copy {
+            self.check(reply.status == 400, || format!("an illegal self-copy got {}", reply.summary()));
+            return;
+        }
+        self.check(reply.status == 200, || format!("a valid CopyObject got {}", reply.summary()));
+        let key = if let WriteVerdict::Valid(k) = dest_verdict { Some(k) } else { None };
+        self.objects[dst.index()] = Some(StoredModel { key, data: stored.data });
+    }
+
+    fn create_upload(&mut self, obj: ObjPick, sse: &SsePick) {
+        let sent = sse.render(TripleKind::Request, true);
+        self.track(&sent);
+        let mut req = self.req("POST", obj);
+        req.query.push(("uploads".into(), String::new()));
+        req.headers.clone_from(&sent.headers);
+        let reply = self.send(&req);
+        let key = match sent.write_verdict() {
+            WriteVerdict::Invalid(f) => {
+                self.check(reply.status == f.answer().0, || {
+                    format!("CreateMultipartUpload with {f:?}: {}", reply.summary())
+                });
+                return;
+            }
+            WriteVerdict::Valid(k) => Some(k),
+            WriteVerdict::Absent => None,
+        };
+        self.check(reply.status == 200, || format!("a valid CreateMultipartUpload got {}", reply.summary()));
+        let text = String::from_utf8_lossy(reply.bytes()).into_owned();
+        let id = text.split("<UploadId>").nth(1).and_then(|r| r.split("</UploadId>").next()).unwrap_or_default();
+        self.check(!id.is_empty(), || "CreateMultipartUpload without an UploadId".into());
+        self.uploads.push(UploadModel { obj, id: id.to_owned(), key, parts: BTreeMap::new() });
+    }
+
+    /// Whether a part's triple matches the upload's key (M3–M6).
+    fn part_ok(upload: &UploadModel, sent: &SentTriple) -> bool {
+        match (upload.key, sent.write_verdict()) {
+            (None, WriteVerdict::Absent) => true,
+            (Some(k), WriteVerdict::Valid(p)) => k == p,
+            _ => false,
+        }
+    }
+
+    fn part_request(&self, u: &UploadModel, part: u32) -> Outgoing {
+        let mut req = self.req("PUT", u.obj);
+        req.query = vec![("partNumber".into(), part.to_string()), ("uploadId".into(), u.id.clone())];
+        req
+    }
+
+    fn upload_part(&mut self, upload: u8, part: u32, size: usize, seed: u8, sse: &SsePick) {
+        let Some(ui) = self.upload(upload) else { return };
+        // `x-amz-server-side-encryption` is not an UploadPart header.
+        let sent = sse.render(TripleKind::Request, false);
+        self.track(&sent);
+        let u = self.uploads[ui].clone();
+        let data = Arc::new(pattern(u64::from(seed) << 40 | size as u64, size));
+        let mut req = self.part_request(&u, part);
+        req.headers.clone_from(&sent.headers);
+        req.body = Bytes::from(data.to_vec());
+        let reply = self.send(&req);
+        let ok = Self::part_ok(&u, &sent);
+        self.check(reply.is_success() == ok, || format!("UploadPart (expected ok: {ok}) got {}", reply.summary()));
+        if ok {
+            self.uploads[ui].parts.insert(part, data);
+        }
+    }
+
+    fn upload_part_copy(
+        &mut self,
+        upload: u8,
+        part: u32,
+        src: ObjPick,
+        source_sse: &SsePick,
+        dest_sse: &SsePick,
+        range: Option<(u32, u32)>,
+    ) {
+        let Some(ui) = self.upload(upload) else { return };
+        let source = source_sse.render(TripleKind::CopySource, false);
+        let dest = dest_sse.render(TripleKind::Request, false);
+        self.track(&source);
+        self.track(&dest);
+        let u = self.uploads[ui].clone();
+        let mut req = self.part_request(&u, part);
+        req.headers.push(self.copy_source_header(src));
+        req.headers.extend(source.headers.iter().cloned());
+        req.headers.extend(dest.headers.iter().cloned());
+        let stored = self.objects[src.index()].clone();
+        let size = stored.as_ref().map_or(0, |s| s.data.len());
+        let span = range.map(|(a, b)| {
+            let m = |n: u32| n as usize % (size + 2);
+            (m(a).min(m(b)), m(a).max(m(b)))
+        });
+        if let Some((a, b)) = span {
+            req.headers.push(("x-amz-copy-source-range".into(), format!("bytes={a}-{b}")));
+        }
+        let reply = self.send(&req);
+        let Some(stored) = stored else {
+            self.check(!reply.is_success(), || format!("UploadPartCopy from a missing source: {}", reply.summary()));
+            return;
+        };
+        let source_ok = source.opens(stored.key.as_ref());
+        let dest_ok = Self::part_ok(&u, &dest);
+        let range_ok = span.is_none_or(|(_, b)| b < size);
+        let ok = source_ok && dest_ok && range_ok;
+        self.check(reply.is_success() == ok, || {
+            format!(
+                "UploadPartCopy (source ok: {source_ok}, destination ok: {dest_ok}, range ok: {range_ok}) got {}",
+                reply.summary()
+            )
+        });
+        if !source_ok {
+            let probe = &stored.data[..stored.data.len().min(32)];
+            self.check(probe.len() < 8 || !contains(reply.bytes(), probe), || "plaintext in a refusal".into());
+        }
+        if ok {
+            let data = match span {
+                Some((a, b)) => stored.data[a..=b].to_vec(),
+                None => stored.data.to_vec(),
+            };
+            self.uploads[ui].parts.insert(part, Arc::new(data));
+        }
+    }
+
+    fn complete(&mut self, upload: u8, parts: &[u8], sse: &SsePick) {
+        let Some(ui) = self.upload(upload) else { return };
+        let sent = sse.render(TripleKind::Request, false);
+        self.track(&sent);
+        let u = self.uploads[ui].clone();
+        let numbers: Vec<u32> = parts.iter().take(4).map(|p| u32::from(p % 3) + 1).collect();
+        let mut xml = String::from("<CompleteMultipartUpload>");
+        for n in &numbers {
+            xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber></Part>"));
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        let mut req = self.req("POST", u.obj);
+        req.query.push(("uploadId".into(), u.id.clone()));
+        req.headers.clone_from(&sent.headers);
+        req.body = Bytes::from(xml);
+        let reply = self.send(&req);
+        let ascending = numbers.windows(2).all(|w| w[0] < w[1]);
+        let present = numbers.iter().all(|n| u.parts.contains_key(n));
+        let min = self.min_part_size;
+        let sizes_ok = numbers.iter().rev().skip(1).all(|n| u.parts.get(n).is_some_and(|p| p.len() as u64 >= min));
+        let triple_ok = sent.is_absent() || Self::part_ok(&u, &sent);
+        let ok = !numbers.is_empty() && ascending && present && sizes_ok && triple_ok;
+        self.check(reply.is_success() == ok, || {
+            format!(
+                "CompleteMultipartUpload {numbers:?} (have {:?}, triple ok: {triple_ok}) got {}",
+                u.parts.keys().collect::<Vec<_>>(),
+                reply.summary()
+            )
+        });
+        if ok {
+            let data: Vec<u8> = numbers.iter().flat_map(|n| u.parts[n].iter().copied()).collect();
+            self.objects[u.obj.index()] = Some(StoredModel { key: u.key, data: Arc::new(data) });
+            self.uploads.remove(ui);
+        }
+    }
+
+    fn abort(&mut self, upload: u8) {
+        let Some(ui) = self.upload(upload) else { return };
+        let u = self.uploads.remove(ui);
+        let mut req = self.req("DELETE", u.obj);
+        req.query.push(("uploadId".into(), u.id));
+        let reply = self.send(&req);
+        self.check(reply.status == 204, || format!("AbortMultipartUpload got {}", reply.summary()));
+    }
+
+    fn cleanup(&mut self) {
+        for u in std::mem::take(&mut self.uploads) {
+            let mut req = self.req("DELETE", u.obj);
+            req.query.push(("uploadId".into(), u.id));
+            let reply = self.send(&req);
+            self.check(reply.status == 204, || format!("cleanup: AbortMultipartUpload got {}", reply.summary()));
+        }
+        for obj in ObjPick::ALL {
+            let reply = self.send(&self.req("DELETE", obj));
+            self.check(reply.status == 204, || format!("cleanup: DeleteObject got {}", reply.summary()));
+        }
+        let reply = self.send(&Outgoing::new("DELETE", Some(&self.bucket), None));
+        self.check(reply.status == 204, || format!("cleanup: DeleteBucket got {}", reply.summary()));
+    }
+}
