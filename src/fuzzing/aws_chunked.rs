@@ -238,7 +238,7 @@ pub fn aws_chunked(data: &[u8]) {
     }
 }
 
-/// Uploads `case.data` aws-chunked to the in-process service, corrupted as asked, and returns the
+/// Uploads `case.data` aws-chunked to the in-process service, corrupted as the case says, and returns the
 /// PUT's reply and what a GET reads back (when the PUT succeeded).
 pub fn put_chunked(case: &ChunkedCase, key: &str) -> (Reply, Option<Reply>) {
     let ip = in_process();
