@@ -5,7 +5,7 @@
 //! catalogue (`ssec-behavior.md`, sections A.1, A.2, A.5 and B): every error is checked for its HTTP
 //! status *and* its S3 error code, except on HEAD, whose errors carry no body (B.8).
 
-mod support;
+mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::result::CreateUnhandledError;
 use md5::{Digest as _, Md5};
 use ssec_conform::sse_c::CustomerKey;
 use ssec_conform::sse_c::headers::{ALGORITHM, KEY, KEY_MD5};
-use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+use ssec_conform::{ServerConfig, ServerHandle};
 
 const BUCKET: &str = "clients";
 
@@ -96,7 +96,7 @@ struct Env {
 
 impl Env {
     async fn start() -> Self {
-        let server = ReferenceServer::start(ServerConfig::default()).await.expect("server starts");
+        let server = common::start_with(ServerConfig::default()).await;
         let seen = Recorder::default();
         let client = sdk_client(&server, server.https_url().expect("https listener"), seen.clone());
         client.create_bucket().bucket(BUCKET).send().await.expect("create bucket");
@@ -150,7 +150,7 @@ impl Env {
 }
 
 fn sdk_client(server: &ServerHandle, endpoint: &str, seen: Recorder) -> Client {
-    let config = support::sdk_config(server, endpoint)
+    let config = common::sdk_config(server, endpoint)
         // One response per call, so the recorder's last entry is the call's response.
         .retry_config(RetryConfig::disabled())
         .interceptor(seen)

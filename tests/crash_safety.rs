@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-mod support;
+mod common;
 
 use bytes::Bytes;
-use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
+use common::{addr, element, signed_head, target_for, tls_connect_to, with_key};
+use ssec_conform::client::{Client, Outgoing, Trust};
 use ssec_conform::sse_c::CustomerKey;
-use support::{element, with_key};
 use tokio::io::AsyncWriteExt as _;
 
 const BUCKET: &str = "crash";
@@ -85,7 +85,7 @@ impl Server {
                 return None;
             }
             if let Ok(pem) = std::fs::read_to_string(ca)
-                && let Ok(client) = Client::new(target(&server.https, pem))
+                && let Ok(client) = Client::new(target_for(&server.https, Trust::Pem(pem)))
                 && let Ok(r) = client.send(&Outgoing::new("GET", None, None)).await.response
                 && r.status == 200
             {
@@ -104,20 +104,6 @@ impl Server {
     fn kill_9(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-    }
-}
-
-fn target(https: &str, ca_pem: String) -> Target {
-    Target {
-        endpoint: url::Url::parse(https).unwrap(),
-        plain_endpoint: None,
-        region: "us-east-1".into(),
-        access_key: "ssec-conform".into(),
-        secret_key: "ssec-conform-secret-key".into(),
-        session_token: None,
-        addressing: Addressing::Path,
-        trust: Trust::Pem(ca_pem),
-        timeout: Duration::from_secs(60),
     }
 }
 
@@ -152,7 +138,7 @@ fn multipart_query(upload_id: &str, part: Option<u32>) -> Vec<(String, String)> 
 async fn create_upload(client: &Client, key: &str, ck: &CustomerKey) -> String {
     let mut create = with_key(Outgoing::new("POST", Some(BUCKET), Some(key)), ck);
     create.query.push(("uploads".into(), String::new()));
-    element(&ok(client, &create).await.body, "UploadId").expect("UploadId")
+    element(&ok(client, &create).await.body, "UploadId").expect("UploadId").to_owned()
 }
 
 fn upload_part(key: &str, ck: &CustomerKey, upload_id: &str, n: u32, body: Bytes) -> Outgoing {
@@ -172,36 +158,12 @@ async fn stream_slowly(
     pause: Duration,
     sent: Arc<AtomicU64>,
 ) {
-    let prepared = client.prepare(&req).unwrap();
-    let uri = prepared.uri().clone();
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nhost: {}\r\n",
-        prepared.method(),
-        uri.path_and_query().unwrap(),
-        uri.authority().unwrap()
-    );
-    for (n, v) in prepared.headers() {
-        head.push_str(&format!("{n}: {}\r\n", v.to_str().unwrap()));
-    }
-    head.push_str(&format!("content-length: {}\r\n\r\n", prepared.body().len()));
-
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(uri.authority().unwrap().as_str()).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
-    if tls.write_all(head.as_bytes()).await.is_err() {
+    let (head, body) = signed_head(&client, &req, Some(req.body.len() as u64));
+    let mut tls = tls_connect_to(&addr(client.target().endpoint.as_str()), &ca_pem).await;
+    if tls.write_all(&head).await.is_err() {
         return;
     }
-    for piece in prepared.body().chunks(chunk) {
+    for piece in body.chunks(chunk) {
         if tls.write_all(piece).await.is_err() || tls.flush().await.is_err() {
             return;
         }
@@ -425,11 +387,7 @@ async fn kill_9_mid_upload_loses_nothing_committed_and_leaks_nothing() {
         let r = ok(&client, &with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), key)).await;
         assert!(r.body == *body, "{name} did not read back byte-identical ({} of {} bytes)", r.body.len(), body.len());
         let r = client.send(&with_key(Outgoing::new("GET", Some(BUCKET), Some(name)), &other)).await.response.unwrap();
-        assert_eq!(
-            (r.status, element(&r.body, "Code").as_deref()),
-            (403, Some("AccessDenied")),
-            "{name} with another key"
-        );
+        assert_eq!((r.status, element(&r.body, "Code")), (403, Some("AccessDenied")), "{name} with another key");
     }
 
     // The interrupted PUT: no object, no version of any kind.
@@ -438,7 +396,7 @@ async fn kill_9_mid_upload_loses_nothing_committed_and_leaks_nothing() {
         .await
         .response
         .unwrap();
-    assert_eq!((r.status, element(&r.body, "Code").as_deref()), (404, Some("NoSuchKey")));
+    assert_eq!((r.status, element(&r.body, "Code")), (404, Some("NoSuchKey")));
     let mut versions = Outgoing::new("GET", Some(BUCKET), None);
     versions.query.push(("versions".into(), String::new()));
     let listed = String::from_utf8_lossy(&ok(&client, &versions).await.body).into_owned();
@@ -455,7 +413,7 @@ async fn kill_9_mid_upload_loses_nothing_committed_and_leaks_nothing() {
     let listed = String::from_utf8_lossy(&ok(&client, &uploads).await.body).into_owned();
     assert!(!listed.contains("<Upload>"), "ListMultipartUploads after restart: {listed}");
     let r = client.send(&upload_part("in-progress", &open_key, &open_id, 3, random_bytes(10))).await.response.unwrap();
-    assert_eq!((r.status, element(&r.body, "Code").as_deref()), (404, Some("NoSuchUpload")));
+    assert_eq!((r.status, element(&r.body, "Code")), (404, Some("NoSuchUpload")));
 
     // On disk: one data file per committed part, nothing else, no secret anywhere.
     let data_files = files_under(&data).into_iter().filter(|f| f.extension().is_some_and(|e| e == "data")).count();

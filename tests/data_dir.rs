@@ -8,15 +8,14 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+
+mod common;
 
 use bytes::Bytes;
+use common::{element, https_client, with_key};
 use sha2::Digest as _;
 use ssec_conform::client::{Client, Incoming, Outgoing};
-use ssec_conform::scenario::grade::element;
-use ssec_conform::scenario::runner::embedded_target;
 use ssec_conform::sse_c::CustomerKey;
-use ssec_conform::sse_c::headers::{AES256, ALGORITHM, KEY, KEY_MD5};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 const MARKER: &str = "ssec-conform-data.json";
@@ -30,7 +29,7 @@ async fn try_start(data: &Path) -> anyhow::Result<ServerHandle> {
 /// A server on `data` and a client of its HTTPS listener.
 async fn start(data: &Path) -> (ServerHandle, Client) {
     let server = try_start(data).await.unwrap_or_else(|e| panic!("server on {}: {e:#}", data.display()));
-    let client = Client::new(embedded_target(&server, Duration::from_secs(20))).unwrap();
+    let client = https_client(&server);
     (server, client)
 }
 
@@ -49,7 +48,7 @@ async fn send(client: &Client, req: &Outgoing) -> Incoming {
 
 /// Status and S3 error code of a response.
 fn outcome(r: &Incoming) -> (u16, Option<String>) {
-    (r.status, element(&String::from_utf8_lossy(&r.body), "Code"))
+    (r.status, element(&r.body, "Code").map(str::to_owned))
 }
 
 async fn create_bucket(client: &Client, bucket: &str) {
@@ -61,9 +60,7 @@ async fn put(client: &Client, bucket: &str, key: &str, body: &[u8], sse_c: Optio
     let mut req = Outgoing::new("PUT", Some(bucket), Some(key));
     req.body = Bytes::copy_from_slice(body);
     if let Some(k) = sse_c {
-        req.headers.push((ALGORITHM.into(), AES256.into()));
-        req.headers.push((KEY.into(), k.to_base64().to_string()));
-        req.headers.push((KEY_MD5.into(), k.md5_b64()));
+        req = with_key(req, k);
     }
     let r = send(client, &req).await;
     assert_eq!(outcome(&r), (200, None), "PUT {bucket}/{key}");

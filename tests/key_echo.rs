@@ -18,6 +18,7 @@ use common::*;
 use ssec_conform::client::{Client, Outgoing, encode_path};
 use ssec_conform::server::Limits;
 use ssec_conform::sse_c::CustomerKey;
+use ssec_conform::sse_c::headers::TripleKind::{self, CopySource, Request};
 
 /// A malformed key value and the bytes of the key it carries.
 struct BadKey {
@@ -73,45 +74,45 @@ fn forbidden(bad: &BadKey) -> Vec<Vec<u8>> {
 struct Case {
     name: String,
     req: Outgoing,
-    faulted: &'static str,
+    faulted: TripleKind,
 }
 
 fn cases(good: &CustomerKey, upload_id: &str) -> Vec<Case> {
-    let with = |method: &str, key: &str, triples: &[&str]| {
+    let with = |method: &str, key: &str, triples: &[TripleKind]| {
         let mut req = Outgoing::new(method, Some(BUCKET), Some(key));
-        for prefix in triples {
-            req.headers.extend(triple(prefix, good));
+        for kind in triples {
+            req.headers.extend(triple(*kind, good));
         }
         req
     };
     let copy_source = format!("/{BUCKET}/{}", encode_path("source"));
-    let mut put = with("PUT", "target", &[OBJECT]);
+    let mut put = with("PUT", "target", &[Request]);
     put.body = Bytes::from_static(b"object body");
-    let mut copy = with("PUT", "copy", &[OBJECT, COPY_SOURCE]);
+    let mut copy = with("PUT", "copy", &[Request, CopySource]);
     copy.headers.push(("x-amz-copy-source".into(), copy_source.clone()));
     let part_query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id.to_owned())];
-    let mut part = with("PUT", "multipart", &[OBJECT]);
+    let mut part = with("PUT", "multipart", &[Request]);
     part.query.clone_from(&part_query);
     part.body = Bytes::from_static(b"part body");
-    let mut part_copy = with("PUT", "multipart", &[OBJECT, COPY_SOURCE]);
+    let mut part_copy = with("PUT", "multipart", &[Request, CopySource]);
     part_copy.query = part_query;
     part_copy.headers.push(("x-amz-copy-source".into(), copy_source));
     let case = |name: &str, req: &Outgoing, faulted| Case { name: name.into(), req: req.clone(), faulted };
     vec![
-        case("PutObject", &put, OBJECT),
-        case("GetObject", &with("GET", "source", &[OBJECT]), OBJECT),
-        case("HeadObject", &with("HEAD", "source", &[OBJECT]), OBJECT),
-        case("CopyObject (source key)", &copy, COPY_SOURCE),
-        case("CopyObject (target key)", &copy, OBJECT),
-        case("UploadPart", &part, OBJECT),
-        case("UploadPartCopy (source key)", &part_copy, COPY_SOURCE),
-        case("UploadPartCopy (target key)", &part_copy, OBJECT),
+        case("PutObject", &put, Request),
+        case("GetObject", &with("GET", "source", &[Request]), Request),
+        case("HeadObject", &with("HEAD", "source", &[Request]), Request),
+        case("CopyObject (source key)", &copy, CopySource),
+        case("CopyObject (target key)", &copy, Request),
+        case("UploadPart", &part, Request),
+        case("UploadPartCopy (source key)", &part_copy, CopySource),
+        case("UploadPartCopy (target key)", &part_copy, Request),
     ]
 }
 
 /// Sends `case` with its faulted key header replaced by `bad`, over a fresh TLS connection.
 async fn send_faulted(server: &ssec_conform::ServerHandle, client: &Client, case: &Case, bad: &BadKey) -> Raw {
-    let key_header = format!("{}-key", case.faulted);
+    let key_header = case.faulted.names()[1];
     let mut req = case.req.clone();
     let position = req.headers.iter().position(|(n, _)| *n == key_header).unwrap();
     let (head, body) = if bad.signed {
@@ -120,7 +121,7 @@ async fn send_faulted(server: &ssec_conform::ServerHandle, client: &Client, case
     } else {
         req.headers.remove(position);
         let (head, body) = signed_head(client, &req, Some(req.body.len() as u64));
-        (with_raw_header(head, &key_header, &bad.value), body)
+        (with_raw_header(head, key_header, &bad.value), body)
     };
     let mut tls = tls_connect(server).await;
     let mut bytes = head;
@@ -141,14 +142,14 @@ async fn malformed_keys_are_answered_as_invalid_keys_and_never_echoed() {
     };
     ok(client.send(&Outgoing::new("PUT", Some(BUCKET), None)).await.response.unwrap());
     let mut source = Outgoing::new("PUT", Some(BUCKET), Some("source"));
-    source.headers.extend(triple(OBJECT, &good));
+    source.headers.extend(triple(Request, &good));
     source.body = Bytes::from_static(b"source body");
     ok(client.send(&source).await.response.unwrap());
     let mut create = Outgoing::new("POST", Some(BUCKET), Some("multipart"));
     create.query.push(("uploads".into(), String::new()));
-    create.headers.extend(triple(OBJECT, &good));
+    create.headers.extend(triple(Request, &good));
     let created = ok(client.send(&create).await.response.unwrap());
-    let upload_id = element(&String::from_utf8_lossy(&created.body), "UploadId").unwrap().to_owned();
+    let upload_id = element(&created.body, "UploadId").unwrap().to_owned();
 
     for bad in bad_keys() {
         let runs = forbidden(&bad);

@@ -28,7 +28,7 @@ async fn header_section_over_the_limit_is_refused_not_hung() {
     list.headers.push(("x-amz-meta-pad".into(), "p".repeat(5000)));
     let r = client.send(&list).await.response.unwrap();
     assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
-    let body = String::from_utf8_lossy(&r.body);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
     assert_eq!(element(&body, "Code"), Some("RequestHeaderSectionTooLarge"));
     assert_eq!(element(&body, "MaxSizeAllowed"), Some("4096"));
 
@@ -69,7 +69,7 @@ async fn xml_body_over_the_limit_is_max_message_length_exceeded() {
 
     // Declared too large: refused from the Content-Length, with AWS's message.
     let r = client.send(&versioning(8192)).await.response.unwrap();
-    let body = String::from_utf8_lossy(&r.body);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
     assert_eq!((r.status, element(&body, "Code")), (400, Some("MaxMessageLengthExceeded")), "{body}");
     assert_eq!(element(&body, "Message"), Some("Your request was too big."));
 
@@ -107,7 +107,7 @@ async fn upload_over_the_object_size_is_entity_too_large() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
     let r = client.send(&put(MAX + 1)).await.response.unwrap();
-    let body = String::from_utf8_lossy(&r.body);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
     assert_eq!((r.status, element(&body, "Code")), (400, Some("EntityTooLarge")), "{body}");
     assert_eq!(element(&body, "Message"), Some("Your proposed upload exceeds the maximum allowed size"));
     assert_eq!(element(&body, "ProposedSize"), Some("1048577"));
@@ -117,19 +117,19 @@ async fn upload_over_the_object_size_is_entity_too_large() {
     let mut create = Outgoing::new("POST", Some(BUCKET), Some("mp"));
     create.query.push(("uploads".into(), String::new()));
     let r = client.send(&create).await.response.unwrap();
-    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let upload_id = element(&r.body, "UploadId").unwrap().to_owned();
     let mut part = put(MAX + 1);
     part.key = Some("mp".into());
     part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id)];
     let r = client.send(&part).await.response.unwrap();
-    assert_eq!((r.status, element(&String::from_utf8_lossy(&r.body), "Code")), (400, Some("EntityTooLarge")));
+    assert_eq!((r.status, element(&r.body, "Code")), (400, Some("EntityTooLarge")));
 
     // POST Object over the limit (s3s's form limit).
     let mut post = put(MAX + 1);
     post.method = "POST".into();
     post.auth = Auth::PostForm;
     let r = client.send(&post).await.response.unwrap();
-    assert_eq!((r.status, element(&String::from_utf8_lossy(&r.body), "Code")), (400, Some("EntityTooLarge")));
+    assert_eq!((r.status, element(&r.body, "Code")), (400, Some("EntityTooLarge")));
 
     // A presigned upload without a declared length (chunked) is cut off once past the limit.
     let mut presigned = put(MAX + 64 * 1024);
@@ -176,7 +176,7 @@ async fn part_numbers_past_the_limit_are_invalid_argument() {
     let mut create = Outgoing::new("POST", Some(BUCKET), Some("mp"));
     create.query.push(("uploads".into(), String::new()));
     let r = client.send(&create).await.response.unwrap();
-    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let upload_id = element(&r.body, "UploadId").unwrap().to_owned();
     let part = |n: &str| {
         let mut part = Outgoing::new("PUT", Some(BUCKET), Some("mp"));
         part.query = vec![("partNumber".into(), n.into()), ("uploadId".into(), upload_id.clone())];
@@ -187,7 +187,7 @@ async fn part_numbers_past_the_limit_are_invalid_argument() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     for n in ["4", "0", "10001"] {
         let r = client.send(&part(n)).await.response.unwrap();
-        let body = String::from_utf8_lossy(&r.body);
+        let body = String::from_utf8_lossy(&r.body).into_owned();
         assert_eq!((r.status, element(&body, "Code")), (400, Some("InvalidArgument")), "part {n}: {body}");
         assert_eq!(element(&body, "Message"), Some("Part number must be an integer between 1 and 3, inclusive"));
         assert_eq!(element(&body, "ArgumentName"), Some("partNumber"));
@@ -200,11 +200,11 @@ async fn part_numbers_past_the_limit_are_invalid_argument() {
     let client = http_client(&server);
     create_bucket(&client).await;
     let r = client.send(&create).await.response.unwrap();
-    let upload_id = element(&String::from_utf8_lossy(&r.body), "UploadId").unwrap().to_owned();
+    let upload_id = element(&r.body, "UploadId").unwrap().to_owned();
     let mut part = Outgoing::new("PUT", Some(BUCKET), Some("mp"));
     part.query = vec![("partNumber".into(), "10001".into()), ("uploadId".into(), upload_id)];
     let r = client.send(&part).await.response.unwrap();
-    let body = String::from_utf8_lossy(&r.body);
+    let body = String::from_utf8_lossy(&r.body).into_owned();
     assert_eq!(element(&body, "Message"), Some("Part number must be an integer between 1 and 10000, inclusive"));
     server.shutdown().await;
 }

@@ -14,10 +14,11 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
-use common::{BUCKET, COPY_SOURCE, OBJECT, element, https_client, start, triple};
+use common::{BUCKET, element, https_client, start, triple};
 use ssec_conform::client::{Auth, Client, Outgoing, encode_path};
 use ssec_conform::server::Limits;
 use ssec_conform::sse_c::CustomerKey;
+use ssec_conform::sse_c::headers::TripleKind::{self, CopySource, Request};
 
 /// Log output written through the subscriber, kept for searching.
 #[derive(Clone, Default)]
@@ -43,25 +44,25 @@ async fn status(client: &Client, req: &Outgoing) -> u16 {
 /// texts sent that are not base64 of `a` or `b`.
 async fn exercise(client: &Client, a: &CustomerKey, b: &CustomerKey) -> Vec<String> {
     assert_eq!(status(client, &Outgoing::new("PUT", Some(BUCKET), None)).await, 200);
-    let object = |method: &str, key: &str, triples: &[(&str, &CustomerKey)]| {
+    let object = |method: &str, key: &str, triples: &[(TripleKind, &CustomerKey)]| {
         let mut req = Outgoing::new(method, Some(BUCKET), Some(key));
-        for (prefix, k) in triples {
-            req.headers.extend(triple(prefix, k));
+        for (kind, k) in triples {
+            req.headers.extend(triple(*kind, k));
         }
         req
     };
-    let mut put = object("PUT", "obj", &[(OBJECT, a)]);
+    let mut put = object("PUT", "obj", &[(Request, a)]);
     put.body = Bytes::from_static(b"logged nowhere");
     assert_eq!(status(client, &put).await, 200);
-    assert_eq!(status(client, &object("GET", "obj", &[(OBJECT, a)])).await, 200);
-    assert_eq!(status(client, &object("HEAD", "obj", &[(OBJECT, a)])).await, 200);
-    assert_eq!(status(client, &object("GET", "obj", &[(OBJECT, b)])).await, 403);
-    let mut md5_mismatch = object("GET", "obj", &[(OBJECT, a)]);
+    assert_eq!(status(client, &object("GET", "obj", &[(Request, a)])).await, 200);
+    assert_eq!(status(client, &object("HEAD", "obj", &[(Request, a)])).await, 200);
+    assert_eq!(status(client, &object("GET", "obj", &[(Request, b)])).await, 403);
+    let mut md5_mismatch = object("GET", "obj", &[(Request, a)]);
     md5_mismatch.headers[2].1 = b.md5_b64();
     assert_eq!(status(client, &md5_mismatch).await, 400);
 
     // Copies under another key.
-    let mut copy = object("PUT", "copy", &[(OBJECT, b), (COPY_SOURCE, a)]);
+    let mut copy = object("PUT", "copy", &[(Request, b), (CopySource, a)]);
     copy.headers.push(("x-amz-copy-source".into(), format!("/{BUCKET}/{}", encode_path("obj"))));
     assert_eq!(status(client, &copy).await, 200);
     let mut wrong_source = copy.clone();
@@ -78,15 +79,15 @@ async fn exercise(client: &Client, a: &CustomerKey, b: &CustomerKey) -> Vec<Stri
     }
 
     // Multipart, and POST Object with the key as a form field.
-    let mut create = object("POST", "mp", &[(OBJECT, a)]);
+    let mut create = object("POST", "mp", &[(Request, a)]);
     create.query.push(("uploads".into(), String::new()));
     let created = client.send(&create).await.response.unwrap();
-    let upload_id = element(&String::from_utf8_lossy(&created.body), "UploadId").unwrap().to_owned();
-    let mut part = object("PUT", "mp", &[(OBJECT, a)]);
+    let upload_id = element(&created.body, "UploadId").unwrap().to_owned();
+    let mut part = object("PUT", "mp", &[(Request, a)]);
     part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id)];
     part.body = Bytes::from_static(b"part");
     assert_eq!(status(client, &part).await, 200);
-    let mut post = object("POST", "posted", &[(OBJECT, b)]);
+    let mut post = object("POST", "posted", &[(Request, b)]);
     post.auth = Auth::PostForm;
     post.body = Bytes::from_static(b"form file");
     assert_eq!(status(client, &post).await, 204);

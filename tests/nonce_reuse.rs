@@ -5,19 +5,19 @@
 //! PUTs, overwrites, versions, copies, rotation (a copy onto itself), and multipart parts uploaded
 //! again, replaced by UploadPartCopy, and uploaded concurrently.
 
-mod support;
+mod common;
 
 use bytes::Bytes;
+use common::with_key;
 use ssec_conform::client::Outgoing;
 use ssec_conform::fuzzing::{self, InProcess, Reply};
 use ssec_conform::server::crypto::nonce_log;
 use ssec_conform::sse_c::CustomerKey;
-use support::with_key;
 
 const BUCKET: &str = "nonce-reuse";
 
 fn with_copy_source(req: Outgoing, source: &str, key: &CustomerKey) -> Outgoing {
-    support::with_copy_source(req, BUCKET, source, key)
+    common::with_copy_source(req, BUCKET, source, key)
 }
 
 /// Sends with a `Content-Length` (the in-process call adds none).

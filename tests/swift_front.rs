@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
+mod common;
+
 use bytes::Bytes;
+use common::{element, https_client, start_with};
 use ssec_conform::client::{Client, Outgoing};
-use ssec_conform::scenario::grade::element;
-use ssec_conform::scenario::runner::embedded_target;
-use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+use ssec_conform::{ServerConfig, ServerHandle};
 
 const ALGORITHM_KEY: &str = "s3:x-amz-server-side-encryption-customer-algorithm";
 
@@ -88,8 +89,8 @@ impl Swift {
 }
 
 async fn start(config: ServerConfig) -> (ServerHandle, Client, Swift) {
-    let server = ReferenceServer::start(config).await.unwrap();
-    let s3 = Client::new(embedded_target(&server, Duration::from_secs(10))).unwrap();
+    let server = start_with(config).await;
+    let s3 = https_client(&server);
     let swift = Swift::new(&server);
     (server, s3, swift)
 }
@@ -97,7 +98,7 @@ async fn start(config: ServerConfig) -> (ServerHandle, Client, Swift) {
 /// Status and S3 error code of an S3 request.
 async fn s3(client: &Client, req: &Outgoing) -> (u16, Option<String>) {
     let r = client.send(req).await.response.unwrap();
-    (r.status, element(&String::from_utf8_lossy(&r.body), "Code"))
+    (r.status, element(&r.body, "Code").map(str::to_owned))
 }
 
 /// A Deny of `s3:PutObject` on `resource` for writes without SSE-C (a policy that requires SSE-C).

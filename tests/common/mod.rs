@@ -1,47 +1,68 @@
-//! Helpers shared by the test files that talk to an in-process reference server over raw TCP or
-//! TLS: when a request must be malformed, unfinished, slow or carry bytes no client library sends.
+//! Helpers shared by the integration tests: starting a reference server and its clients (the
+//! crate's own and the AWS SDK), SSE-C headers, an element of an S3 XML body, and raw TCP/TLS
+//! requests for what no client library sends.
 
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+pub mod raw;
+pub mod sdk;
+pub mod sse_c;
+
 use std::time::Duration;
 
-use bytes::Bytes;
 use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
-use ssec_conform::server::Limits;
+use ssec_conform::scenario::runner::embedded_target;
+use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
-use tokio::net::TcpStream;
 
+// Re-exported so a test file imports every helper from `common`; each uses its own subset.
+#[allow(unused_imports)]
+pub use {raw::*, sdk::*, sse_c::*};
+
+/// The bucket of the tests that need only one.
 pub const BUCKET: &str = "limits";
 
+/// How long a test client waits for one response.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A reference server with `config`.
+pub async fn start_with(config: ServerConfig) -> ServerHandle {
+    ReferenceServer::start(config).await.expect("server starts")
+}
+
+/// A reference server with the default configuration but for `limits`.
 pub async fn start(limits: Limits) -> ServerHandle {
-    ReferenceServer::start(ServerConfig { limits, ..ServerConfig::default() }).await.expect("server starts")
+    start_with(ServerConfig { limits, ..ServerConfig::default() }).await
 }
 
 /// A client of the plain-HTTP listener (no SSE-C needed here).
 pub fn http_client(server: &ServerHandle) -> Client {
-    client_of(server, server.http_url().expect("http listener"), Trust::WebPki)
+    let (access_key, secret_key) = server.credentials();
+    client_with(server.http_url().expect("http listener"), Trust::WebPki, access_key, secret_key)
 }
 
 /// A client of the HTTPS listener, trusting the server's certificate (SSE-C needs TLS).
 pub fn https_client(server: &ServerHandle) -> Client {
-    client_of(server, server.https_url().expect("https listener"), Trust::Pem(server.ca_pem().to_owned()))
-}
-
-fn client_of(server: &ServerHandle, endpoint: &str, trust: Trust) -> Client {
-    let (access_key, secret_key) = server.credentials();
-    client_with(endpoint, trust, access_key, secret_key)
+    Client::new(embedded_target(server, CLIENT_TIMEOUT)).unwrap()
 }
 
 /// A client of `endpoint` signing with the reference server's default credentials.
 pub fn client_for(endpoint: &str, trust: Trust) -> Client {
-    client_with(endpoint, trust, ssec_conform::server::DEFAULT_ACCESS_KEY, ssec_conform::server::DEFAULT_SECRET_KEY)
+    Client::new(target_for(endpoint, trust)).unwrap()
+}
+
+/// The target `endpoint` (path-style) signing with the reference server's default credentials.
+pub fn target_for(endpoint: &str, trust: Trust) -> Target {
+    target_with(endpoint, trust, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
 }
 
 fn client_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str) -> Client {
-    Client::new(Target {
+    Client::new(target_with(endpoint, trust, access_key, secret_key)).unwrap()
+}
+
+fn target_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str) -> Target {
+    Target {
         endpoint: url::Url::parse(endpoint).unwrap(),
         plain_endpoint: None,
         region: "us-east-1".into(),
@@ -50,199 +71,21 @@ fn client_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str)
         session_token: None,
         addressing: Addressing::Path,
         trust,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap()
+        timeout: CLIENT_TIMEOUT,
+    }
 }
 
-pub fn addr(url: &str) -> String {
-    url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/').to_owned()
-}
-
+/// Creates [`BUCKET`].
 pub async fn create_bucket(client: &Client) {
     let r = client.send(&Outgoing::new("PUT", Some(BUCKET), None)).await.response.unwrap();
     assert_eq!(r.status, 200, "CreateBucket: {}", String::from_utf8_lossy(&r.body));
 }
 
-/// A response read off a raw connection.
-#[derive(Debug)]
-pub struct Raw {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Raw {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    pub fn code(&self) -> Option<&str> {
-        element(&self.body, "Code")
-    }
-}
-
-pub fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+/// The text of the first `<name>` element of an XML body (`None`: absent, or the body is not UTF-8).
+pub fn element<'a>(body: &'a (impl AsRef<[u8]> + ?Sized), name: &str) -> Option<&'a str> {
+    let text = std::str::from_utf8(body.as_ref()).ok()?;
     let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(&xml[start..end])
-}
-
-/// Reads one response (head and `Content-Length` body).
-pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Raw> {
-    read_response_of(s, false).await
-}
-
-/// Reads one response; the answer to a HEAD has no body whatever its `Content-Length`.
-pub async fn read_response_of<S: AsyncRead + Unpin>(s: &mut S, head_request: bool) -> std::io::Result<Raw> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a response"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let declared = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok());
-    let length: usize = if head_request { 0 } else { declared.unwrap_or(0) };
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok(Raw { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
-}
-
-/// Whether the peer closes the connection (EOF or reset) within `within`.
-pub async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
-    let mut chunk = [0u8; 1024];
-    tokio::time::timeout(within, async {
-        loop {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
-
-/// The head of a signed request, as the crate's client would send it; `length` is the
-/// `Content-Length` to declare (`None`: chunked transfer encoding).
-pub fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec<u8>, Bytes) {
-    let prepared = client.prepare(req).unwrap();
-    let uri = prepared.uri();
-    let mut head = format!("{} {} HTTP/1.1\r\n", prepared.method(), uri.path_and_query().unwrap()).into_bytes();
-    if !prepared.headers().contains_key("host") {
-        head.extend_from_slice(format!("host: {}\r\n", uri.authority().unwrap()).as_bytes());
-    }
-    for (n, v) in prepared.headers().iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
-        head.extend_from_slice(format!("{n}: ").as_bytes());
-        head.extend_from_slice(v.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    match length {
-        Some(l) => head.extend_from_slice(format!("content-length: {l}\r\n").as_bytes()),
-        None => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-    }
-    head.extend_from_slice(b"\r\n");
-    (head, prepared.into_body())
-}
-
-/// A request head with one more header, unsigned, whose value may be any bytes.
-pub fn with_raw_header(mut head: Vec<u8>, name: &str, value: &[u8]) -> Vec<u8> {
-    head.truncate(head.len() - 2);
-    head.extend_from_slice(format!("{name}: ").as_bytes());
-    head.extend_from_slice(value);
-    head.extend_from_slice(b"\r\n\r\n");
-    head
-}
-
-pub fn chunked(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for c in body.chunks(64 * 1024) {
-        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
-        out.extend_from_slice(c);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"0\r\n\r\n");
-    out
-}
-
-pub async fn tls_connect(server: &ServerHandle) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut server.ca_pem().as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(addr(server.https_url().unwrap())).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    connector.connect(name, tcp).await.unwrap()
-}
-
-/// An anonymous request any connection can make (answered 403, but answered).
-pub fn anonymous_get(host: &str) -> Vec<u8> {
-    format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\n\r\n").into_bytes()
-}
-
-pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
-    s.write_all(bytes).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(5), read_response(s)).await.expect("answered in time").unwrap()
-}
-
-/// An aws-chunked PutObject of `bucket/key` whose signed head declares `declared` as the object,
-/// followed by one unsigned chunk of `sent` bytes instead (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`
-/// signs the head and not the chunks): returns the head (its `Content-Length` counts the chunk
-/// framing), the line that opens the chunk, and what follows the chunk's data.
-pub fn understated_chunked_put(bucket: &str, key: &str, declared: &[u8], sent: usize) -> (Vec<u8>, String, Bytes) {
-    use ssec_conform::fuzzing::{ChunkMode, TrailerPick, encode_chunked};
-    let upload = encode_chunked(bucket, key, declared, &[], ChunkMode::UnsignedTrailer, TrailerPick::Crc32c);
-    let (parts, declared_body) = upload.request.into_parts();
-    // The last (empty) chunk and the trailer follow the data.
-    let end_at = declared_body.windows(3).position(|w| w == b"\r\n0").unwrap();
-    let end = declared_body.slice(end_at..);
-    let chunk_line = format!("{sent:x}\r\n");
-    let length = chunk_line.len() + sent + end.len();
-    let mut head = format!("PUT {} HTTP/1.1\r\n", parts.uri.path()).into_bytes();
-    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::CONTENT_LENGTH) {
-        head.extend_from_slice(format!("{name}: {}\r\n", value.to_str().unwrap()).as_bytes());
-    }
-    head.extend_from_slice(format!("content-length: {length}\r\n\r\n").as_bytes());
-    (head, chunk_line, end)
-}
-
-/// The prefix of the object's SSE-C headers.
-pub const OBJECT: &str = "x-amz-server-side-encryption-customer";
-/// The prefix of a copy source's SSE-C headers.
-pub const COPY_SOURCE: &str = "x-amz-copy-source-server-side-encryption-customer";
-
-/// The three SSE-C headers (`{prefix}-algorithm`, `-key`, `-key-MD5`) for `key`.
-pub fn triple(prefix: &str, key: &ssec_conform::sse_c::CustomerKey) -> Vec<(String, String)> {
-    vec![
-        (format!("{prefix}-algorithm"), "AES256".into()),
-        (format!("{prefix}-key"), key.to_base64().to_string()),
-        (format!("{prefix}-key-MD5"), key.md5_b64()),
-    ]
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(&text[start..end])
 }
