@@ -7,12 +7,12 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 mod common;
 
 use bytes::Bytes;
-use common::{element, https_client, with_key};
+use common::{CapturedLog, element, https_client, with_key};
 use sha2::Digest as _;
 use ssec_conform::client::{Client, Incoming, Outgoing};
 use ssec_conform::sse_c::CustomerKey;
@@ -123,35 +123,20 @@ fn quarantined(data: &Path, name: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// What the servers of this test binary log (every test's, interleaved).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The log of this test binary, collected from the first server started on.
-fn logs() -> &'static Logs {
-    static LOGS: OnceLock<Logs> = OnceLock::new();
+/// The log of this test binary (every test's servers, interleaved), collected from the first server
+/// started on.
+fn logs() -> &'static CapturedLog {
+    static LOGS: OnceLock<CapturedLog> = OnceLock::new();
     LOGS.get_or_init(|| {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let logs = CapturedLog::default();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(logs.clone()).finish();
         tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
         logs
     })
 }
 
 fn log_text() -> String {
-    String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned()
+    logs().text()
 }
 
 #[tokio::test]

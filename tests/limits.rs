@@ -18,9 +18,7 @@ use tokio::net::TcpStream;
 #[tokio::test]
 async fn header_section_over_the_limit_is_refused_not_hung() {
     let limits = Limits { max_header_bytes: 4096, ..Limits::default() };
-    let server = start(limits.clone()).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(limits.clone()).await;
 
     // A signed request with a head a little over the limit: the AWS answer.
     let mut list = Outgoing::new("GET", Some(BUCKET), None);
@@ -52,9 +50,7 @@ async fn header_section_over_the_limit_is_refused_not_hung() {
 
 #[tokio::test]
 async fn xml_body_over_the_limit_is_max_message_length_exceeded() {
-    let server = start(Limits { max_xml_body_bytes: 4096, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { max_xml_body_bytes: 4096, ..Limits::default() }).await;
     let versioning = |pad: usize| {
         let mut put = Outgoing::new("PUT", Some(BUCKET), None);
         put.query.push(("versioning".into(), String::new()));
@@ -95,9 +91,7 @@ async fn xml_body_over_the_limit_is_max_message_length_exceeded() {
 #[tokio::test]
 async fn upload_over_the_object_size_is_entity_too_large() {
     const MAX: u64 = 1 << 20;
-    let server = start(Limits { max_object_size: MAX, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { max_object_size: MAX, ..Limits::default() }).await;
     let put = |size: u64| {
         let mut put = Outgoing::new("PUT", Some(BUCKET), Some("obj"));
         put.body = Bytes::from(vec![7u8; usize::try_from(size).unwrap()]);
@@ -150,9 +144,7 @@ async fn upload_over_the_object_size_is_entity_too_large() {
 
 #[tokio::test]
 async fn entity_too_large_is_answered_before_the_body_is_read() {
-    let server = start(Limits::default()).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits::default()).await;
     // 5 GiB + 1 declared (and signed), nothing sent: the answer cannot come from reading the body.
     let mut put = Outgoing::new("PUT", Some(BUCKET), Some("huge"));
     put.headers.push(("content-length".into(), ((5u64 << 30) + 1).to_string()));
@@ -170,9 +162,7 @@ async fn entity_too_large_is_answered_before_the_body_is_read() {
 
 #[tokio::test]
 async fn part_numbers_past_the_limit_are_invalid_argument() {
-    let server = start(Limits { max_parts: 3, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { max_parts: 3, ..Limits::default() }).await;
     let mut create = Outgoing::new("POST", Some(BUCKET), Some("mp"));
     create.query.push(("uploads".into(), String::new()));
     let r = client.send(&create).await.response.unwrap();
@@ -196,9 +186,7 @@ async fn part_numbers_past_the_limit_are_invalid_argument() {
     server.shutdown().await;
 
     // AWS's own limit on a default server.
-    let server = start(Limits::default()).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits::default()).await;
     let r = client.send(&create).await.response.unwrap();
     let upload_id = element(&r.body, "UploadId").unwrap().to_owned();
     let mut part = Outgoing::new("PUT", Some(BUCKET), Some("mp"));
@@ -263,9 +251,7 @@ async fn slowloris<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8], p
 #[tokio::test]
 async fn slowloris_is_dropped_after_the_header_timeout_and_others_are_served() {
     let timeout = Duration::from_secs(1);
-    let server = start(Limits { header_read_timeout: timeout, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { header_read_timeout: timeout, ..Limits::default() }).await;
     let host = addr(server.http_url().unwrap());
     let head = format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\nx-slow: {}\r\n\r\n", "s".repeat(64));
 
@@ -349,9 +335,7 @@ async fn idle_keep_alive_connections_are_closed_busy_ones_kept() {
 #[tokio::test]
 async fn a_trickled_body_gets_request_timeout_while_others_are_served() {
     let timeout = Duration::from_secs(1);
-    let server = start(Limits { body_read_timeout: timeout, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { body_read_timeout: timeout, ..Limits::default() }).await;
     let host = addr(server.http_url().unwrap());
 
     // A PUT declaring 64 bytes, sent one byte every 200 ms: 5 bytes a second, far from 8 KiB.
@@ -398,9 +382,7 @@ async fn a_trickled_body_gets_request_timeout_while_others_are_served() {
 #[tokio::test]
 async fn bytes_received_count_against_the_limits_not_the_declared_length() {
     const MAX: u64 = 64 << 10;
-    let server = start(Limits { max_object_size: MAX, ..Limits::default() }).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits { max_object_size: MAX, ..Limits::default() }).await;
     let host = addr(server.http_url().unwrap());
     let declared = vec![b'd'; 60 << 10];
     let send = |key: &'static str, sent: usize| {

@@ -9,31 +9,14 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
-use common::{BUCKET, element, https_client, start, triple};
+use common::{BUCKET, CapturedLog, element, https_client, start, triple};
 use ssec_conform::client::{Auth, Client, Outgoing, encode_path};
 use ssec_conform::server::Limits;
 use ssec_conform::sse_c::CustomerKey;
 use ssec_conform::sse_c::headers::TripleKind::{self, CopySource, Request};
-
-/// Log output written through the subscriber, kept for searching.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Sends `req`; returns the status.
 async fn status(client: &Client, req: &Outgoing) -> u16 {
@@ -114,11 +97,10 @@ fn forbidden(keys: &[&CustomerKey], malformed: &[String]) -> Vec<String> {
 }
 
 async fn no_key_is_logged_with(filter: &str) {
-    let captured = Captured::default();
-    let writer = captured.clone();
+    let captured = CapturedLog::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(move || writer.clone())
+        .with_writer(captured.clone())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -130,7 +112,7 @@ async fn no_key_is_logged_with(filter: &str) {
     let malformed = exercise(&client, &a, &b).await;
     server.shutdown().await;
 
-    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let log = captured.text();
     assert!(log.contains("capture is live"), "the subscriber captured nothing: {log}");
     for run in forbidden(&[&a, &b], &malformed) {
         let at = log.find(&run);

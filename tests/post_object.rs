@@ -9,10 +9,13 @@ use std::time::SystemTime;
 use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
 use base64::Engine as _;
 use bytes::Bytes;
-use common::{BUCKET, OBJECT, create_bucket, element, http_client, https_client, start, triple};
+use common::{BUCKET, create_bucket, element, https_client, start, start_with_bucket, triple};
 use ssec_conform::client::{Client, Outgoing};
 use ssec_conform::server::Limits;
+use ssec_conform::sse_c::headers::TripleKind::Request;
 
+/// The prefix of the object's SSE-C fields.
+const OBJECT: &str = "x-amz-server-side-encryption-customer";
 const BOUNDARY: &str = "post-object-test";
 
 /// A form for `key` whose policy has `range` as its `content-length-range`, signed with `secret`
@@ -106,9 +109,7 @@ async fn stored_size(client: &Client, key: &str) -> Option<u64> {
 
 #[tokio::test]
 async fn forms_are_checked_from_their_fields_and_their_files_within_the_policy() {
-    let server = start(Limits::default()).await;
-    let client = http_client(&server);
-    create_bucket(&client).await;
+    let (server, client) = start_with_bucket(Limits::default()).await;
     let code = |body: &str| element(body, "Code").map(str::to_owned);
 
     // Streamed within the policy's maximum.
@@ -159,7 +160,7 @@ async fn a_failed_policy_condition_on_a_key_field_never_quotes_the_key() {
         ("key", serde_json::json!(["eq", format!("${OBJECT}-key"), "bm90LXRoZS1rZXk="])),
         ("key-MD5", serde_json::json!(["eq", format!("${OBJECT}-key-MD5"), "bm90LXRoZS1tZDU="])),
     ] {
-        let form = Form { fields: triple(OBJECT, &key), conditions: vec![condition], ..Form::signed(None) };
+        let form = Form { fields: triple(Request, &key).into(), conditions: vec![condition], ..Form::signed(None) };
         let (status, body) = post(&client, &form, "conditioned", b"secret data").await;
         assert_eq!(
             (status, element(&body, "Code")),

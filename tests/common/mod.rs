@@ -1,10 +1,11 @@
 //! Helpers shared by the integration tests: starting a reference server and its clients (the
-//! crate's own and the AWS SDK), SSE-C headers, an element of an S3 XML body, and raw TCP/TLS
-//! requests for what no client library sends.
+//! crate's own and the AWS SDK), SSE-C headers, an element of an S3 XML body, captured logs, and
+//! raw TCP/TLS requests for what no client library sends.
 
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod raw;
 pub mod sdk;
 pub mod sse_c;
@@ -18,7 +19,7 @@ use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 // Re-exported so a test file imports every helper from `common`; each uses its own subset.
 #[allow(unused_imports)]
-pub use {raw::*, sdk::*, sse_c::*};
+pub use {capture::*, raw::*, sdk::*, sse_c::*};
 
 /// The bucket of the tests that need only one.
 pub const BUCKET: &str = "limits";
@@ -73,6 +74,15 @@ fn target_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str)
         trust,
         timeout: CLIENT_TIMEOUT,
     }
+}
+
+/// A reference server with the default configuration but for `limits`, a client of its plain-HTTP
+/// listener, and [`BUCKET`] created.
+pub async fn start_with_bucket(limits: Limits) -> (ServerHandle, Client) {
+    let server = start(limits).await;
+    let client = http_client(&server);
+    create_bucket(&client).await;
+    (server, client)
 }
 
 /// Creates [`BUCKET`].
