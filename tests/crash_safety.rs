@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use bytes::Bytes;
-use common::{addr, element, signed_head, target_for, tls_connect_to, with_key};
+use common::{ServeProcess, addr, element, signed_head, target_for, tls_connect_to, with_key};
 use ssec_conform::client::{Client, Outgoing, Trust};
 use ssec_conform::sse_c::CustomerKey;
 use tokio::io::AsyncWriteExt as _;
@@ -26,28 +25,15 @@ const BUCKET: &str = "crash";
 /// Plaintext runs at least this long must never be found on disk.
 const WINDOW: usize = 64;
 
-/// A free loopback port (bound, read and released; the server binds it again right after).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running `ssec-conform serve`, killed when dropped.
+/// A running `ssec-conform serve` and the file its output goes to.
 struct Server {
-    child: Child,
-    https: String,
+    process: ServeProcess,
     log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
     /// Starts the binary on fresh ports and waits until it answers; returns it and a client. A port
-    /// taken between [`free_port`] and the server's bind is retried with other ports.
+    /// taken between [`common::free_port`] and the server's bind is retried with other ports.
     async fn start(data: &Path, ca: &Path, log: PathBuf) -> (Self, Client) {
         for _ in 0..3 {
             if let Some(started) = Self::try_start(data, ca, log.clone()).await {
@@ -60,23 +46,11 @@ impl Server {
     async fn try_start(data: &Path, ca: &Path, log: PathBuf) -> Option<(Self, Client)> {
         let _ = std::fs::remove_file(ca);
         let out = std::fs::File::create(&log).unwrap();
-        let (http, https) = (free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_ssec-conform"))
-            .arg("serve")
-            .args(["--http", &format!("127.0.0.1:{http}"), "--https", &format!("127.0.0.1:{https}")])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--ca-out")
-            .arg(ca)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("spawn ssec-conform serve");
-        let mut server = Self { child, https: format!("https://127.0.0.1:{https}"), log };
+        let mut server = Self { process: ServeProcess::spawn(data, ca, Some(out)), log };
+        let https = format!("https://{}", server.process.https);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(status) = server.child.try_wait().unwrap() {
+            if let Some(status) = server.process.child.try_wait().unwrap() {
                 let log = server.log_text();
                 assert!(
                     log.contains("binding --http") || log.contains("binding --https"),
@@ -85,7 +59,7 @@ impl Server {
                 return None;
             }
             if let Ok(pem) = std::fs::read_to_string(ca)
-                && let Ok(client) = Client::new(target_for(&server.https, Trust::Pem(pem)))
+                && let Ok(client) = Client::new(target_for(&https, Trust::Pem(pem)))
                 && let Ok(r) = client.send(&Outgoing::new("GET", None, None)).await.response
                 && r.status == 200
             {
@@ -102,8 +76,8 @@ impl Server {
 
     /// SIGKILL, no shutdown of any kind.
     fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.process.child.kill().unwrap();
+        self.process.child.wait().unwrap();
     }
 }
 

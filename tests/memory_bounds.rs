@@ -10,48 +10,24 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{client_for, read_response, understated_chunked_put};
+use common::{ServeProcess, client_for, read_response, understated_chunked_put};
 use ssec_conform::client::{Outgoing, Trust};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
-/// `ssec-conform serve` on fresh loopback ports, killed when dropped.
+/// `ssec-conform serve` on fresh loopback ports and the directory of its data.
 struct Serve {
-    child: Child,
+    process: ServeProcess,
     http: String,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn serve() -> Serve {
     let dir = tempfile::tempdir().unwrap();
-    let (http, https) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_ssec-conform"))
-        .arg("serve")
-        .args(["--http", &format!("127.0.0.1:{http}"), "--https", &format!("127.0.0.1:{https}")])
-        .arg("--ca-out")
-        .arg(dir.path().join("ca.pem"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ssec-conform serve");
-    let server = Serve { child, http: format!("127.0.0.1:{http}"), _dir: dir };
+    let process = ServeProcess::spawn(&dir.path().join("data"), &dir.path().join("ca.pem"), None);
+    let server = Serve { http: process.http.clone(), process, _dir: dir };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(&server.http).await.is_err() {
         assert!(Instant::now() < deadline, "the server never listened");
@@ -108,7 +84,7 @@ async fn an_unsigned_gigabyte_form_is_refused_before_its_file_is_read() {
 }
 
 fn assert_peak_under_64_mib(server: &Serve) {
-    let peak = peak_rss(server.child.id());
+    let peak = peak_rss(server.process.child.id());
     eprintln!("server peak RSS: {:.1} MiB", peak as f64 / f64::from(1 << 20));
     assert!(peak < 64 << 20, "the server's peak RSS was {} MiB", peak >> 20);
 }

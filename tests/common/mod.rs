@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod process;
 pub mod raw;
 pub mod sdk;
 pub mod sse_c;
@@ -19,7 +20,7 @@ use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 // Re-exported so a test file imports every helper from `common`; each uses its own subset.
 #[allow(unused_imports)]
-pub use {capture::*, raw::*, sdk::*, sse_c::*};
+pub use {capture::*, process::*, raw::*, sdk::*, sse_c::*};
 
 /// The bucket of the tests that need only one.
 pub const BUCKET: &str = "limits";
