@@ -15,7 +15,12 @@ use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder;
+use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
+use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
+use aws_sdk_s3::operation::upload_part::builders::UploadPartFluentBuilder;
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -109,15 +114,8 @@ impl Env {
     }
 
     async fn put_ssec(&self, key: &str, body: &[u8], (k, md5): (&str, &str)) -> String {
-        let out = self
-            .client
-            .put_object()
-            .bucket(BUCKET)
-            .key(key)
+        let out = sse_c_put(&self.client, key, (k, md5))
             .body(ByteStream::from(body.to_vec()))
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(k)
-            .sse_customer_key_md5(md5)
             .send()
             .await
             .unwrap_or_else(|e| panic!("SSE-C PUT {key}: {}", describe(&e)));
@@ -128,14 +126,7 @@ impl Env {
     }
 
     async fn get_ssec(&self, key: &str, (k, md5): (&str, &str)) -> Vec<u8> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(BUCKET)
-            .key(key)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(k)
-            .sse_customer_key_md5(md5)
+        let out = sse_c_get(&self.client, key, (k, md5))
             .send()
             .await
             .unwrap_or_else(|e| panic!("SSE-C GET {key}: {}", describe(&e)));
@@ -156,6 +147,47 @@ fn sdk_client(server: &ServerHandle, endpoint: &str, seen: Recorder) -> Client {
         .interceptor(seen)
         .build();
     Client::from_conf(config)
+}
+
+/// Defines, per operation, `fn name(client, key, (customer key, key MD5)) -> builder`: the request
+/// for `key` in [`BUCKET`] carrying the SSE-C triple (the SDK's builders share no trait for it).
+macro_rules! sse_c_requests {
+    ($($(#[$doc:meta])* $name:ident: $operation:ident -> $builder:ty;)*) => {$(
+        $(#[$doc])*
+        fn $name(client: &Client, key: &str, (k, md5): (&str, &str)) -> $builder {
+            let request = client.$operation().bucket(BUCKET).key(key);
+            request.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5)
+        }
+    )*};
+}
+
+sse_c_requests! {
+    /// A GetObject.
+    sse_c_get: get_object -> GetObjectFluentBuilder;
+    /// A HeadObject.
+    sse_c_head: head_object -> HeadObjectFluentBuilder;
+    /// A PutObject (no body yet).
+    sse_c_put: put_object -> PutObjectFluentBuilder;
+    /// A CreateMultipartUpload.
+    sse_c_create_upload: create_multipart_upload -> CreateMultipartUploadFluentBuilder;
+    /// An UploadPart (no upload id, part number or body yet).
+    sse_c_upload_part: upload_part -> UploadPartFluentBuilder;
+}
+
+/// A plain HTTP client (no SDK) trusting `server`'s certificate, for presigned URLs.
+fn presigned_url_client(server: &ServerHandle) -> reqwest::Client {
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// `req` with every header a presigned request says to send.
+fn with_presigned_headers(mut req: reqwest::RequestBuilder, presigned: &PresignedRequest) -> reqwest::RequestBuilder {
+    for (name, value) in presigned.headers() {
+        req = req.header(name, value);
+    }
+    req
 }
 
 /// Deterministic, incompressible-looking test data.
@@ -209,17 +241,8 @@ async fn sse_c_put_get_head_list_delete() {
     assert_eq!(env.get_ssec("life/cycle", triple).await, body, "G1: GET returns the exact plaintext");
     assert_eq!(env.seen.last().header("etag"), Some(etag.as_str()), "G1: GET ETag = PUT ETag");
 
-    let head = env
-        .client
-        .head_object()
-        .bucket(BUCKET)
-        .key("life/cycle")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(triple.0)
-        .sse_customer_key_md5(triple.1)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("HEAD: {}", describe(&e)));
+    let head =
+        sse_c_head(&env.client, "life/cycle", triple).send().await.unwrap_or_else(|e| panic!("HEAD: {}", describe(&e)));
     assert_eq!(env.seen.last().status, 200);
     assert_eq!(head.content_length(), Some(body.len() as i64), "H1: Content-Length = plaintext size");
     assert_eq!(head.sse_customer_algorithm(), Some("AES256"));
@@ -259,17 +282,7 @@ async fn sse_c_put_get_head_list_delete() {
         .await
         .unwrap_or_else(|e| panic!("DELETE: {}", describe(&e)));
     assert_eq!(env.seen.last().status, 204, "D1x: DELETE without SSE-C headers");
-    let err = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("life/cycle")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(triple.0)
-        .sse_customer_key_md5(triple.1)
-        .send()
-        .await
-        .expect_err("deleted object");
+    let err = sse_c_get(&env.client, "life/cycle", triple).send().await.expect_err("deleted object");
     assert_error(err, 404, "NoSuchKey");
 
     let k = k.clone();
@@ -281,18 +294,7 @@ async fn sse_c_put_get_head_list_delete() {
 async fn get_with_wrong_key_is_403_access_denied() {
     let env = Env::start().await;
     env.put_ssec("wrong-key", &data(4096, 2), (K_A, K_A_MD5)).await;
-    let err = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("wrong-key")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_B)
-        .sse_customer_key_md5(K_B_MD5)
-        .send()
-        .await
-        .expect_err("G3: a wrong key must not decrypt");
-    let message = assert_error(err, 403, "AccessDenied");
+    let message = get_is_refused(&env, "wrong-key", (K_B, K_B_MD5), None).await;
     assert_eq!(
         message.as_deref(),
         Some(
@@ -308,15 +310,8 @@ async fn get_with_wrong_key_is_403_access_denied() {
 #[tokio::test]
 async fn put_with_key_md5_mismatch_is_400_invalid_argument() {
     let env = Env::start().await;
-    let err = env
-        .client
-        .put_object()
-        .bucket(BUCKET)
-        .key("md5-mismatch")
+    let err = sse_c_put(&env.client, "md5-mismatch", (K_A, K_B_MD5))
         .body(ByteStream::from_static(b"hello"))
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_B_MD5)
         .send()
         .await
         .expect_err("P2: MD5 mismatch must be refused");
@@ -358,14 +353,7 @@ async fn get_without_key_is_400_invalid_request() {
 async fn head_with_wrong_key_is_403() {
     let env = Env::start().await;
     env.put_ssec("head-wrong-key", &data(1000, 4), (K_A, K_A_MD5)).await;
-    let err = env
-        .client
-        .head_object()
-        .bucket(BUCKET)
-        .key("head-wrong-key")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_B)
-        .sse_customer_key_md5(K_B_MD5)
+    let err = sse_c_head(&env.client, "head-wrong-key", (K_B, K_B_MD5))
         .send()
         .await
         .expect_err("H3: a wrong key must not be accepted on HEAD");
@@ -382,15 +370,8 @@ async fn range_get_returns_the_plaintext_slice() {
     let env = Env::start().await;
     let body = data(100_000, 5);
     env.put_ssec("range", &body, (K_A, K_A_MD5)).await;
-    let out = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("range")
+    let out = sse_c_get(&env.client, "range", (K_A, K_A_MD5))
         .range("bytes=100-199")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
         .send()
         .await
         .unwrap_or_else(|e| panic!("range GET: {}", describe(&e)));
@@ -411,14 +392,7 @@ async fn presigned_get_with_signed_sse_c_headers() {
     let body = data(70_000, 6);
     env.put_ssec("presigned", &body, (K_A, K_A_MD5)).await;
 
-    let presigned = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("presigned")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let presigned = sse_c_get(&env.client, "presigned", (K_A, K_A_MD5))
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
         .await
         .expect("presign");
@@ -433,10 +407,7 @@ async fn presigned_get_with_signed_sse_c_headers() {
     }
     assert!(!url.contains(K_A) && !url.contains(&K_A.replace('/', "%2F")), "the key must not be in the URL");
 
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(env.server.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap();
+    let http = presigned_url_client(&env.server);
 
     // With the signed headers (which carry the triple): 200 and the plaintext.
     let mut req = http.get(&url);
@@ -479,14 +450,8 @@ async fn presigned_get_without_sse_c_is_400_invalid_request() {
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
         .await
         .expect("presign");
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(env.server.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap();
-    let mut req = http.get(presigned.uri());
-    for (name, value) in presigned.headers() {
-        req = req.header(name, value);
-    }
+    let http = presigned_url_client(&env.server);
+    let req = with_presigned_headers(http.get(presigned.uri()), &presigned);
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
@@ -501,14 +466,8 @@ async fn sse_c_put_over_plain_http_is_400_invalid_request() {
     let env = Env::start().await;
     let seen = Recorder::default();
     let plain = sdk_client(&env.server, env.server.http_url().expect("http listener"), seen.clone());
-    let err = plain
-        .put_object()
-        .bucket(BUCKET)
-        .key("over-http")
+    let err = sse_c_put(&plain, "over-http", (K_A, K_A_MD5))
         .body(ByteStream::from_static(b"secret over http"))
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
         .send()
         .await
         .expect_err("P11: SSE-C over HTTP must be refused");
@@ -527,18 +486,7 @@ async fn zero_byte_object_round_trip_and_wrong_key_403() {
     let etag = env.put_ssec("empty", b"", (K_A, K_A_MD5)).await;
     assert_ne!(etag, quoted_md5_hex(b""), "P1: an SSE-C ETag is not MD5(plaintext), even when empty");
     assert_eq!(env.get_ssec("empty", (K_A, K_A_MD5)).await, b"");
-    let err = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("empty")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_B)
-        .sse_customer_key_md5(K_B_MD5)
-        .send()
-        .await
-        .expect_err("P16: a wrong key on a zero-byte object must be refused");
-    assert_error(err, 403, "AccessDenied");
+    get_is_refused(&env, "empty", (K_B, K_B_MD5), None).await;
     env.stop(&[K_A, K_B]).await;
 }
 
@@ -563,15 +511,8 @@ async fn sse_c_put_of_a_streaming_body_with_checksum_trailer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("body");
     std::fs::write(&path, &body).unwrap();
-    let out = env
-        .client
-        .put_object()
-        .bucket(BUCKET)
-        .key("streamed")
+    let out = sse_c_put(&env.client, "streamed", (K_A, K_A_MD5))
         .body(ByteStream::from_path(&path).await.unwrap())
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
         .send()
         .await
         .unwrap_or_else(|e| panic!("streaming SSE-C PUT: {}", describe(&e)));
@@ -605,44 +546,38 @@ async fn copy_ssec(env: &Env, from: &str, to: &str, source: (&str, &str), dest: 
     assert_eq!(out.sse_customer_key_md5(), Some(dest.1), "C1: copy echoes the destination key MD5");
 }
 
-async fn get_is_refused(env: &Env, key: &str, (k, md5): (&str, &str), version: Option<&str>) {
-    let err = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key(key)
+/// Asserts that a GET of `key` (or of its `version`) with a key that is not the object's is 403
+/// AccessDenied; returns the message.
+async fn get_is_refused(env: &Env, key: &str, (k, md5): (&str, &str), version: Option<&str>) -> Option<String> {
+    let err = sse_c_get(&env.client, key, (k, md5))
         .set_version_id(version.map(str::to_owned))
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(k)
-        .sse_customer_key_md5(md5)
         .send()
         .await
         .expect_err("a key that is not the object's must not decrypt");
-    assert_error(err, 403, "AccessDenied");
+    assert_error(err, 403, "AccessDenied")
+}
+
+/// Puts `body` as `from` under key A and copies it to `to` under key B: the copy reads back with
+/// B, and A is refused.
+async fn assert_copy_changes_the_key(from: &str, to: &str, body: &[u8]) {
+    let env = Env::start().await;
+    env.put_ssec(from, body, (K_A, K_A_MD5)).await;
+    copy_ssec(&env, from, to, (K_A, K_A_MD5), (K_B, K_B_MD5)).await;
+    assert_eq!(env.get_ssec(to, (K_B, K_B_MD5)).await, body);
+    get_is_refused(&env, to, (K_A, K_A_MD5), None).await;
+    env.stop(&[K_A, K_B]).await;
 }
 
 /// C1: copy an SSE-C object under another key; the copy reads only with the destination key.
 #[tokio::test]
 async fn copy_with_source_and_destination_keys() {
-    let env = Env::start().await;
-    let body = data(300_000, 11);
-    env.put_ssec("src", &body, (K_A, K_A_MD5)).await;
-    copy_ssec(&env, "src", "dst", (K_A, K_A_MD5), (K_B, K_B_MD5)).await;
-    assert_eq!(env.get_ssec("dst", (K_B, K_B_MD5)).await, body);
-    get_is_refused(&env, "dst", (K_A, K_A_MD5), None).await;
-    env.stop(&[K_A, K_B]).await;
+    assert_copy_changes_the_key("src", "dst", &data(300_000, 11)).await;
 }
 
 /// C9: key rotation by copying an object onto itself; afterwards the old key gets 403.
 #[tokio::test]
 async fn key_rotation_in_place() {
-    let env = Env::start().await;
-    let body = data(70_000, 12);
-    env.put_ssec("rotate", &body, (K_A, K_A_MD5)).await;
-    copy_ssec(&env, "rotate", "rotate", (K_A, K_A_MD5), (K_B, K_B_MD5)).await;
-    assert_eq!(env.get_ssec("rotate", (K_B, K_B_MD5)).await, body);
-    get_is_refused(&env, "rotate", (K_A, K_A_MD5), None).await;
-    env.stop(&[K_A, K_B]).await;
+    assert_copy_changes_the_key("rotate", "rotate", &data(70_000, 12)).await;
 }
 
 /// M1, M2, M4, M9, M10: a multipart upload with SSE-C on every part; Complete needs no key.
@@ -651,31 +586,17 @@ async fn multipart_with_sse_c_on_every_part() {
     use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
     let env = Env::start().await;
     let parts = [data(5 * 1024 * 1024 + 1, 13), data(1000, 14)];
-    let created = env
-        .client
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("mpu")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let created = sse_c_create_upload(&env.client, "mpu", (K_A, K_A_MD5))
         .send()
         .await
         .unwrap_or_else(|e| panic!("create: {}", describe(&e)));
     assert_eq!(created.sse_customer_key_md5(), Some(K_A_MD5), "M1 echoes the key MD5");
     let upload_id = created.upload_id().expect("upload id").to_owned();
 
-    let err = env
-        .client
-        .upload_part()
-        .bucket(BUCKET)
-        .key("mpu")
+    let err = sse_c_upload_part(&env.client, "mpu", (K_B, K_B_MD5))
         .upload_id(&upload_id)
         .part_number(1)
         .body(ByteStream::from(parts[1].clone()))
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_B)
-        .sse_customer_key_md5(K_B_MD5)
         .send()
         .await
         .expect_err("M4: a part with another key is refused");
@@ -685,17 +606,10 @@ async fn multipart_with_sse_c_on_every_part() {
     let mut completed = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let number = i32::try_from(i + 1).unwrap();
-        let out = env
-            .client
-            .upload_part()
-            .bucket(BUCKET)
-            .key("mpu")
+        let out = sse_c_upload_part(&env.client, "mpu", (K_A, K_A_MD5))
             .upload_id(&upload_id)
             .part_number(number)
             .body(ByteStream::from(part.clone()))
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(K_A)
-            .sse_customer_key_md5(K_A_MD5)
             .send()
             .await
             .unwrap_or_else(|e| panic!("part {number}: {}", describe(&e)));
@@ -725,14 +639,7 @@ async fn upload_part_copy_from_an_sse_c_source() {
     let env = Env::start().await;
     let source = data(6 * 1024 * 1024, 15);
     env.put_ssec("source", &source, (K_A, K_A_MD5)).await;
-    let upload_id = env
-        .client
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("assembled")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_B)
-        .sse_customer_key_md5(K_B_MD5)
+    let upload_id = sse_c_create_upload(&env.client, "assembled", (K_B, K_B_MD5))
         .send()
         .await
         .unwrap_or_else(|e| panic!("create: {}", describe(&e)))
@@ -796,15 +703,8 @@ async fn versioned_bucket_with_two_keys() {
     env.put_ssec("doc", &v1_body, (K_A, K_A_MD5)).await;
     let v1 = env.seen.last().header("x-amz-version-id").expect("PUT returns a version id").to_owned();
     env.put_ssec("doc", &v2_body, (K_B, K_B_MD5)).await;
-    let old = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("doc")
+    let old = sse_c_get(&env.client, "doc", (K_A, K_A_MD5))
         .version_id(&v1)
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET v1: {}", describe(&e)));
@@ -819,46 +719,18 @@ async fn versioned_bucket_with_two_keys() {
 async fn presigned_put_then_get_with_sse_c() {
     let env = Env::start().await;
     let body = data(100_000, 18);
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(env.server.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap();
+    let http = presigned_url_client(&env.server);
     let expires = PresigningConfig::expires_in(Duration::from_secs(300)).unwrap();
-    let put = env
-        .client
-        .put_object()
-        .bucket(BUCKET)
-        .key("presigned-put")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
-        .presigned(expires.clone())
-        .await
-        .expect("presign PUT");
-    let mut req = http.put(put.uri()).body(body.clone());
-    for (name, value) in put.headers() {
-        req = req.header(name, value);
-    }
+    let put =
+        sse_c_put(&env.client, "presigned-put", (K_A, K_A_MD5)).presigned(expires.clone()).await.expect("presign PUT");
+    let req = with_presigned_headers(http.put(put.uri()).body(body.clone()), &put);
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     assert_eq!(resp.headers().get(KEY_MD5).map(|v| v.to_str().unwrap().to_owned()), Some(K_A_MD5.to_owned()));
     assert_eq!(status, 200, "presigned PUT: {}", resp.text().await.unwrap_or_default());
 
-    let get = env
-        .client
-        .get_object()
-        .bucket(BUCKET)
-        .key("presigned-put")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
-        .presigned(expires)
-        .await
-        .expect("presign GET");
-    let mut req = http.get(get.uri());
-    for (name, value) in get.headers() {
-        req = req.header(name, value);
-    }
+    let get = sse_c_get(&env.client, "presigned-put", (K_A, K_A_MD5)).presigned(expires).await.expect("presign GET");
+    let req = with_presigned_headers(http.get(get.uri()), &get);
     let resp = req.send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(&resp.bytes().await.unwrap()[..], &body[..], "the presigned GET returns what the presigned PUT stored");
