@@ -257,11 +257,7 @@ async fn kill_9_mid_upload_loses_nothing_committed_and_leaks_nothing() {
     let ca_pem = std::fs::read_to_string(&ca).unwrap();
 
     ok(&client, &Outgoing::new("PUT", Some(BUCKET), None)).await;
-    let mut versioning = Outgoing::new("PUT", Some(BUCKET), None);
-    versioning.query.push(("versioning".into(), String::new()));
-    versioning.body =
-        Bytes::from_static(b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>");
-    ok(&client, &versioning).await;
+    ok(&client, &common::enable_versioning(BUCKET)).await;
 
     // Completed SSE-C objects: one segment, several segments, and a two-part multipart upload.
     let mut done: Vec<(String, CustomerKey, Bytes)> = Vec::new();

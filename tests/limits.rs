@@ -11,10 +11,21 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::*;
-use ssec_conform::client::{Auth, Outgoing};
+use ssec_conform::ServerHandle;
+use ssec_conform::client::{Auth, Client, Outgoing};
 use ssec_conform::server::Limits;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
+/// Sends `req` signed, its body in chunked transfer encoding (no declared length), over a new
+/// connection to the plain-HTTP listener; returns the response.
+async fn send_chunked(server: &ServerHandle, client: &Client, req: &Outgoing) -> Raw {
+    let (head, body) = signed_head(client, req, None);
+    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
+    let mut bytes = head;
+    bytes.extend_from_slice(&chunked(&body));
+    exchange(&mut tcp, &bytes).await
+}
+
 #[tokio::test]
 async fn header_section_over_the_limit_is_refused_not_hung() {
     let limits = Limits { max_header_bytes: 4096, ..Limits::default() };
@@ -71,19 +82,11 @@ async fn xml_body_over_the_limit_is_max_message_length_exceeded() {
 
     // Without a declared length (chunked): a signed payload needs one (411, as AWS); a presigned
     // request may omit it, and s3s stops reading at the limit.
-    let (head, body) = signed_head(&client, &versioning(8192), None);
-    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
-    let mut bytes = head;
-    bytes.extend_from_slice(&chunked(&body));
-    let r = exchange(&mut tcp, &bytes).await;
+    let r = send_chunked(&server, &client, &versioning(8192)).await;
     assert_eq!((r.status, r.code()), (411, Some("MissingContentLength")), "{}", r.body);
     let mut presigned = versioning(8192);
     presigned.auth = Auth::Presigned(Duration::from_secs(300));
-    let (head, body) = signed_head(&client, &presigned, None);
-    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
-    let mut bytes = head;
-    bytes.extend_from_slice(&chunked(&body));
-    let r = exchange(&mut tcp, &bytes).await;
+    let r = send_chunked(&server, &client, &presigned).await;
     assert_eq!((r.status, r.code()), (400, Some("MaxMessageLengthExceeded")), "{}", r.body);
     server.shutdown().await;
 }
@@ -128,11 +131,7 @@ async fn upload_over_the_object_size_is_entity_too_large() {
     // A presigned upload without a declared length (chunked) is cut off once past the limit.
     let mut presigned = put(MAX + 64 * 1024);
     presigned.auth = Auth::Presigned(Duration::from_secs(300));
-    let (head, body) = signed_head(&client, &presigned, None);
-    let mut tcp = TcpStream::connect(addr(server.http_url().unwrap())).await.unwrap();
-    let mut bytes = head;
-    bytes.extend_from_slice(&chunked(&body));
-    let r = exchange(&mut tcp, &bytes).await;
+    let r = send_chunked(&server, &client, &presigned).await;
     assert_eq!((r.status, r.code()), (400, Some("EntityTooLarge")), "{}", r.body);
     assert_eq!(element(&r.body, "MaxSizeAllowed"), Some("1048576"));
 

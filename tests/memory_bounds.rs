@@ -13,7 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{ServeProcess, client_for, read_response, understated_chunked_put};
-use ssec_conform::client::{Outgoing, Trust};
+use ssec_conform::client::{Client, Outgoing, Trust};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
@@ -34,6 +34,16 @@ async fn serve() -> Serve {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server
+}
+
+impl Serve {
+    /// A client of the plain-HTTP listener, with the bucket `bucket` created.
+    async fn client_with_bucket(&self) -> Client {
+        let client = client_for(&format!("http://{}", self.http), Trust::WebPki);
+        let created = client.send(&Outgoing::new("PUT", Some("bucket"), None)).await.response.unwrap();
+        assert_eq!(created.status, 200);
+        client
+    }
 }
 
 /// A process's peak resident set size, in bytes (`VmHWM`).
@@ -93,9 +103,7 @@ fn assert_peak_under_64_mib(server: &Serve) {
 async fn an_understated_chunked_upload_is_refused_without_being_held() {
     const SENT: usize = 512 << 20;
     let server = serve().await;
-    let client = client_for(&format!("http://{}", server.http), Trust::WebPki);
-    let created = client.send(&Outgoing::new("PUT", Some("bucket"), None)).await.response.unwrap();
-    assert_eq!(created.status, 200);
+    server.client_with_bucket().await; // for the bucket the upload goes to
     let (head, chunk_line, end) = understated_chunked_put("bucket", "understated", b"ten bytes!", SENT);
     let stream = TcpStream::connect(&server.http).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
@@ -119,8 +127,7 @@ async fn an_understated_chunked_upload_is_refused_without_being_held() {
 async fn a_signed_form_is_streamed_to_the_store() {
     const FILE: usize = 256 << 20;
     let server = serve().await;
-    let client = client_for(&format!("http://{}", server.http), Trust::WebPki);
-    assert_eq!(client.send(&Outgoing::new("PUT", Some("bucket"), None)).await.response.unwrap().status, 200);
+    let client = server.client_with_bucket().await;
     // The form our client signs for an empty file, with 512 MiB streamed where the file goes.
     let mut post = Outgoing::new("POST", Some("bucket"), Some("posted"));
     post.auth = ssec_conform::client::Auth::PostForm;

@@ -51,11 +51,7 @@ fn no_write_path_seals_twice_under_one_key_and_nonce() {
     // Single PUTs, an overwrite, versions, a copy and a rotation onto itself.
     put(ip, "single", &key, 1);
     put(ip, "single", &key, 2);
-    let mut versioning = Outgoing::new("PUT", Some(BUCKET), None);
-    versioning.query.push(("versioning".into(), String::new()));
-    versioning.body =
-        Bytes::from_static(b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>");
-    ok(ip, &versioning);
+    ok(ip, &common::enable_versioning(BUCKET));
     put(ip, "single", &key, 2);
     put(ip, "single", &key, 3);
     ok(ip, &with_copy_source(with_key(Outgoing::new("PUT", Some(BUCKET), Some("copy")), &key), "single", &key));

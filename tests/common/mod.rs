@@ -13,6 +13,8 @@ pub mod sse_c;
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
 use ssec_conform::scenario::runner::embedded_target;
 use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
@@ -84,6 +86,15 @@ pub async fn start_with_bucket(limits: Limits) -> (ServerHandle, Client) {
     let client = http_client(&server);
     create_bucket(&client).await;
     (server, client)
+}
+
+/// A PutBucketVersioning that enables versioning on `bucket`.
+pub fn enable_versioning(bucket: &str) -> Outgoing {
+    let mut versioning = Outgoing::new("PUT", Some(bucket), None);
+    versioning.query.push(("versioning".into(), String::new()));
+    versioning.body =
+        Bytes::from_static(b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>");
+    versioning
 }
 
 /// Creates [`BUCKET`].
