@@ -190,6 +190,15 @@ fn with_presigned_headers(mut req: reqwest::RequestBuilder, presigned: &Presigne
     req
 }
 
+/// Sends `req` and asserts the HTTP status and the S3 error code of the answer.
+async fn assert_refused(req: reqwest::RequestBuilder, status: u16, code: &str, what: &str) {
+    let resp = req.send().await.unwrap();
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "{what}: {text}");
+    assert!(text.contains(&format!("<Code>{code}</Code>")), "{what}: {text}");
+}
+
 /// Deterministic, incompressible-looking test data.
 fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -429,11 +438,7 @@ async fn presigned_get_with_signed_sse_c_headers() {
     assert_eq!(&resp.bytes().await.unwrap()[..], &body[..], "PS1: presigned GET returns the plaintext");
 
     // Without the signed SSE-C headers: the signature no longer matches (PS2, AWS: 403).
-    let resp = http.get(&url).send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, 403, "PS2: signed headers missing: {text}");
-    assert!(text.contains("<Code>SignatureDoesNotMatch</Code>"), "PS2: {text}");
+    assert_refused(http.get(&url), 403, "SignatureDoesNotMatch", "PS2: signed headers missing").await;
     env.stop(&[K_A]).await;
 }
 
@@ -452,11 +457,7 @@ async fn presigned_get_without_sse_c_is_400_invalid_request() {
         .expect("presign");
     let http = presigned_url_client(&env.server);
     let req = with_presigned_headers(http.get(presigned.uri()), &presigned);
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, 400, "PS2/G2: {text}");
-    assert!(text.contains("<Code>InvalidRequest</Code>"), "PS2/G2: {text}");
+    assert_refused(req, 400, "InvalidRequest", "PS2/G2").await;
     env.stop(&[K_A]).await;
 }
 
