@@ -15,6 +15,7 @@ use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput;
 use aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder;
 use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
 use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
@@ -22,6 +23,7 @@ use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::operation::upload_part::builders::UploadPartFluentBuilder;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::CreateUnhandledError;
@@ -123,6 +125,24 @@ impl Env {
         assert_eq!(out.sse_customer_algorithm(), Some("AES256"), "PUT echoes the algorithm");
         assert_eq!(out.sse_customer_key_md5(), Some(md5), "PUT echoes the key MD5");
         out.e_tag().expect("PUT returns an ETag").to_owned()
+    }
+
+    /// Completes the multipart upload of `key` with `parts`; Complete carries no SSE-C key (M9).
+    async fn complete_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> CompleteMultipartUploadOutput {
+        self.client
+            .complete_multipart_upload()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("M9: complete {key} without a key: {}", describe(&e)))
     }
 
     async fn get_ssec(&self, key: &str, (k, md5): (&str, &str)) -> Vec<u8> {
@@ -584,7 +604,6 @@ async fn key_rotation_in_place() {
 /// M1, M2, M4, M9, M10: a multipart upload with SSE-C on every part; Complete needs no key.
 #[tokio::test]
 async fn multipart_with_sse_c_on_every_part() {
-    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
     let env = Env::start().await;
     let parts = [data(5 * 1024 * 1024 + 1, 13), data(1000, 14)];
     let created = sse_c_create_upload(&env.client, "mpu", (K_A, K_A_MD5))
@@ -617,16 +636,7 @@ async fn multipart_with_sse_c_on_every_part() {
         assert_eq!(out.sse_customer_key_md5(), Some(K_A_MD5), "M2 echoes the key MD5");
         completed.push(CompletedPart::builder().part_number(number).e_tag(out.e_tag().unwrap()).build());
     }
-    let done = env
-        .client
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("mpu")
-        .upload_id(&upload_id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("M9: complete without a key: {}", describe(&e)));
+    let done = env.complete_upload("mpu", &upload_id, completed).await;
     assert!(done.e_tag().unwrap().ends_with("-2\""), "multipart ETag: {:?}", done.e_tag());
     assert_eq!(env.get_ssec("mpu", (K_A, K_A_MD5)).await, [parts[0].clone(), parts[1].clone()].concat());
     get_is_refused(&env, "mpu", (K_B, K_B_MD5), None).await;
@@ -636,7 +646,6 @@ async fn multipart_with_sse_c_on_every_part() {
 /// M7: UploadPartCopy from an SSE-C source into an SSE-C upload under another key, by ranges.
 #[tokio::test]
 async fn upload_part_copy_from_an_sse_c_source() {
-    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
     let env = Env::start().await;
     let source = data(6 * 1024 * 1024, 15);
     env.put_ssec("source", &source, (K_A, K_A_MD5)).await;
@@ -674,15 +683,7 @@ async fn upload_part_copy_from_an_sse_c_source() {
         let etag = out.copy_part_result().and_then(|r| r.e_tag()).expect("part ETag").to_owned();
         completed.push(CompletedPart::builder().part_number(number).e_tag(etag).build());
     }
-    env.client
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("assembled")
-        .upload_id(&upload_id)
-        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("complete: {}", describe(&e)));
+    env.complete_upload("assembled", &upload_id, completed).await;
     assert_eq!(env.get_ssec("assembled", (K_B, K_B_MD5)).await, source);
     get_is_refused(&env, "assembled", (K_A, K_A_MD5), None).await;
     env.stop(&[K_A, K_B]).await;
