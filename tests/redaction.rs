@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+mod common;
+
+use ssec_conform::ServerConfig;
 use ssec_conform::client::swift::{Session, SwiftAuth};
 use ssec_conform::client::{Addressing, Target, Trust};
-use ssec_conform::{ReferenceServer, ServerConfig};
 
 const SECRET: &str = "do-not-print-this-secret";
 
@@ -21,7 +23,7 @@ async fn server_config_and_handle_redact_the_secret_key() {
         ServerConfig { access_key: "visible-access-key".into(), secret_key: SECRET.into(), ..ServerConfig::default() };
     assert_redacted(&format!("{config:?}"), "visible-access-key");
     assert_redacted(&format!("{config:#?}"), "visible-access-key");
-    let server = ReferenceServer::start(config).await.unwrap();
+    let server = common::start_with(config).await;
     assert_redacted(&format!("{server:?}"), "visible-access-key");
     server.shutdown().await;
 }
