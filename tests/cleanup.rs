@@ -3,13 +3,13 @@
 //! never deleted; a bucket whose CreateBucket failed gets no request at all after it; scenarios
 //! that change bucket-level state do not run in a shared bucket unless allowed.
 
-mod fake_endpoint;
+mod common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use fake_endpoint::{Received, Reply};
+use common::fake_endpoint::{self, Received, Reply};
 use ssec_conform::report::model::{Outcome, Report};
 use ssec_conform::scenario::LoadedScenario;
 use ssec_conform::scenario::exec::Placement;

@@ -7,14 +7,14 @@
 //! terminal escape sequence it adds to its error code is printed written out.
 //! With `--write-keys` the keys go to `keys.env`, readable by its owner only.
 
-mod fake_endpoint;
+mod common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use fake_endpoint::{Received, Reply, SECRET_KEY};
+use common::fake_endpoint::{self, Received, Reply, SECRET_KEY};
 use md5::Digest as _;
 
 const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEOr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDtoken+secret/value==";

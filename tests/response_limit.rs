@@ -5,7 +5,9 @@
 //! This binary counts every byte the process allocates, so the bound is asserted on the most it
 //! ever held, not on a guess.
 
-mod fake_endpoint;
+mod common;
+
+use common::fake_endpoint;
 
 use std::alloc::System;
 use std::time::Duration;

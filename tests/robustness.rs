@@ -10,14 +10,17 @@
 //!
 //! Endless and oversized bodies, and what the runner holds meanwhile, are in `memory_bounds.rs`.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ssec_conform::client::{Addressing, Client, Target, Trust};
+use common::fake_endpoint;
+use ssec_conform::client::{Client, Target};
 use ssec_conform::report::model::{Outcome, Report};
+use ssec_conform::scenario::LoadedScenario;
 use ssec_conform::scenario::exec::Placement;
 use ssec_conform::scenario::runner::{self, RunSettings};
-use ssec_conform::scenario::{LoadedScenario, Profile};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -218,6 +221,7 @@ async fn endpoint(mode: Mode, scope: Scope) -> SocketAddr {
     addr
 }
 
+/// The chosen scenarios, in catalogue order (the order the report lists them in).
 fn scenarios() -> Vec<LoadedScenario> {
     let all = ssec_conform::scenario::catalogue::embedded().expect("scenarios load");
     let chosen: Vec<LoadedScenario> = all.into_iter().filter(|s| SCENARIOS.contains(&s.id.as_str())).collect();
@@ -233,26 +237,9 @@ fn request_bound(s: &LoadedScenario) -> u32 {
 
 async fn run_against(mode: Mode, scope: Scope, scenarios: &[LoadedScenario], timeout: Duration) -> (Report, Duration) {
     let addr = endpoint(mode, scope).await;
-    let url = url::Url::parse(&format!("http://{addr}")).unwrap();
-    let client = Client::new(Target {
-        endpoint: url.clone(),
-        plain_endpoint: Some(url),
-        region: "us-east-1".into(),
-        access_key: "AKIDEXAMPLE".into(),
-        secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
-        session_token: None,
-        addressing: Addressing::Path,
-        trust: Trust::WebPki,
-        timeout,
-    })
-    .unwrap();
-    let settings = RunSettings {
-        jobs: 4,
-        placement: Placement::FreshBuckets { run_id: runner::new_run_id(), unblock_sse_c: false },
-        profile: Profile::reference(),
-        embedded: false,
-        key_log: None,
-    };
+    let client = Client::new(Target { timeout, ..fake_endpoint::target(addr, None) }).unwrap();
+    let placement = Placement::FreshBuckets { run_id: runner::new_run_id(), unblock_sse_c: false };
+    let settings = RunSettings { jobs: 4, ..fake_endpoint::settings(placement) };
     let started = Instant::now();
     let report = runner::run(&client, scenarios, &settings, &|_| {}).await;
     (report, started.elapsed())

@@ -1,11 +1,13 @@
 //! Helpers shared by the integration tests: starting a reference server and its clients (the
-//! crate's own and the AWS SDK), SSE-C headers, an element of an S3 XML body, captured logs, and
-//! raw TCP/TLS requests for what no client library sends.
+//! crate's own and the AWS SDK), SSE-C headers, an element of an S3 XML body, captured logs, raw
+//! TCP/TLS requests for what no client library sends, and a fake endpoint for what the reference
+//! server never does.
 
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod fake_endpoint;
 pub mod process;
 pub mod raw;
 pub mod sdk;

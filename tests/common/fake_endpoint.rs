@@ -1,8 +1,6 @@
 //! A small HTTP/1.1 endpoint on a loopback port whose answers a test writes as a plain function,
 //! and a runner client for it: for endpoints that misbehave in ways the reference server never does.
 
-#![allow(dead_code)] // Each test binary uses its own part of this module.
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,8 +114,14 @@ where
 
 /// A runner client for the endpoint at `addr` over plain HTTP, with an optional session token.
 pub fn client(addr: SocketAddr, session_token: Option<&str>) -> Client {
+    Client::new(target(addr, session_token)).expect("client")
+}
+
+/// The endpoint at `addr` over plain HTTP (path-style, the test credentials, 5 s per response),
+/// with an optional session token.
+pub fn target(addr: SocketAddr, session_token: Option<&str>) -> Target {
     let url = url::Url::parse(&format!("http://{addr}")).expect("url");
-    Client::new(Target {
+    Target {
         endpoint: url.clone(),
         plain_endpoint: Some(url),
         region: "us-east-1".into(),
@@ -127,8 +131,7 @@ pub fn client(addr: SocketAddr, session_token: Option<&str>) -> Client {
         addressing: Addressing::Path,
         trust: Trust::WebPki,
         timeout: Duration::from_secs(5),
-    })
-    .expect("client")
+    }
 }
 
 /// The catalogue scenarios with these ids, in this order.
