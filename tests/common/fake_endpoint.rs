@@ -35,7 +35,7 @@ pub struct Received {
 impl Received {
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        super::header(&self.headers, name)
     }
 
     /// Whether the query has this parameter (with any value).

@@ -105,6 +105,11 @@ pub async fn create_bucket(client: &Client) {
     assert_eq!(r.status, 200, "CreateBucket: {}", String::from_utf8_lossy(&r.body));
 }
 
+/// The value of the first header `name` (case-insensitive) in a list of headers.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
 /// The text of the first `<name>` element of an XML body (`None`: absent, or the body is not UTF-8).
 pub fn element<'a>(body: &'a (impl AsRef<[u8]> + ?Sized), name: &str) -> Option<&'a str> {
     let text = std::str::from_utf8(body.as_ref()).ok()?;

@@ -29,7 +29,7 @@ pub struct Raw {
 impl Raw {
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        super::header(&self.headers, name)
     }
 
     /// The S3 error code of the body.
