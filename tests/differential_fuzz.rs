@@ -5,11 +5,14 @@
 //! the reference), reached over plain HTTP through a proxy that holds every response back, as a slow
 //! endpoint would.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
+use common::start_with;
+use ssec_conform::{ServerConfig, ServerHandle};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -17,14 +20,13 @@ use tokio::net::{TcpListener, TcpStream};
 const SEED: &str = "7";
 
 async fn divergent_endpoint() -> ServerHandle {
-    ReferenceServer::start(ServerConfig {
+    start_with(ServerConfig {
         https: None,
         allow_sse_c_over_http: true,
         block_sse_c_by_default: true,
         ..ServerConfig::default()
     })
     .await
-    .unwrap()
 }
 
 /// A TCP proxy to `upstream` that waits `delay` before passing on each read from the server.
