@@ -203,7 +203,7 @@ async fn preflight(client: &Client) -> anyhow::Result<()> {
         .await
         .response
         .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
-    let err = ssec_conform::scenario::grade::error_body(&resp.body);
+    let err = ssec_conform::client::xml::error_body(&resp.body);
     match err.code.as_deref() {
         Some(code @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken")) => {
             anyhow::bail!("{url} rejected the credentials: {code} {}", err.message.unwrap_or_default())

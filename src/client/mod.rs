@@ -9,6 +9,7 @@ mod post;
 mod sign;
 pub mod swift;
 mod url;
+pub mod xml;
 
 use std::time::Duration;
 

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use crate::client::xml::error_body;
 use crate::client::{Client, Incoming};
 use crate::scenario::build::{Location, build};
-use crate::scenario::grade::{error_body, security};
 use crate::scenario::model::Scenario;
+use crate::scenario::security::security;
 use crate::scenario::vars::Vars;
 use crate::sse_c::headers::{ALGORITHM, KEY_MD5};
 

@@ -46,10 +46,7 @@ impl Reply {
     /// The S3 error `Code` of an XML error body.
     #[must_use]
     pub fn code(&self) -> Option<String> {
-        let text = std::str::from_utf8(self.bytes()).ok()?;
-        let start = text.find("<Code>")? + "<Code>".len();
-        let end = text[start..].find("</Code>")? + start;
-        Some(text[start..end].to_owned())
+        crate::client::xml::element(std::str::from_utf8(self.bytes()).ok()?, "Code")
     }
 
     /// A header as text.

@@ -219,12 +219,8 @@ fn xml_upload(ip: &InProcess) -> String {
     create.query.push(("uploads".into(), String::new()));
     let reply = ip.send(&create);
     let text = String::from_utf8_lossy(reply.bytes()).into_owned();
-    let id = text
-        .split("<UploadId>")
-        .nth(1)
-        .and_then(|r| r.split("</UploadId>").next())
-        .unwrap_or_else(|| panic!("CreateMultipartUpload: {}", reply.summary()))
-        .to_owned();
+    let id = crate::client::xml::element(&text, "UploadId")
+        .unwrap_or_else(|| panic!("CreateMultipartUpload: {}", reply.summary()));
     let mut part = Outgoing::new("PUT", Some(XML_BUCKET), Some(XML_KEY));
     part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), id.clone())];
     part.body = Bytes::from_static(b"x");

@@ -92,8 +92,7 @@ fn upload_id() -> &'static str {
         create.query.push(("uploads".into(), String::new()));
         let reply = ip.send(&create);
         let body = String::from_utf8_lossy(reply.bytes()).into_owned();
-        let id =
-            body.split_once("<UploadId>").and_then(|(_, r)| r.split_once("</UploadId>")).map(|(id, _)| id.to_owned());
+        let id = crate::client::xml::element(&body, "UploadId");
         id.expect("CreateMultipartUpload answers an upload id")
     })
 }

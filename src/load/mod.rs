@@ -80,7 +80,7 @@ impl Worker {
                 Some(r)
             }
             Ok(r) => {
-                let code = crate::scenario::grade::error_body(&r.body).code.unwrap_or_default();
+                let code = crate::client::xml::error_body(&r.body).code.unwrap_or_default();
                 self.stats.error(op, format!("status {} {code} (expected {expect})", r.status));
                 None
             }
@@ -178,9 +178,7 @@ impl Worker {
         create.headers.extend(triple(&key));
         let Some(r) = self.send("multipart", create, 200).await else { return };
         let text = String::from_utf8_lossy(&r.body);
-        let Some(upload_id) =
-            text.split("<UploadId>").nth(1).and_then(|t| t.split("</UploadId>").next()).map(str::to_owned)
-        else {
+        let Some(upload_id) = crate::client::xml::element(&text, "UploadId") else {
             self.stats.error("multipart", "no UploadId".into());
             return;
         };

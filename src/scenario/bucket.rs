@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use super::build::Location;
-use super::grade::{element, error_body};
 use super::model::Scenario;
+use crate::client::xml::{element, error_body};
 use crate::client::{Auth, Client, Incoming, Outgoing};
 
 /// Whose the scenario's bucket is, which decides what cleanup may delete.

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::load::operations;
 use super::model::{BodyRef, BodySpec, CustomTriple, RawRequest, Request, SseCSpec, Step, SwiftRequest, TripleField};
 use super::vars::Vars;
 use crate::client::{Auth, Outgoing};
@@ -117,7 +116,7 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     if let Some(sw) = &step.swift {
         return build_swift(sw, vars, bodies, at);
     }
-    let (operation, r) = match operations(step).first() {
+    let (operation, r) = match step.operations().first() {
         Some((op, Some(r))) => (*op, *r),
         _ => return Err("step has no operation".into()),
     };
@@ -164,7 +163,7 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
         if let Some(v) = &r.copy_source_version {
             let v = vars.expand(v)?;
             header.push_str(&format!("?versionId={v}"));
-            source_slot = Some(super::exec::version_slot(&src, &v));
+            source_slot = Some(super::model::version_slot(&src, &v));
         }
         out.headers.push(("x-amz-copy-source".into(), header));
     }

@@ -10,9 +10,8 @@ use super::build::{Built, Location, build, make_body};
 use super::grade::{Mismatch, Severity, check, describe};
 use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
-use super::load::operations;
 use super::model::Step;
-use super::model::{KeySpec, Level};
+use super::model::{KeySpec, Level, version_slot};
 use super::profile::Disposition;
 use super::scrub::Scrubber;
 use super::security::security;
@@ -267,7 +266,7 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
         vars.versions.insert(name.clone(), v.to_owned());
     }
     let object = built.outgoing.key.clone();
-    let upload = operations(step).first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+    let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
     match built.operation {
         "create-multipart" => {
             if let (Some(name), Some(id)) = (&step.save_upload, xml_element(&resp.body, "UploadId")) {
@@ -280,7 +279,7 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
         }
         "upload-part" | "upload-part-copy" => {
             let etag = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"));
-            let part = operations(step).first().and_then(|(_, r)| r.and_then(|r| r.part));
+            let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
             if let (Some(u), Some(p), Some(e)) = (upload, part, etag) {
                 vars.part_etags.entry(u).or_default().insert(p, e);
             }
@@ -313,13 +312,8 @@ fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, object
     }
 }
 
-/// The tracking slot of one version of an object.
-pub fn version_slot(object: &str, version: &str) -> String {
-    format!("{object}\0{version}")
-}
-
 fn xml_element(body: &[u8], name: &str) -> Option<String> {
-    super::grade::element(std::str::from_utf8(body).ok()?, name)
+    crate::client::xml::element(std::str::from_utf8(body).ok()?, name)
 }
 
 /// Deletes everything under `at`'s prefix (multipart uploads, versions, delete markers, objects),

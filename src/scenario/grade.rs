@@ -9,9 +9,7 @@ use md5::{Digest as _, Md5};
 use super::model::{BodyExpect, Expect, HeaderExpect, Level};
 use super::vars::Vars;
 use crate::client::Incoming;
-
-/// The automatic security checks, graded beside the expectations.
-pub use super::security::security;
+use crate::client::xml::{element, error_body};
 
 /// How much a failed expectation counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,86 +27,6 @@ pub struct Mismatch {
     pub severity: Severity,
     /// What was expected and what came.
     pub text: String,
-}
-
-/// The S3 error fields of a response body.
-#[derive(Debug, Clone, Default)]
-pub struct ErrorBody {
-    /// `Code`.
-    pub code: Option<String>,
-    /// `Message`.
-    pub message: Option<String>,
-    /// `ArgumentName`.
-    pub argument_name: Option<String>,
-    /// `ArgumentValue`.
-    pub argument_value: Option<String>,
-}
-
-/// Decodes the XML entities of element text: the five named ones and numeric references (`&#34;`,
-/// `&#x22;`), which some servers use for the quotes of an ETag.
-fn decode_entities(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let Some(semi) = after.find(';').filter(|&n| n <= 10) else {
-            out.push('&');
-            rest = after;
-            continue;
-        };
-        let entity = &after[..semi];
-        let decoded = match entity {
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "amp" => Some('&'),
-            _ => entity
-                .strip_prefix("#x")
-                .or_else(|| entity.strip_prefix("#X"))
-                .map(|h| u32::from_str_radix(h, 16))
-                .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
-                .and_then(Result::ok)
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &after[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The decoded text of the first `<name>` element of an XML document.
-#[must_use]
-pub fn element(text: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(decode_entities(&text[start..end]))
-}
-
-/// Extracts the error fields of an S3 error XML body (anything else yields no fields).
-#[must_use]
-pub fn error_body(body: &[u8]) -> ErrorBody {
-    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
-    if !text.contains("<Error>") {
-        return ErrorBody::default();
-    }
-    ErrorBody {
-        code: element(&text, "Code"),
-        message: element(&text, "Message"),
-        argument_name: element(&text, "ArgumentName"),
-        argument_value: element(&text, "ArgumentValue"),
-    }
 }
 
 /// The expectations of a step as lines, for reports.
@@ -334,24 +252,4 @@ fn body_difference(want: &[u8], got: &[u8]) -> String {
     }
     let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
     format!("body differs from the expected plaintext at byte {at} ({} bytes)", got.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_numeric_entities() {
-        assert_eq!(element("<ETag>&#34;ab&#x22;&amp;&lt;</ETag>", "ETag").as_deref(), Some("\"ab\"&<"));
-        assert_eq!(decode_entities("a & b &bogus; c"), "a & b &bogus; c");
-    }
-
-    #[test]
-    fn parses_error_xml() {
-        let e =
-            error_body(b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>a &amp; b</Message></Error>");
-        assert_eq!(e.code.as_deref(), Some("AccessDenied"));
-        assert_eq!(e.message.as_deref(), Some("a & b"));
-        assert!(error_body(b"not xml").code.is_none());
-    }
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::model::{BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
+use super::model::{ALL_CAPABILITIES, ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
 
 /// A scenario with its identity.
 #[derive(Debug, Clone)]
@@ -139,10 +139,10 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
         errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
     }
     for cap in &s.requires {
-        if !super::profile::ALL_CAPABILITIES.contains(&cap.as_str()) {
+        if !ALL_CAPABILITIES.contains(&cap.as_str()) {
             errors.push(format!(
                 "{origin}:1:1: unknown capability `{cap}` in `requires` (known: {})",
-                super::profile::ALL_CAPABILITIES.join(", ")
+                ALL_CAPABILITIES.join(", ")
             ));
         }
     }
@@ -275,61 +275,13 @@ fn named_body(b: Option<&BodyRef>) -> Option<&str> {
     }
 }
 
-/// Every operation a step can name.
-pub const ALL_OPS: [&str; 15] = [
-    "put",
-    "get",
-    "head",
-    "delete",
-    "list",
-    "copy",
-    "create-multipart",
-    "upload-part",
-    "upload-part-copy",
-    "complete",
-    "abort",
-    "list-parts",
-    "post",
-    "raw",
-    "swift",
-];
-
-/// The operation and its request, for every operation field set on a step (`raw` has no
-/// [`Request`] and is listed with `None`).
-pub fn operations(step: &Step) -> Vec<(&'static str, Option<&Request>)> {
-    let fields = [
-        &step.put,
-        &step.get,
-        &step.head,
-        &step.delete,
-        &step.list,
-        &step.copy,
-        &step.create_multipart,
-        &step.upload_part,
-        &step.upload_part_copy,
-        &step.complete,
-        &step.abort,
-        &step.list_parts,
-        &step.post,
-    ];
-    let mut out: Vec<(&'static str, Option<&Request>)> =
-        ALL_OPS.iter().zip(fields).filter_map(|(name, r)| r.as_ref().map(|r| (*name, Some(r)))).collect();
-    if step.raw.is_some() {
-        out.push(("raw", None));
-    }
-    if step.swift.is_some() {
-        out.push(("swift", None));
-    }
-    out
-}
-
 /// The operation names set on a step.
-pub fn op_names(step: &Step) -> Vec<&'static str> {
-    operations(step).into_iter().map(|(n, _)| n).collect()
+fn op_names(step: &Step) -> Vec<&'static str> {
+    step.operations().into_iter().map(|(n, _)| n).collect()
 }
 
 fn requests(step: &Step) -> Vec<&Request> {
-    operations(step).into_iter().filter_map(|(_, r)| r).collect()
+    step.operations().into_iter().filter_map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

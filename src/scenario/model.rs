@@ -113,6 +113,38 @@ pub struct Step {
     pub save_upload: Option<String>,
 }
 
+impl Step {
+    /// The operation and its request, for every operation field set on a step (`raw` has no
+    /// [`Request`] and is listed with `None`).
+    #[must_use]
+    pub fn operations(&self) -> Vec<(&'static str, Option<&Request>)> {
+        let fields = [
+            &self.put,
+            &self.get,
+            &self.head,
+            &self.delete,
+            &self.list,
+            &self.copy,
+            &self.create_multipart,
+            &self.upload_part,
+            &self.upload_part_copy,
+            &self.complete,
+            &self.abort,
+            &self.list_parts,
+            &self.post,
+        ];
+        let mut out: Vec<(&'static str, Option<&Request>)> =
+            ALL_OPS.iter().zip(fields).filter_map(|(name, r)| r.as_ref().map(|r| (*name, Some(r)))).collect();
+        if self.raw.is_some() {
+            out.push(("raw", None));
+        }
+        if self.swift.is_some() {
+            out.push(("swift", None));
+        }
+        out
+    }
+}
+
 /// The common fields of an S3 object request.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -330,4 +362,42 @@ pub struct EtagExpect {
     /// See `md5-of`.
     #[serde(default = "yes")]
     pub is: bool,
+}
+
+/// Every operation a step can name.
+pub const ALL_OPS: [&str; 15] = [
+    "put",
+    "get",
+    "head",
+    "delete",
+    "list",
+    "copy",
+    "create-multipart",
+    "upload-part",
+    "upload-part-copy",
+    "complete",
+    "abort",
+    "list-parts",
+    "post",
+    "raw",
+    "swift",
+];
+
+/// Capabilities of the reference server; a profile names the subset an endpoint has.
+pub const ALL_CAPABILITIES: &[&str] = &[
+    "sse-c",
+    "plain-http",
+    "presign",
+    "copy",
+    "multipart",
+    "versioning",
+    "post",
+    "block-sse-c",
+    "bucket-policy",
+    "swift",
+];
+
+/// The tracking slot of one version of an object.
+pub fn version_slot(object: &str, version: &str) -> String {
+    format!("{object}\0{version}")
 }

@@ -21,20 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::load::LoadedScenario;
-
-/// Capabilities of the reference server; a profile names the subset an endpoint has.
-pub const ALL_CAPABILITIES: &[&str] = &[
-    "sse-c",
-    "plain-http",
-    "presign",
-    "copy",
-    "multipart",
-    "versioning",
-    "post",
-    "block-sse-c",
-    "bucket-policy",
-    "swift",
-];
+use super::model::ALL_CAPABILITIES;
 
 /// A profile file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -86,7 +86,7 @@ pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTr
     }
     let slot =
         built.outgoing.key.as_ref().map(|object| match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
-            Some((_, v)) => super::exec::version_slot(object, v),
+            Some((_, v)) => super::model::version_slot(object, v),
             None => object.clone(),
         });
     if ok

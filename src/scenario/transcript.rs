@@ -54,7 +54,7 @@ pub fn request(exchange: &Exchange, outgoing: &Outgoing) -> RequestTranscript {
 /// A response, redacted.
 #[must_use]
 pub fn response(resp: &Incoming) -> ResponseTranscript {
-    let err = super::grade::error_body(&resp.body);
+    let err = crate::client::xml::error_body(&resp.body);
     let text_like = resp.body.len() <= 64 * 1024 && std::str::from_utf8(&resp.body).is_ok();
     let excerpt = text_like.then(|| String::from_utf8_lossy(&resp.body[..resp.body.len().min(2048)]).into_owned());
     ResponseTranscript {

@@ -284,7 +284,7 @@ impl<'a> Run<'a> {
         };
         self.check(reply.status == 200, || format!("a valid CreateMultipartUpload got {}", reply.summary()));
         let text = String::from_utf8_lossy(reply.bytes()).into_owned();
-        let id = text.split("<UploadId>").nth(1).and_then(|r| r.split("</UploadId>").next()).unwrap_or_default();
+        let id = crate::client::xml::element(&text, "UploadId").unwrap_or_default();
         self.check(!id.is_empty(), || "CreateMultipartUpload without an UploadId".into());
         self.uploads.push(UploadModel { obj, id: id.to_owned(), key, parts: BTreeMap::new() });
     }
