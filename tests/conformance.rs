@@ -153,7 +153,7 @@ fn main() -> ExitCode {
         },
         None => Placement::FreshBuckets {
             run_id: runner::new_run_id(),
-            unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c"),
+            unblock_sse_c: profile.capabilities.contains(&ssec_conform::scenario::model::Capability::BlockSseC),
         },
     };
     let mut trials = vec![profiles_trial(scenarios.clone())];

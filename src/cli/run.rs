@@ -106,9 +106,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(bucket) => {
             Placement::SharedBucket { bucket: bucket.clone(), run_id, allow_bucket_changes: args.allow_bucket_changes }
         }
-        None => {
-            Placement::FreshBuckets { run_id, unblock_sse_c: profile.capabilities.iter().any(|c| c == "block-sse-c") }
-        }
+        None => Placement::FreshBuckets {
+            run_id,
+            unblock_sse_c: profile.capabilities.contains(&ssec_conform::scenario::model::Capability::BlockSseC),
+        },
     };
     let settings = RunSettings {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),

@@ -246,7 +246,7 @@ impl Case {
             title,
             cases,
             level: Level::Should,
-            requires: vec!["sse-c".into()],
+            requires: vec![crate::scenario::model::Capability::SseC],
             tags: vec!["fuzz".into()],
             keys: BTreeMap::from([
                 ("right".into(), KeySpec::Fixed(B64.encode(self.right))),

@@ -11,7 +11,7 @@ use super::grade::{Mismatch, Severity, check, describe};
 use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::model::Step;
-use super::model::{KeySpec, Level, version_slot};
+use super::model::{Capability, KeySpec, Level, version_slot};
 use super::profile::Disposition;
 use super::scrub::Scrubber;
 use super::security::security;
@@ -133,7 +133,7 @@ pub async fn run(
     let mut key_vars = KeyVars::new(&s.id, index, &keys);
     let at = placement.location(index, &s.id);
     let unblock = matches!(placement, Placement::FreshBuckets { unblock_sse_c: true, .. });
-    let swift = s.scenario.requires.iter().any(|c| c == "swift");
+    let swift = s.scenario.requires.contains(&Capability::Swift);
     let (owner, setup) = bucket::setup(client, &at, placement.fresh(), unblock, swift).await;
     let mut report = match setup {
         Ok(()) => run_steps(client, s, &at, keys, &mut scrubber, &mut key_vars).await,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::model::{ALL_CAPABILITIES, ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
+use super::model::{ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
 
 /// A scenario with its identity.
 #[derive(Debug, Clone)]
@@ -137,14 +137,6 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
     let mut errors = Vec::new();
     if s.cases.is_empty() {
         errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
-    }
-    for cap in &s.requires {
-        if !ALL_CAPABILITIES.contains(&cap.as_str()) {
-            errors.push(format!(
-                "{origin}:1:1: unknown capability `{cap}` in `requires` (known: {})",
-                ALL_CAPABILITIES.join(", ")
-            ));
-        }
     }
     for (name, body) in &s.bodies {
         if let BodySpec::Random(size) = body
@@ -314,6 +306,13 @@ mod tests {
         let bad_var = GOOD.replace("status: 200 }", "status: 200, headers: { x: \"${zz.md5}\" } }");
         let e = parse("x.yaml", &bad_var).unwrap_err();
         assert!(e[0].contains("zz"), "{e:?}");
+    }
+
+    #[test]
+    fn an_unknown_capability_is_an_error_at_its_line_listing_the_known_ones() {
+        let e = parse("x.yaml", &GOOD.replace("level: must", "level: must\nrequires: [sse-c, teleport]")).unwrap_err();
+        assert!(e[0].starts_with("x.yaml:4:"), "{e:?}");
+        assert!(e[0].contains("teleport") && e[0].contains("block-sse-c"), "{e:?}");
     }
 
     #[test]

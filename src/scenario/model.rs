@@ -19,7 +19,7 @@ pub struct Scenario {
     pub level: Level,
     /// Capabilities the endpoint needs; a profile lacking one grades the scenario `unsupported`.
     #[serde(default)]
-    pub requires: Vec<String>,
+    pub requires: Vec<Capability>,
     /// Free-form tags for `--tag` selection.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -383,19 +383,70 @@ pub const ALL_OPS: [&str; 15] = [
     "swift",
 ];
 
-/// Capabilities of the reference server; a profile names the subset an endpoint has.
-pub const ALL_CAPABILITIES: &[&str] = &[
-    "sse-c",
-    "plain-http",
-    "presign",
-    "copy",
-    "multipart",
-    "versioning",
-    "post",
-    "block-sse-c",
-    "bucket-policy",
-    "swift",
-];
+/// A feature an endpoint may lack: a scenario `requires` some, a profile lists those its endpoint has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// Stores and serves SSE-C objects at all.
+    SseC,
+    /// Reachable over plain HTTP too, so the refusal of SSE-C without TLS can be observed.
+    PlainHttp,
+    /// Verifies presigned (query-string SigV4) requests.
+    Presign,
+    /// CopyObject and UploadPartCopy.
+    Copy,
+    /// Multipart uploads.
+    Multipart,
+    /// Versioned buckets.
+    Versioning,
+    /// POST Object with a SigV4 policy.
+    Post,
+    /// `BlockedEncryptionTypes` in PutBucketEncryption.
+    BlockSseC,
+    /// Bucket policies with the SSE-C algorithm condition key.
+    BucketPolicy,
+    /// The OpenStack Swift API.
+    Swift,
+}
+
+impl Capability {
+    /// Every capability; the reference server has them all.
+    pub const ALL: [Self; 10] = [
+        Self::SseC,
+        Self::PlainHttp,
+        Self::Presign,
+        Self::Copy,
+        Self::Multipart,
+        Self::Versioning,
+        Self::Post,
+        Self::BlockSseC,
+        Self::BucketPolicy,
+        Self::Swift,
+    ];
+
+    /// The name used in scenario and profile files (`sse-c`, `block-sse-c`, …).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SseC => "sse-c",
+            Self::PlainHttp => "plain-http",
+            Self::Presign => "presign",
+            Self::Copy => "copy",
+            Self::Multipart => "multipart",
+            Self::Versioning => "versioning",
+            Self::Post => "post",
+            Self::BlockSseC => "block-sse-c",
+            Self::BucketPolicy => "bucket-policy",
+            Self::Swift => "swift",
+        }
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The tracking slot of one version of an object.
 pub fn version_slot(object: &str, version: &str) -> String {

@@ -21,7 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::load::LoadedScenario;
-use super::model::ALL_CAPABILITIES;
+use super::model::Capability;
 
 /// A profile file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -33,7 +33,7 @@ pub struct Profile {
     #[serde(default)]
     pub description: String,
     /// Capabilities the endpoint has (see the scenario manual).
-    pub capabilities: Vec<String>,
+    pub capabilities: Vec<Capability>,
     /// Known deviations: graded `expected-fail`, or `unexpected-pass` once fixed.
     #[serde(default)]
     pub xfail: Vec<Entry>,
@@ -85,7 +85,7 @@ impl Profile {
         Self {
             name: "reference".into(),
             description: "the embedded ssec-conform reference server".into(),
-            capabilities: ALL_CAPABILITIES.iter().map(|c| (*c).to_owned()).collect(),
+            capabilities: Capability::ALL.to_vec(),
             ..Self::default()
         }
     }
@@ -104,13 +104,6 @@ impl Profile {
         })?;
         for entry in profile.xfail.iter().chain(&profile.skip) {
             anyhow::ensure!(!entry.reason.trim().is_empty(), "{origin}: entry `{}` has no reason", entry.scenario);
-        }
-        for cap in &profile.capabilities {
-            anyhow::ensure!(
-                ALL_CAPABILITIES.contains(&cap.as_str()),
-                "{origin}: unknown capability `{cap}` (known: {})",
-                ALL_CAPABILITIES.join(", ")
-            );
         }
         Ok(profile)
     }
@@ -134,8 +127,13 @@ impl Profile {
     /// What to do with a scenario.
     #[must_use]
     pub fn disposition(&self, s: &LoadedScenario) -> Disposition {
-        let missing: Vec<String> =
-            s.scenario.requires.iter().filter(|c| !self.capabilities.contains(c)).cloned().collect();
+        let missing: Vec<String> = s
+            .scenario
+            .requires
+            .iter()
+            .filter(|c| !self.capabilities.contains(c))
+            .map(|c| c.name().to_owned())
+            .collect();
         if !missing.is_empty() {
             return Disposition::Unsupported(missing);
         }
@@ -158,5 +156,17 @@ impl Profile {
             .filter(|(_, e)| !scenarios.iter().any(|s| e.matches(&s.id)))
             .map(|(kind, e)| format!("profile {}: {kind} entry `{}` matches no scenario", self.name, e.scenario))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_capability_is_an_error_at_its_line_listing_the_known_ones() {
+        let e = Profile::parse("p.yaml", "name: v\ncapabilities: [sse-c, teleport]\n").unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:2:"), "{e}");
+        assert!(e.contains("teleport") && e.contains("block-sse-c"), "{e}");
     }
 }
