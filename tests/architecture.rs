@@ -135,7 +135,8 @@ fn edges() -> (BTreeSet<Vec<String>>, Vec<Edge>) {
         let relative = file.strip_prefix(&src).unwrap();
         let module = module_of(relative);
         let text = std::fs::read_to_string(file).expect("read file");
-        // Inline modules (`mod tests { … }`) sit one level below the file's module.
+        // Inline modules (`mod tests { … }`) sit one level below the file's module; the reader
+        // assumes they close at the end of the file, as test modules do.
         let mut inline_depth = 0;
         for (number, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or_default();
