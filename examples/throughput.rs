@@ -32,7 +32,7 @@ use clap::Parser;
 use http_body::{Frame, SizeHint};
 use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use ssec_conform::sse_c::CustomerKey;
-use ssec_conform::sse_c::headers::{ALGORITHM, KEY, KEY_MD5};
+use ssec_conform::sse_c::headers::TripleKind;
 
 /// Size of the pattern every body is cut from.
 const PATTERN_LEN: usize = 1 << 20;
@@ -43,7 +43,7 @@ const SMALL_LEN: usize = 4096;
 #[derive(Debug, Parser)]
 struct Args {
     /// Object size (B, KiB, MiB, GiB, or KB, MB, GB).
-    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    #[arg(long, default_value = "256MiB", value_parser = ssec_conform::units::parse_size)]
     size: u64,
     /// Runs per measurement; the table shows the median.
     #[arg(long, default_value_t = 3)]
@@ -60,24 +60,6 @@ struct Args {
     /// Keep objects in the server's memory instead of a temporary --data-dir.
     #[arg(long)]
     in_memory: bool,
-}
-
-fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let num: u64 = num.parse().map_err(|_| format!("bad size {s:?}"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1 << 10,
-        "m" | "mib" => 1 << 20,
-        "g" | "gib" => 1 << 30,
-        "kb" => 1_000,
-        "mb" => 1_000_000,
-        "gb" => 1_000_000_000,
-        other => return Err(format!("unknown size unit {other:?} (use B, KiB, MiB, GiB, KB, MB, GB)")),
-    };
-    num.checked_mul(mult).ok_or_else(|| format!("size {s:?} overflows"))
 }
 
 fn human(bytes: u64) -> String {
@@ -265,8 +247,7 @@ struct Client {
     http: reqwest::Client,
     identity: Identity,
     pattern: Bytes,
-    key_b64: String,
-    key_md5: String,
+    sse_c_headers: [(&'static str, String); 3],
 }
 
 impl Client {
@@ -281,14 +262,14 @@ impl Client {
             .build()?;
         let identity = Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, None, None, "throughput").into();
         let key = CustomerKey::random();
-        Ok(Self { http, identity, pattern, key_b64: key.to_base64().to_string(), key_md5: key.md5_b64() })
+        Ok(Self { http, identity, pattern, sse_c_headers: key.headers(TripleKind::Request) })
     }
 
     /// A SigV4-signed (UNSIGNED-PAYLOAD) request builder.
     fn request(&self, method: reqwest::Method, url: &str, mode: Mode) -> anyhow::Result<reqwest::RequestBuilder> {
         let mut headers: Vec<(&str, &str)> = Vec::new();
         if mode == Mode::SseC {
-            headers.extend([(ALGORITHM, "AES256"), (KEY, self.key_b64.as_str()), (KEY_MD5, self.key_md5.as_str())]);
+            headers.extend(self.sse_c_headers.iter().map(|(name, value)| (*name, value.as_str())));
         }
         let mut settings = SigningSettings::default();
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;

@@ -24,10 +24,13 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-echo "fuzz-ci: building fuzz targets ($(cargo fuzz --version), sanitizer $sanitizer)"
-cargo fuzz build --sanitizer "$sanitizer"
-
 targets="${FUZZ_TARGETS:-$(cargo fuzz list)}"
+echo "fuzz-ci: building fuzz targets ($(cargo fuzz --version), sanitizer $sanitizer)"
+if [[ -n "${FUZZ_TARGETS:-}" ]]; then
+    for t in $targets; do cargo fuzz build --sanitizer "$sanitizer" "$t"; done
+else
+    cargo fuzz build --sanitizer "$sanitizer"
+fi
 logs="fuzz/target/fuzz-ci"
 mkdir -p "$logs"
 

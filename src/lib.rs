@@ -5,10 +5,11 @@ pub mod client;
 pub mod differential;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod load;
+pub mod loadgen;
 pub mod report;
 pub mod scenario;
 pub mod server;
 pub mod sse_c;
+pub mod units;
 
 pub use server::{ReferenceServer, ServerConfig, ServerHandle};

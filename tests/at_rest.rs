@@ -18,7 +18,7 @@ mod common;
 use bytes::Bytes;
 use common::{element, https_client, sdk_client, start_with, with_copy_source, with_key};
 use sha2::Digest as _;
-use ssec_conform::client::{Client, Incoming, Outgoing};
+use ssec_conform::client::{Client, Outgoing, Response};
 use ssec_conform::server::crypto::{SEGMENT_SIZE, TAG_LEN};
 use ssec_conform::sse_c::CustomerKey;
 use ssec_conform::sse_c::headers::AES256;
@@ -56,11 +56,11 @@ impl Disk {
         Self { dir, server, client }
     }
 
-    async fn send(&self, req: &Outgoing) -> Incoming {
+    async fn send(&self, req: &Outgoing) -> Response {
         self.client.send(req).await.response.unwrap_or_else(|e| panic!("{} {:?}: {e}", req.method, req.key))
     }
 
-    async fn ok(&self, req: &Outgoing) -> Incoming {
+    async fn ok(&self, req: &Outgoing) -> Response {
         let r = self.send(req).await;
         assert!((200..300).contains(&r.status), "{} {:?}: {} {}", req.method, req.key, r.status, text(&r.body));
         r

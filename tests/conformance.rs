@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use ssec_conform::client::swift::SwiftAuth;
-use ssec_conform::client::{Addressing, Client, Target, Trust};
+use ssec_conform::client::{Addressing, Client, DEFAULT_REGION, Target, Trust};
 use ssec_conform::report::model::{Outcome, ScenarioReport};
 use ssec_conform::scenario::exec::{self, Placement};
 use ssec_conform::scenario::profile::Disposition;
@@ -59,16 +59,18 @@ fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle
         }
         None => Trust::WebPki,
     };
+    let credentials = (
+        env("AWS_ACCESS_KEY_ID").expect("SSEC_ENDPOINT_URL needs AWS_ACCESS_KEY_ID"),
+        env("AWS_SECRET_ACCESS_KEY").expect("SSEC_ENDPOINT_URL needs AWS_SECRET_ACCESS_KEY"),
+    );
     let target = Target {
-        endpoint: parse("SSEC_ENDPOINT_URL", endpoint),
         plain_endpoint: env("SSEC_HTTP_ENDPOINT_URL").map(|v| parse("SSEC_HTTP_ENDPOINT_URL", v)),
-        region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
-        access_key: env("AWS_ACCESS_KEY_ID").expect("SSEC_ENDPOINT_URL needs AWS_ACCESS_KEY_ID"),
-        secret_key: env("AWS_SECRET_ACCESS_KEY").expect("SSEC_ENDPOINT_URL needs AWS_SECRET_ACCESS_KEY"),
+        region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).unwrap_or_else(|| DEFAULT_REGION.into()),
         session_token: env("AWS_SESSION_TOKEN"),
         addressing: if env_flag("SSEC_VIRTUAL_HOST") { Addressing::VirtualHost } else { Addressing::Path },
         trust,
         timeout,
+        ..Target::new(parse("SSEC_ENDPOINT_URL", endpoint), credentials.0, credentials.1)
     };
     let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into())).expect("SSEC_PROFILE");
     let mut client = Client::new(target).expect("client");
@@ -114,7 +116,7 @@ fn scenario_trial(
     Trial::test(name, move || {
         // With --include-ignored, an ignored scenario runs as if the profile allowed it.
         let disposition = if ignored { Disposition::Run } else { disposition };
-        let report = rt.block_on(exec::run(&client, &s, index, &placement, &disposition, None));
+        let report = rt.block_on(exec::run_scenario(&client, &s, index, &placement, &disposition, None));
         match report.outcome {
             Outcome::Unsupported | Outcome::Skipped => Ok(()),
             _ => verdict(&report),

@@ -87,7 +87,7 @@ fn random_bytes(len: usize) -> Bytes {
     Bytes::from(v)
 }
 
-async fn ok(client: &Client, req: &Outgoing) -> ssec_conform::client::Incoming {
+async fn ok(client: &Client, req: &Outgoing) -> ssec_conform::client::Response {
     let r = client.send(req).await.response.unwrap_or_else(|e| panic!("{} {:?}: {e}", req.method, req.key));
     assert!(
         (200..300).contains(&r.status),

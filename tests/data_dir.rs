@@ -14,13 +14,14 @@ mod common;
 use bytes::Bytes;
 use common::{CapturedLog, element, https_client, with_key};
 use sha2::Digest as _;
-use ssec_conform::client::{Client, Incoming, Outgoing};
+use ssec_conform::client::{Client, Outgoing, Response};
+use ssec_conform::server::StartError;
 use ssec_conform::sse_c::CustomerKey;
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 const MARKER: &str = "ssec-conform-data.json";
 
-async fn try_start(data: &Path) -> anyhow::Result<ServerHandle> {
+async fn try_start(data: &Path) -> Result<ServerHandle, StartError> {
     logs();
     let config = ServerConfig { http: None, data_dir: Some(data.to_owned()), ..ServerConfig::default() };
     ReferenceServer::start(config).await
@@ -42,12 +43,12 @@ async fn fresh(bucket: &str) -> (tempfile::TempDir, PathBuf, ServerHandle, Clien
     (root, data, server, client)
 }
 
-async fn send(client: &Client, req: &Outgoing) -> Incoming {
+async fn send(client: &Client, req: &Outgoing) -> Response {
     client.send(req).await.response.unwrap_or_else(|e| panic!("{} {:?}: {e}", req.method, req.key))
 }
 
 /// Status and S3 error code of a response.
-fn outcome(r: &Incoming) -> (u16, Option<String>) {
+fn outcome(r: &Response) -> (u16, Option<String>) {
     (r.status, element(&r.body, "Code").map(str::to_owned))
 }
 
@@ -66,7 +67,7 @@ async fn put(client: &Client, bucket: &str, key: &str, body: &[u8], sse_c: Optio
     assert_eq!(outcome(&r), (200, None), "PUT {bucket}/{key}");
 }
 
-async fn get(client: &Client, bucket: &str, key: &str) -> Incoming {
+async fn get(client: &Client, bucket: &str, key: &str) -> Response {
     send(client, &Outgoing::new("GET", Some(bucket), Some(key))).await
 }
 
@@ -180,7 +181,9 @@ async fn a_newer_or_foreign_marker_is_refused() {
 
     json["version"] = 2.into();
     std::fs::write(&marker, json.to_string()).unwrap();
-    let err = format!("{:#}", try_start(&data).await.expect_err("a newer format version is refused"));
+    let err = try_start(&data).await.expect_err("a newer format version is refused");
+    assert!(matches!(&err, StartError::DataDir { path, .. } if *path == data), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains(&data.display().to_string()), "{err}");
     assert!(err.contains("format version 2") && err.contains("newer"), "{err}");
 

@@ -89,6 +89,64 @@ fn server_ops_https() {
     replay("server_ops_https");
 }
 
+/// One line of `fuzz/decoded/<target>.txt`: the input's file name, a fingerprint of the case it
+/// decodes to, and the start of that case's `Debug`.
+fn decoded_line(file: &Path, described: &str) -> String {
+    use sha2::Digest as _;
+    let fingerprint = hex::encode(&sha2::Sha256::digest(described.as_bytes())[..8]);
+    let start: String = described.chars().take(120).collect();
+    format!(
+        "{}\t{fingerprint}\t{start}",
+        file.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")).unwrap_or(file).display()
+    )
+}
+
+/// Every committed input (regressions and seeds) still decodes to the case it was committed for,
+/// as recorded in `fuzz/decoded/<target>.txt`: a change of a case type's layout that would turn a
+/// committed crash into some other, harmless case fails here instead of silently. After a
+/// deliberate layout change, re-encode the inputs (the seed writer below) and record the new cases
+/// with `SSEC_BLESS=1 cargo test --test fuzz_regressions committed_inputs`.
+#[test]
+fn committed_inputs_still_decode_to_the_cases_they_were_committed_for() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/decoded");
+    let bless = std::env::var_os("SSEC_BLESS").is_some();
+    let mut stale = Vec::new();
+    for target in fuzzing::TARGETS {
+        let lines: Vec<String> = inputs(target.name)
+            .iter()
+            .map(|file| decoded_line(file, &(target.describe)(&std::fs::read(file).expect("read input"))))
+            .collect();
+        let text = lines.join("\n") + "\n";
+        let path = root.join(format!("{}.txt", target.name));
+        if bless {
+            std::fs::create_dir_all(&root).expect("create fuzz/decoded");
+            std::fs::write(&path, &text).expect("write the decoded cases");
+            continue;
+        }
+        let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+        let recorded: Vec<&str> = recorded.lines().collect();
+        for line in &lines {
+            if !recorded.contains(&line.as_str()) {
+                let file = line.split('\t').next().unwrap_or_default();
+                let was =
+                    recorded.iter().find(|r| r.split('\t').next() == Some(file)).copied().unwrap_or("(not recorded)");
+                stale.push(format!("  now: {line}\n  was: {was}"));
+            }
+        }
+        for old in &recorded {
+            if !lines.iter().any(|l| l.split('\t').next() == old.split('\t').next()) {
+                stale.push(format!("  recorded input is gone: {old}"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "committed fuzz inputs no longer decode to the cases they were committed for (re-encode them, \
+         then `SSEC_BLESS=1 cargo test --test fuzz_regressions committed_inputs`):\n{}",
+        stale.join("\n")
+    );
+}
+
 /// `fuzzing::TARGETS` is the list of fuzz targets; every other list must name the same ones.
 #[test]
 fn every_list_of_fuzz_targets_matches_the_library() {
@@ -127,7 +185,10 @@ fn every_list_of_fuzz_targets_matches_the_library() {
     let matrix = workflow.lines().find_map(|l| l.trim().strip_prefix("target: [")).expect("workflow matrix");
     let matrix = matrix.trim_end_matches(']').split(',').map(|s| s.trim().to_owned()).collect();
     assert_eq!(sorted(matrix), all, "nightly-fuzz.yml matrix");
-    assert_eq!(long_input_case(&workflow), long, "nightly-fuzz.yml targets run with -max_len=8192");
+    assert!(
+        workflow.contains("run: bash scripts/fuzz-ci.sh") && workflow.contains("FUZZ_TARGETS: ${{ matrix.target }}"),
+        "the nightly workflow fuzzes with scripts/fuzz-ci.sh, the script CI runs"
+    );
     for script in ["scripts/fuzz-ci.sh", "scripts/bench-fuzz-rate.sh"] {
         assert_eq!(long_input_case(&read(script)), long, "{script} targets run with -max_len=8192");
     }
@@ -160,31 +221,44 @@ fn long_input_case(script: &str) -> Vec<String> {
 
 /// Known interoperability issue F1 (`fuzz/README.md`): s3s 0.14 keeps repeated query parameter
 /// names in arrival order when it canonicalises, where SigV4 (and aws-sigv4) sort them by value,
-/// so it refuses a correctly signed `?uploads=a&uploads=%7D`. Run with `--ignored` to see whether an
-/// s3s upgrade fixed it.
+/// so it refuses a correctly signed `?prefix=a&prefix=%7D`. This test passes while the bug is there
+/// and fails once an s3s upgrade fixes it, saying which workaround to remove.
 #[test]
-#[ignore = "known s3s 0.14 issue F1: repeated query names are not sorted by value"]
-fn known_issue_f1_repeated_query_names() {
+fn known_issue_f1_s3s_still_refuses_repeated_query_names() {
     let ip = fuzzing::in_process();
     ip.ensure_bucket("known-issues");
     let mut req = ssec_conform::client::Outgoing::new("GET", Some("known-issues"), None);
     req.query = vec![("list-type".into(), "2".into()), ("prefix".into(), "a".into()), ("prefix".into(), "}".into())];
     let reply = ip.send(&req);
-    assert_ne!(reply.code().as_deref(), Some("SignatureDoesNotMatch"), "{}", reply.summary());
+    assert_eq!(
+        (reply.status, reply.code().as_deref()),
+        (403, Some("SignatureDoesNotMatch")),
+        "s3s now accepts a correctly signed repeated query name: issue F1 is fixed. Let the sigv4_auth \
+         harness send repeated names again (src/fuzzing/sigv4_auth.rs, \"One value per name\"), drop F1 \
+         from fuzz/README.md and delete this test. Answer: {}",
+        reply.summary()
+    );
 }
 
 /// Known interoperability issue F2 (`fuzz/README.md`): s3s 0.14 collapses every run of whitespace
 /// (tabs included) in a signed header value, where SigV4 collapses spaces only, so it refuses a
-/// correctly signed request whose `x-amz-meta-*` value holds a tab.
+/// correctly signed request whose `x-amz-meta-*` value holds a tab. This test passes while the bug
+/// is there and fails once an s3s upgrade fixes it, saying which workaround to remove.
 #[test]
-#[ignore = "known s3s 0.14 issue F2: tabs in signed header values are collapsed"]
-fn known_issue_f2_tab_in_signed_header_value() {
+fn known_issue_f2_s3s_still_refuses_a_tab_in_a_signed_header_value() {
     let ip = fuzzing::in_process();
     ip.ensure_bucket("known-issues");
     let mut req = ssec_conform::client::Outgoing::new("PUT", Some("known-issues"), Some("tab"));
     req.headers.push(("x-amz-meta-note".into(), "a\tb".into()));
     let reply = ip.send(&req);
-    assert_eq!(reply.status, 200, "{}", reply.summary());
+    assert_eq!(
+        (reply.status, reply.code().as_deref()),
+        (403, Some("SignatureDoesNotMatch")),
+        "s3s now accepts a signed header value with a tab: issue F2 is fixed. Let the sigv4_auth \
+         harness send tabs again (src/fuzzing/sigv4_auth.rs, \"No tabs\"), drop F2 from fuzz/README.md \
+         and delete this test. Answer: {}",
+        reply.summary()
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -245,7 +319,7 @@ mod seeds {
     }
 
     /// `arbitrary`'s encoding of an operation list (verified by `encoder_matches_arbitrary`).
-    pub fn encode(ops: &[Op]) -> Vec<u8> {
+    pub(crate) fn encode(ops: &[Op]) -> Vec<u8> {
         let mut out = Vec::new();
         for op in ops {
             // `Vec::arbitrary_take_rest` reads a "keep going" bool before each element.
@@ -361,7 +435,7 @@ mod seeds {
     }
 
     /// Operation sequences after the real implementation bugs of catalogue section E.
-    pub fn catalogue_bugs() -> Vec<(&'static str, Vec<Op>)> {
+    pub(crate) fn catalogue_bugs() -> Vec<(&'static str, Vec<Op>)> {
         use KeyPick::{K0, K1, K2};
         use ObjPick::{A, B, C};
         let put = |o, s, key| Op::Put { obj: o, size: s, seed: 7, sse: key };
@@ -524,7 +598,7 @@ mod seeds {
         ]
     }
 
-    pub fn xml_seeds() -> Vec<(&'static str, u32, &'static str)> {
+    pub(crate) fn xml_seeds() -> Vec<(&'static str, u32, &'static str)> {
         // (name, XmlOp variant: 0 Complete, 1 Delete, 2 Versioning, body)
         vec![
             (
@@ -555,7 +629,7 @@ mod seeds {
         ]
     }
 
-    pub fn xml_bytes(op: u32, body: &str) -> Vec<u8> {
+    pub(crate) fn xml_bytes(op: u32, body: &str) -> Vec<u8> {
         let mut out = tag(op, 3).to_vec();
         if op == 1 {
             out.push(1); // content_md5

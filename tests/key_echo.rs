@@ -136,7 +136,7 @@ async fn malformed_keys_are_answered_as_invalid_keys_and_never_echoed() {
     let server = start(Limits::default()).await;
     let client = https_client(&server);
     let good = CustomerKey::random();
-    let ok = |r: ssec_conform::client::Incoming| {
+    let ok = |r: ssec_conform::client::Response| {
         assert!(r.status == 200, "{}: {}", r.status, String::from_utf8_lossy(&r.body));
         r
     };

@@ -134,3 +134,45 @@ async fn no_key_is_logged_when_s3s_is_asked_for_everything() {
 async fn no_key_is_logged_when_only_s3s_operations_are_traced() {
     no_key_is_logged_with("error,s3s::ops=trace,s3s::service=trace,s3s::http=trace").await;
 }
+
+#[tokio::test]
+async fn the_access_log_gives_method_path_status_and_time_and_no_header_value() {
+    let captured = CapturedLog::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = start(Limits::default()).await;
+    let client = https_client(&server);
+    let (a, b) = (CustomerKey::random(), CustomerKey::random());
+    exercise(&client, &a, &b).await;
+    let mut presigned = Outgoing::new("GET", Some(BUCKET), Some("obj"));
+    presigned.auth = Auth::Presigned(std::time::Duration::from_secs(60));
+    presigned.headers.extend(triple(Request, &a));
+    let exchange = client.send(&presigned).await;
+    assert_eq!(exchange.response.expect("answered").status, 200);
+    server.shutdown().await;
+
+    let log = captured.text();
+    let access: Vec<&str> = log.lines().filter(|l| l.contains("ssec_conform::access")).collect();
+    for expected in [
+        format!("method=PUT path=/{BUCKET}/obj status=200"),
+        format!("method=GET path=/{BUCKET}/obj status=403"),
+        format!("method=HEAD path=/{BUCKET}/obj status=200"),
+        format!("method=POST path=/{BUCKET}/mp status=200"),
+    ] {
+        assert!(
+            access.iter().any(|l| l.contains(&expected)),
+            "no access line with {expected:?} in:\n{}",
+            access.join("\n")
+        );
+    }
+    assert!(access.iter().all(|l| l.contains(" ms=")), "every line has its time: {access:?}");
+    let signature = exchange.url.split("X-Amz-Signature=").nth(1).expect("a presigned URL").to_owned();
+    for secret in [signature.as_str(), "X-Amz-Credential", "AWS4-HMAC-SHA256", &a.md5_b64(), &b.md5_b64(), "AES256"] {
+        assert!(!log.contains(secret), "the log holds a header or query value {secret:?}:\n{log}");
+    }
+}

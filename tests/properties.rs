@@ -32,6 +32,7 @@ use ssec_conform::server::store::{
     ObjectData, ObjectMeta, PartData, PartMeta, SegmentReader, SegmentSink, StoredObject,
 };
 use ssec_conform::sse_c::CustomerKey;
+use ssec_conform::sse_c::headers::TripleKind;
 use ssec_conform::sse_c::rules::{validate_read, validate_write};
 use ssec_conform::sse_c::{RawTriple, SseCError};
 
@@ -506,10 +507,8 @@ fn request_strategy() -> impl Strategy<Value = (Outgoing, bool)> {
             req.headers.push(("x-amz-meta-note".into(), m));
         }
         if sse_c {
-            let k = fuzzing::fuzz_keys()[0];
-            req.headers.push(("x-amz-server-side-encryption-customer-algorithm".into(), "AES256".into()));
-            req.headers.push(("x-amz-server-side-encryption-customer-key".into(), B64.encode(k)));
-            req.headers.push(("x-amz-server-side-encryption-customer-key-md5".into(), B64.encode(Md5::digest(k))));
+            let key = CustomerKey::from_bytes(fuzzing::fuzz_keys()[0]);
+            req.headers.extend(key.headers(TripleKind::Request).map(|(name, value)| (name.to_owned(), value)));
         }
         if method == "PUT" {
             req.body = Bytes::from(body);

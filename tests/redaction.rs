@@ -1,13 +1,11 @@
 //! Public types that hold secrets print them redacted in `Debug`: the server's configuration and
 //! handle, the runner's target, and Swift credentials and sessions.
 
-use std::time::Duration;
-
 mod common;
 
 use ssec_conform::ServerConfig;
+use ssec_conform::client::Target;
 use ssec_conform::client::swift::{Session, SwiftAuth};
-use ssec_conform::client::{Addressing, Target, Trust};
 
 const SECRET: &str = "do-not-print-this-secret";
 
@@ -31,15 +29,8 @@ async fn server_config_and_handle_redact_the_secret_key() {
 #[test]
 fn target_redacts_the_secret_key_and_session_token() {
     let target = Target {
-        endpoint: url::Url::parse("https://s3.example").unwrap(),
-        plain_endpoint: None,
-        region: "us-east-1".into(),
-        access_key: "visible-access-key".into(),
-        secret_key: SECRET.into(),
         session_token: Some(format!("token-{SECRET}")),
-        addressing: Addressing::Path,
-        trust: Trust::WebPki,
-        timeout: Duration::from_secs(5),
+        ..Target::new(url::Url::parse("https://s3.example").unwrap(), "visible-access-key", SECRET)
     };
     assert_redacted(&format!("{target:?}"), "visible-access-key");
 }

@@ -1,7 +1,7 @@
 #![no_main]
 
 //! Scenario and profile loading. Besides "no panic", memory is bounded: a counting allocator fails
-//! the input when the live heap grows by more than 32 MiB + 4 KiB per input byte while loading it.
+//! the input when the live heap grows by more than `fuzzing::scenario_heap_limit` while loading it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +36,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     PEAK.store(before, Ordering::Relaxed);
     ssec_conform::fuzzing::scenario_load(data);
     let grew = PEAK.load(Ordering::Relaxed).saturating_sub(before);
-    let limit = (32 << 20) + 4096 * data.len();
+    let limit = ssec_conform::fuzzing::scenario_heap_limit(data.len());
     assert!(grew <= limit, "loading {} bytes of text used {grew} bytes of heap", data.len());
 });

@@ -1,15 +1,14 @@
-//! `ssec-conform list`, `scenarios export`, `check-profiles` and `keygen`: the catalogue built into
+//! `ssec-conform list`, `scenarios export` and `check-profiles`: the catalogue built into
 //! the binary, and the flags that select from it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ssec_conform::scenario::{LoadedScenario, Profile, catalogue};
-use ssec_conform::sse_c::CustomerKey;
 
 /// Which scenarios: the built-in catalogue, plus a directory, narrowed by tag and text.
 #[derive(Debug, clap::Args)]
-pub struct SelectArgs {
+pub(super) struct SelectArgs {
     /// Only scenarios with this tag or area (repeatable; comma-separated in the variable).
     #[arg(long, value_name = "T", env = "SSEC_TAG", value_delimiter = ',')]
     tag: Vec<String>,
@@ -25,7 +24,7 @@ pub struct SelectArgs {
 
 impl SelectArgs {
     /// Loads the catalogue and applies `--filter` and `--tag`.
-    pub fn select(&self) -> anyhow::Result<Vec<LoadedScenario>> {
+    pub(super) fn select(&self) -> anyhow::Result<Vec<LoadedScenario>> {
         let all = catalogue::with_dir(self.scenarios.as_deref())
             .map_err(|e| anyhow::anyhow!("invalid scenario catalogue:\n{e}"))?;
         let (filters, tags) = (&self.filter, &self.tag);
@@ -44,13 +43,13 @@ impl SelectArgs {
 
 /// Options of `list`.
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {
+pub(super) struct ListArgs {
     #[command(flatten)]
     select: SelectArgs,
 }
 
 /// Prints the catalogue: id, level, cases, title, then the number of scenarios and areas.
-pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let scenarios = args.select.select()?;
     for s in &scenarios {
         let level = format!("{:?}", s.scenario.level).to_ascii_lowercase();
@@ -64,7 +63,7 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 
 /// `scenarios` subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum ScenariosCommand {
+pub(super) enum ScenariosCommand {
     /// Write the built-in catalogue (and the profiles, under DIR/profiles) into DIR for editing; run
     /// the edited copy with `run --scenarios DIR`.
     Export {
@@ -74,7 +73,7 @@ pub enum ScenariosCommand {
 }
 
 /// Runs a `scenarios` subcommand.
-pub fn scenarios(command: ScenariosCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn scenarios(command: ScenariosCommand) -> anyhow::Result<ExitCode> {
     match command {
         ScenariosCommand::Export { dir } => {
             let written = catalogue::export(&dir)?;
@@ -86,7 +85,7 @@ pub fn scenarios(command: ScenariosCommand) -> anyhow::Result<ExitCode> {
 
 /// Options of `check-profiles`.
 #[derive(Debug, clap::Args)]
-pub struct CheckProfilesArgs {
+pub(super) struct CheckProfilesArgs {
     /// Profile files to check (default: every built-in profile).
     files: Vec<PathBuf>,
     /// Scenarios added to the built-in catalogue, as for `run`.
@@ -95,7 +94,7 @@ pub struct CheckProfilesArgs {
 }
 
 /// Loads every profile and reports stale entries; exit 1 if any.
-pub fn check_profiles(args: CheckProfilesArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn check_profiles(args: CheckProfilesArgs) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::with_dir(args.scenarios.as_deref())
         .map_err(|e| anyhow::anyhow!("invalid scenario catalogue:\n{e}"))?;
     let profiles: Vec<(String, anyhow::Result<Profile>)> = if args.files.is_empty() {
@@ -126,12 +125,4 @@ pub fn check_profiles(args: CheckProfilesArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// Prints a fresh random key as the three SSE-C header values, for manual use with the AWS CLI.
-pub fn keygen() -> anyhow::Result<ExitCode> {
-    let key = CustomerKey::random();
-    println!("SSE_C_KEY={}", key.to_base64().as_str());
-    println!("SSE_C_KEY_MD5={}", key.md5_b64());
-    Ok(ExitCode::SUCCESS)
 }

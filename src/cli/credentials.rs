@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 
 /// Access key, secret and optional session token.
-pub struct Credentials {
+pub(super) struct Credentials {
     pub access_key: String,
     pub secret_key: String,
     pub session_token: Option<String>,
@@ -14,7 +14,7 @@ pub struct Credentials {
 /// `AWS_PROFILE` or `default`, from `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
 /// `profile` is the value of `--aws-profile`, which clap also fills from `AWS_PROFILE`: a profile
 /// named only by the environment yields to keys in the environment, as in the AWS SDKs.
-pub fn resolve(profile: Option<&str>) -> anyhow::Result<Credentials> {
+pub(super) fn resolve(profile: Option<&str>) -> anyhow::Result<Credentials> {
     let named_by_environment = std::env::var("AWS_PROFILE").ok().as_deref() == profile;
     if (profile.is_none() || named_by_environment)
         && let (Ok(access_key), Ok(secret_key)) =

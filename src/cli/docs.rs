@@ -8,7 +8,7 @@ use clap::CommandFactory as _;
 
 /// Options of `man`.
 #[derive(Debug, clap::Args)]
-pub struct ManArgs {
+pub(super) struct ManArgs {
     /// Write one page per command into DIR (ssec-conform.1, ssec-conform-run.1, ...) instead of
     /// printing the main page.
     #[arg(long, value_name = "DIR")]
@@ -16,14 +16,14 @@ pub struct ManArgs {
 }
 
 /// Prints the completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+pub(super) fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut command = super::Cli::command();
     clap_complete::generate(shell, &mut command, "ssec-conform", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints the man page, or writes a page per command with `--dir`.
-pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
     let command = super::Cli::command();
     match args.dir {
         Some(dir) => {

@@ -16,7 +16,7 @@ use super::credentials;
 /// Where to send requests and how. Every flag can also be set from the environment variable
 /// shown in `--help`: `SSEC_` and the flag's name, or the standard AWS variable where there is one.
 #[derive(Debug, clap::Args)]
-pub struct EndpointArgs {
+pub(super) struct EndpointArgs {
     /// The endpoint to test (or AWS_ENDPOINT_URL_S3); the embedded reference server when absent.
     #[arg(long, value_name = "URL", env = "SSEC_ENDPOINT_URL")]
     endpoint_url: Option<url::Url>,
@@ -108,15 +108,13 @@ impl EndpointArgs {
             (None, false) => Trust::WebPki,
         };
         Ok(Target {
-            endpoint: endpoint.clone(),
             plain_endpoint: self.http_endpoint_url.clone(),
             region: self.region(),
-            access_key: creds.access_key,
-            secret_key: creds.secret_key,
             session_token: creds.session_token,
             addressing: if self.virtual_host { Addressing::VirtualHost } else { Addressing::Path },
             trust,
             timeout: self.timeout(),
+            ..Target::new(endpoint.clone(), creds.access_key, creds.secret_key)
         })
     }
 
@@ -141,14 +139,14 @@ impl EndpointArgs {
     }
 
     /// Whether only a Swift endpoint was given (no S3 `--endpoint-url`).
-    pub fn swift_only(&self) -> anyhow::Result<bool> {
+    pub(super) fn swift_only(&self) -> anyhow::Result<bool> {
         Ok(self.endpoint_url()?.is_none() && self.swift().is_some())
     }
 
     /// A client for `--endpoint-url` (and the Swift flags), checked by one request; a Swift-only
     /// client; or, with neither, a freshly started embedded reference server (kept alive by the
     /// returned handle).
-    pub async fn connect(&self) -> anyhow::Result<(Client, Option<ServerHandle>)> {
+    pub(super) async fn connect(&self) -> anyhow::Result<(Client, Option<ServerHandle>)> {
         let endpoint_url = self.endpoint_url()?;
         anyhow::ensure!(
             self.http_endpoint_url.is_none() || endpoint_url.is_some(),
@@ -164,17 +162,7 @@ impl EndpointArgs {
                 let origin = match &swift {
                     SwiftAuth::TempAuth { auth_url, .. } | SwiftAuth::Keystone { auth_url, .. } => auth_url.clone(),
                 };
-                let target = Target {
-                    endpoint: origin,
-                    plain_endpoint: None,
-                    region: self.region(),
-                    access_key: String::new(),
-                    secret_key: String::new(),
-                    session_token: None,
-                    addressing: Addressing::Path,
-                    trust: Trust::WebPki,
-                    timeout: self.timeout(),
-                };
+                let target = Target { region: self.region(), timeout: self.timeout(), ..Target::new(origin, "", "") };
                 Ok((Client::new(target)?.with_swift(swift), None))
             }
             (Some(url), swift) => {
@@ -190,7 +178,7 @@ impl EndpointArgs {
 }
 
 /// A new embedded reference server and a client for it.
-pub async fn embedded(timeout: Duration) -> anyhow::Result<(Client, ServerHandle)> {
+pub(super) async fn embedded(timeout: Duration) -> anyhow::Result<(Client, ServerHandle)> {
     let server = ReferenceServer::start(ServerConfig::default()).await?;
     Ok((runner::embedded_client(&server, timeout)?, server))
 }

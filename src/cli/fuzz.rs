@@ -12,7 +12,7 @@ use super::endpoint::{EndpointArgs, embedded};
 
 /// Options of `fuzz`.
 #[derive(Debug, clap::Args)]
-pub struct FuzzArgs {
+pub(super) struct FuzzArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// Cases to generate (each divergence is then shrunk).
@@ -51,7 +51,7 @@ fn cancel_on_signal(stop: CancellationToken) -> anyhow::Result<()> {
 }
 
 /// Fuzzes; exit 1 when any divergence was found, 130 when interrupted without one.
-pub async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let stop = CancellationToken::new();
     cancel_on_signal(stop.clone())?;
     let seed = args.seed.unwrap_or_else(rand::random);

@@ -4,14 +4,15 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ssec_conform::load::{self, Settings};
+use ssec_conform::loadgen::{self, Settings};
 use ssec_conform::scenario::runner;
+use ssec_conform::units::parse_size;
 
 use super::endpoint::EndpointArgs;
 
 /// Options of `load`.
 #[derive(Debug, clap::Args)]
-pub struct LoadArgs {
+pub(super) struct LoadArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// Concurrent clients.
@@ -20,13 +21,9 @@ pub struct LoadArgs {
     /// Duration in seconds.
     #[arg(long, value_name = "T", env = "SSEC_DURATION", default_value_t = 30)]
     duration: u64,
-    /// Object size, e.g. 64KiB, 1MiB, 5MiB+1.
+    /// Object size: bytes with an optional binary unit and offset, e.g. 4096, 64KiB, 4M, 5MiB+1.
     #[arg(long, value_name = "S", env = "SSEC_SIZE", default_value = "64KiB", value_parser = parse_size)]
     size: u64,
-}
-
-fn parse_size(s: &str) -> Result<u64, String> {
-    ssec_conform::scenario::load::parse_size(s).ok_or_else(|| format!("`{s}` is not a size like 4096, 64KiB or 5MiB+1"))
 }
 
 /// This process's resident set size in KiB (Linux), for the embedded server's memory.
@@ -39,7 +36,7 @@ fn rss_kib() -> Option<u64> {
 }
 
 /// Runs the load and prints throughput, latency, errors and corrupt reads; exit 1 on any error.
-pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.clients > 0, "--clients must be at least 1");
     let (client, server) = args.endpoint.connect().await?;
     let settings = Settings {
@@ -63,7 +60,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let started = std::time::Instant::now();
-    let stats = load::run(&client, &settings, &sample).await?;
+    let stats = loadgen::run(&client, &settings, &sample).await?;
     let secs = started.elapsed().as_secs_f64();
     if let Some(s) = server {
         s.shutdown().await;

@@ -5,6 +5,7 @@ mod credentials;
 mod docs;
 mod endpoint;
 mod fuzz;
+mod keygen;
 mod load;
 mod report;
 mod run;
@@ -59,7 +60,7 @@ fn init_logging() {
 }
 
 /// Parses the command line and runs the subcommand; errors are one sentence on stderr.
-pub fn main() -> std::process::ExitCode {
+pub(crate) fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -77,7 +78,7 @@ pub fn main() -> std::process::ExitCode {
             Command::List(args) => catalogue::list(args),
             Command::CheckProfiles(args) => catalogue::check_profiles(args),
             Command::Report(args) => report::merge(args),
-            Command::Keygen => catalogue::keygen(),
+            Command::Keygen => keygen::keygen(),
             Command::Serve(args) => serve::run(args).await,
             Command::Scenarios(command) => catalogue::scenarios(command),
             Command::Completions { shell } => docs::completions(shell),
@@ -142,5 +143,23 @@ mod tests {
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn every_size_flag_takes_the_one_size_grammar() {
+        use clap::Parser as _;
+        for args in [
+            &["ssec-conform", "load", "--size", "4M"][..],
+            &["ssec-conform", "load", "--size", "5MiB+1"],
+            &["ssec-conform", "serve", "--max-object-size", "4M"],
+            &["ssec-conform", "serve", "--min-part-size", "5MiB"],
+            &["ssec-conform", "run", "--max-response-bytes", "1G"],
+        ] {
+            if let Err(e) = Cli::try_parse_from(args) {
+                panic!("{args:?}: {e}");
+            }
+        }
+        let e = Cli::try_parse_from(["ssec-conform", "load", "--size", "4MB"]).unwrap_err().to_string();
+        assert!(e.contains("--size") && e.contains("`4MB` is not a size"), "{e}");
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 /// Options of `report`.
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub(super) struct ReportArgs {
     /// report.json files, one per endpoint.
     #[arg(required = true)]
     reports: Vec<PathBuf>,
@@ -15,7 +15,7 @@ pub struct ReportArgs {
 }
 
 /// Merges several reports into `matrix.html` and `matrix.md`.
-pub fn merge(args: ReportArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn merge(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let reports =
         args.reports.iter().map(|p| ssec_conform::report::read_json(p)).collect::<anyhow::Result<Vec<_>>>()?;
     std::fs::create_dir_all(&args.out).map_err(|e| anyhow::anyhow!("--out {}: {e}", args.out.display()))?;

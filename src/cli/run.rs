@@ -19,7 +19,7 @@ use super::endpoint::EndpointArgs;
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub(super) struct RunArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// The endpoint's profile: the name of a built-in profile (see `check-profiles`) or a path to a
@@ -38,8 +38,9 @@ pub struct RunArgs {
     /// reproduction commands, which name keys by variable ($KEY_007_a). Keep it out of shared reports.
     #[arg(long, env = "SSEC_WRITE_KEYS", value_parser = BoolishValueParser::new())]
     write_keys: bool,
-    /// The most of any response body kept in memory; a longer one makes the step an error.
-    #[arg(long, value_name = "BYTES", env = "SSEC_MAX_RESPONSE_BYTES", default_value_t = ssec_conform::client::DEFAULT_MAX_RESPONSE_BYTES)]
+    /// The most of any response body kept in memory (a size: 4096, 64MiB, 1G); a longer one makes the
+    /// step an error.
+    #[arg(long, value_name = "SIZE", env = "SSEC_MAX_RESPONSE_BYTES", default_value_t = ssec_conform::client::DEFAULT_MAX_RESPONSE_BYTES, value_parser = ssec_conform::units::parse_size)]
     max_response_bytes: u64,
     #[command(flatten)]
     select: SelectArgs,
@@ -91,7 +92,7 @@ fn print_failure(r: &ScenarioReport) {
 }
 
 /// Runs the catalogue.
-pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let scenarios = args.select.select()?;
     let run_id = runner::new_run_id();
     let (client, server) = args.endpoint.connect().await?;

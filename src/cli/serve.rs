@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
-use ssec_conform::server::limits::{parse_duration, parse_size};
 use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
+use ssec_conform::units::{parse_duration, parse_size};
 use ssec_conform::{ReferenceServer, ServerConfig};
 
 /// Options of `serve`.
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Plain HTTP listener (SSE-C requests on it are refused unless --allow-ssec-over-http).
     #[arg(long, value_name = "ADDR", env = "SSEC_HTTP", default_value = "127.0.0.1:9080")]
     http: SocketAddr,
@@ -113,7 +113,7 @@ impl LimitArgs {
 }
 
 /// Runs the server until Ctrl-C.
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let limits = args.limits.limits()?;
     let config = ServerConfig {
         http: Some(args.http),

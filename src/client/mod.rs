@@ -64,6 +64,32 @@ pub struct Target {
     pub timeout: Duration,
 }
 
+/// The signing region a [`Target`] starts with.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The per-request timeout a [`Target`] starts with.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Target {
+    /// `endpoint` with these credentials, path-style, the public web PKI roots, no plain-HTTP
+    /// endpoint, region [`DEFAULT_REGION`] and timeout [`DEFAULT_TIMEOUT`]; change any field with
+    /// struct update syntax: `Target { trust, ..Target::new(url, id, secret) }`.
+    #[must_use]
+    pub fn new(endpoint: ::url::Url, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            endpoint,
+            plain_endpoint: None,
+            region: DEFAULT_REGION.to_owned(),
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            session_token: None,
+            addressing: Addressing::Path,
+            trust: Trust::WebPki,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
 /// What `Debug` prints in place of a secret.
 pub(crate) const REDACTED: &str = "<redacted>";
 
@@ -141,7 +167,7 @@ impl Outgoing {
 
 /// A response, read whole.
 #[derive(Debug, Clone)]
-pub struct Incoming {
+pub struct Response {
     /// HTTP status.
     pub status: u16,
     /// Headers, names lower-case, in arrival order.
@@ -150,7 +176,7 @@ pub struct Incoming {
     pub body: Bytes,
 }
 
-impl Incoming {
+impl Response {
     /// The first value of a header (case-insensitive name).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -166,7 +192,7 @@ pub struct Exchange {
     /// The headers sent, including the signature's.
     pub headers: Vec<(String, String)>,
     /// The response, or why there was none.
-    pub response: Result<Incoming, ClientError>,
+    pub response: Result<Response, ClientError>,
 }
 
 /// Why no response arrived.
@@ -317,7 +343,7 @@ impl Client {
         Exchange { url, headers, response }
     }
 
-    async fn execute(&self, prepared: http::Request<Bytes>) -> Result<Incoming, ClientError> {
+    async fn execute(&self, prepared: http::Request<Bytes>) -> Result<Response, ClientError> {
         let request = reqwest::Request::try_from(prepared.map(reqwest::Body::from))
             .map_err(|e| ClientError::Build(e.to_string()))?;
         let timeout = self.target.timeout;
@@ -347,7 +373,7 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Incoming { status, headers, body: body.freeze() })
+        Ok(Response { status, headers, body: body.freeze() })
     }
 }
 

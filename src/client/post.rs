@@ -21,7 +21,7 @@ fn field(out: &mut Vec<u8>, name: &str, value: &str) {
 }
 
 /// The `Content-Type` and body of the POST form for `req` (its key, headers and body).
-pub fn form(target: &Target, bucket: &str, req: &Outgoing, now: SystemTime) -> (String, Bytes) {
+pub(super) fn form(target: &Target, bucket: &str, req: &Outgoing, now: SystemTime) -> (String, Bytes) {
     let t = time::OffsetDateTime::from(now);
     let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
     let amz_date = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());

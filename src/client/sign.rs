@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::{Auth, ClientError, Outgoing, Target};
 
 /// Builds the request and signs it according to `req.auth`.
-pub fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<Bytes>, ClientError> {
+pub(super) fn sign(target: &Target, req: &Outgoing, url: &str) -> Result<http::Request<Bytes>, ClientError> {
     let build = |e: &dyn std::fmt::Display| ClientError::Build(e.to_string());
     let mut builder = http::Request::builder().method(req.method.as_str()).uri(url);
     for (name, value) in &req.headers {

@@ -12,7 +12,7 @@ pub enum Addressing {
 /// Percent-encodes everything but the RFC 3986 unreserved characters (and `/` when `keep_slash`),
 /// as SigV4 canonicalisation expects.
 #[must_use]
-pub fn encode(s: &str, keep_slash: bool) -> String {
+pub(super) fn encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
@@ -25,7 +25,7 @@ pub fn encode(s: &str, keep_slash: bool) -> String {
 }
 
 /// The URL of a request.
-pub fn build(
+pub(super) fn build(
     base: &::url::Url,
     addressing: Addressing,
     bucket: Option<&str>,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 
 use crate::client::xml::error_body;
-use crate::client::{Client, Incoming};
+use crate::client::{Client, Response};
 use crate::scenario::build::{Location, build};
 use crate::scenario::model::Scenario;
 use crate::scenario::security::security;
@@ -44,7 +44,7 @@ impl Observation {
     }
 }
 
-fn observe(built: &crate::scenario::build::Built, resp: &Incoming, vars: &Vars) -> Observation {
+fn observe(built: &crate::scenario::build::Built, resp: &Response, vars: &Vars) -> Observation {
     let err = error_body(&resp.body);
     let ok = (200..300).contains(&resp.status);
     Observation {

@@ -58,7 +58,7 @@ pub struct Found {
 
 /// The result of a run.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct RunSummary {
     /// Cases generated and run.
     pub cases_run: u32,
     /// Distinct divergences, shrunk.
@@ -124,14 +124,14 @@ async fn make_bucket(client: &Client, bucket: &str) -> anyhow::Result<()> {
 }
 
 /// Runs the differential fuzzer until `settings.cases` cases ran, `settings.time` passed or `stop`
-/// is cancelled (then [`Outcome::stop`] is [`Stop::Interrupted`]); must be called on a
+/// is cancelled (then [`RunSummary::stop`] is [`Stop::Interrupted`]); must be called on a
 /// multi-threaded Tokio runtime. Each divergence is on disk as soon as it is shrunk.
 pub async fn run(
     reference: &Client,
     endpoint: &Client,
     settings: &Settings,
     stop: CancellationToken,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     // Cancelled by the time budget too, so that a request in flight never outlives it.
     let cancel = stop.child_token();
@@ -182,7 +182,7 @@ fn explore(
     started: Instant,
     cancel: &CancellationToken,
     interrupted: &CancellationToken,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<RunSummary> {
     let strategy = case::cases(pair.endpoint.target().plain_endpoint.is_some());
     let next = AtomicU32::new(0);
     let ran = AtomicU32::new(0);
@@ -236,7 +236,7 @@ fn explore(
         Stop::TimeUp
     };
     let written = shared.journal.finish(stop, cases_run)?;
-    Ok(Outcome { cases_run, found: shared.found, setup_errors: shared.setup_errors, written, stop })
+    Ok(RunSummary { cases_run, found: shared.found, setup_errors: shared.setup_errors, written, stop })
 }
 
 /// Simplifies a diverging case while it still diverges, stepping back when it stops diverging,

@@ -40,7 +40,7 @@ fn prune(v: serde_json::Value) -> Option<serde_json::Value> {
 }
 
 /// The scenario file text of a divergence.
-pub fn scenario_yaml(f: &Found) -> anyhow::Result<String> {
+pub(super) fn scenario_yaml(f: &Found) -> anyhow::Result<String> {
     let title = format!(
         "Fuzz: {:?} of a{} object of {} bytes — reference {}, endpoint {}",
         f.case.op,
@@ -68,7 +68,7 @@ pub enum Stop {
 
 /// The output directory of a run, kept current as divergences are found: each one's scenario file
 /// and its line in `summary.md` are on disk before the run goes on.
-pub struct Journal {
+pub(super) struct Journal {
     dir: PathBuf,
     header: String,
     rows: Vec<String>,
@@ -83,7 +83,7 @@ fn is_divergence_file(name: &str) -> bool {
 impl Journal {
     /// Empties the output directory of an earlier run's divergences and writes a summary that says
     /// the run is in progress.
-    pub fn create(settings: &Settings) -> anyhow::Result<Self> {
+    pub(super) fn create(settings: &Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.out_dir)?;
         for entry in std::fs::read_dir(&settings.out_dir)? {
             let entry = entry?;
@@ -101,7 +101,7 @@ impl Journal {
     }
 
     /// Writes a divergence's scenario and adds its line to the summary.
-    pub fn record(&mut self, f: &Found) -> anyhow::Result<()> {
+    pub(super) fn record(&mut self, f: &Found) -> anyhow::Result<()> {
         let n = self.rows.len() + 1;
         let name = format!("{n:03}-divergence.yaml");
         let path = self.dir.join(&name);
@@ -119,7 +119,7 @@ impl Journal {
     }
 
     /// Writes the final summary; returns every file written, the summary last.
-    pub fn finish(mut self, stop: Stop, cases_run: u32) -> anyhow::Result<Vec<PathBuf>> {
+    pub(super) fn finish(mut self, stop: Stop, cases_run: u32) -> anyhow::Result<Vec<PathBuf>> {
         let status = match stop {
             Stop::Done => format!("Finished: {cases_run} cases."),
             Stop::TimeUp => format!("Stopped by the time budget after {cases_run} cases."),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 
-use crate::client::{Addressing, Client, Outgoing, Target, Trust};
+use crate::client::{Client, Outgoing, Target, Trust};
 use crate::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 
 /// The signing region of every request built here.
@@ -96,16 +96,12 @@ impl std::fmt::Debug for InProcess {
 }
 
 pub(crate) fn signing_target(endpoint: &str, trust: Trust) -> Target {
+    let endpoint = ::url::Url::parse(endpoint).expect("endpoint URL");
     Target {
-        endpoint: ::url::Url::parse(endpoint).expect("endpoint URL"),
-        plain_endpoint: None,
         region: REGION.to_owned(),
-        access_key: DEFAULT_ACCESS_KEY.to_owned(),
-        secret_key: DEFAULT_SECRET_KEY.to_owned(),
-        session_token: None,
-        addressing: Addressing::Path,
         trust,
         timeout: Duration::from_secs(60),
+        ..Target::new(endpoint, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
     }
 }
 
@@ -203,6 +199,20 @@ async fn call_service(service: &s3s::service::S3Service, req: http::Request<Byte
 #[must_use]
 pub fn decode<T: for<'a> Arbitrary<'a>>(data: &[u8]) -> Option<T> {
     T::arbitrary_take_rest(Unstructured::new(data)).ok()
+}
+
+/// What `data` decodes to as a `T` (its `Debug`), or why it decodes to nothing: how the committed
+/// inputs of a target are checked against the case each was committed for.
+pub fn describe_as<T: for<'a> Arbitrary<'a> + std::fmt::Debug>(data: &[u8]) -> String {
+    match T::arbitrary_take_rest(Unstructured::new(data)) {
+        Ok(case) => format!("{case:?}"),
+        Err(e) => format!("no case: {e}"),
+    }
+}
+
+/// What a text input is: the text, read as the target reads it.
+pub fn describe_text(data: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(data))
 }
 
 pub(crate) fn clip(mut s: String) -> String {

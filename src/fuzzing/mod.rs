@@ -57,6 +57,9 @@ pub struct FuzzTarget {
     pub name: &'static str,
     /// The entry point the target and the stable replay call.
     pub entry: fn(&[u8]),
+    /// What an input decodes to (see [`describe_as`]), for the check that committed inputs still
+    /// decode to the cases they were committed for.
+    pub describe: fn(&[u8]) -> String,
     /// Structured inputs that are useful long from the start: run with `-max_len=8192 -len_control=0`.
     pub long_inputs: bool,
 }
@@ -65,12 +68,17 @@ pub struct FuzzTarget {
 /// nightly workflow, `fuzz/README.md`, the replay tests) are checked against this one by
 /// `tests/fuzz_regressions.rs`.
 pub const TARGETS: &[FuzzTarget] = &[
-    FuzzTarget { name: "sse_c_headers", entry: sse_c_headers, long_inputs: false },
-    FuzzTarget { name: "sigv4_auth", entry: sigv4_auth, long_inputs: true },
-    FuzzTarget { name: "aws_chunked", entry: aws_chunked, long_inputs: true },
-    FuzzTarget { name: "s3_xml", entry: s3_xml, long_inputs: true },
-    FuzzTarget { name: "scenario_load", entry: scenario_load, long_inputs: false },
-    FuzzTarget { name: "server_ops", entry: server_ops, long_inputs: true },
-    FuzzTarget { name: "sse_c_echo", entry: sse_c_echo, long_inputs: false },
-    FuzzTarget { name: "server_ops_https", entry: server_ops_https, long_inputs: true },
+    FuzzTarget { name: "sse_c_headers", entry: sse_c_headers, describe: describe_as::<HeaderCase>, long_inputs: false },
+    FuzzTarget { name: "sigv4_auth", entry: sigv4_auth, describe: describe_as::<AuthCase>, long_inputs: true },
+    FuzzTarget { name: "aws_chunked", entry: aws_chunked, describe: describe_as::<ChunkedCase>, long_inputs: true },
+    FuzzTarget { name: "s3_xml", entry: s3_xml, describe: describe_as::<XmlCase>, long_inputs: true },
+    FuzzTarget { name: "scenario_load", entry: scenario_load, describe: describe_text, long_inputs: false },
+    FuzzTarget { name: "server_ops", entry: server_ops, describe: describe_as::<OpsCase>, long_inputs: true },
+    FuzzTarget { name: "sse_c_echo", entry: sse_c_echo, describe: describe_as::<EchoCase>, long_inputs: false },
+    FuzzTarget {
+        name: "server_ops_https",
+        entry: server_ops_https,
+        describe: describe_as::<OpsCase>,
+        long_inputs: true,
+    },
 ];

@@ -8,6 +8,14 @@ pub fn scenario_load(data: &[u8]) {
     check_scenario_text(&text);
 }
 
+/// The most heap loading `input_len` bytes of scenario or profile text may grow by: 32 MiB plus 4 KiB
+/// per input byte. The `scenario_load` fuzz target checks it with a counting allocator, and the
+/// stable replay (`tests/scenario_load_memory.rs`) on the committed inputs.
+#[must_use]
+pub fn scenario_heap_limit(input_len: usize) -> usize {
+    (32 << 20) + 4096 * input_len
+}
+
 /// Loading never panics, and every refusal says where.
 pub fn check_scenario_text(text: &str) {
     if let Err(errors) = crate::scenario::load::parse("fuzz/000-case.yaml", text) {

@@ -39,7 +39,7 @@ pub(super) struct Row<'a> {
 
 impl<'a> Matrix<'a> {
     /// Lays out `reports`.
-    pub fn new(reports: &'a [Report]) -> Self {
+    pub(super) fn new(reports: &'a [Report]) -> Self {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut taken: HashSet<String> = HashSet::new();
         let columns = reports

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::build::Location;
 use super::model::Scenario;
 use crate::client::xml::{element, error_body};
-use crate::client::{Auth, Client, Incoming, Outgoing};
+use crate::client::{Auth, Client, Outgoing, Response};
 
 /// Whose the scenario's bucket is, which decides what cleanup may delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,7 @@ fn swift_request(method: &str, container: &str, object: Option<&str>) -> Outgoin
     o
 }
 
-fn ok(r: &Incoming) -> bool {
+fn ok(r: &Response) -> bool {
     (200..300).contains(&r.status)
 }
 

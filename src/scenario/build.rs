@@ -17,7 +17,7 @@ pub fn make_body(spec: &BodySpec) -> Bytes {
     match spec {
         BodySpec::Text(t) => Bytes::from(t.clone().into_bytes()),
         BodySpec::Random(size) => {
-            let n = usize::try_from(super::load::parse_size(size).unwrap_or(0)).unwrap_or(0);
+            let n = usize::try_from(crate::units::parse_size(size).unwrap_or(0)).unwrap_or(0);
             let mut v = vec![0u8; n];
             rand::fill(&mut v[..]);
             Bytes::from(v)

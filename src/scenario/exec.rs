@@ -17,7 +17,7 @@ use super::scrub::Scrubber;
 use super::security::security;
 use super::transcript;
 use super::vars::Vars;
-use crate::client::{Client, Incoming};
+use crate::client::{Client, Response};
 use crate::report::model::{Outcome, ScenarioReport, StepReport};
 use crate::sse_c::CustomerKey;
 
@@ -99,7 +99,7 @@ fn generate_keys(s: &LoadedScenario) -> Result<BTreeMap<String, CustomerKey>, St
 /// Runs one scenario (unless its disposition or placement says not to), grades it, cleans up,
 /// and scrubs every secret of the run from its report. The variables its reproductions name keys
 /// by go to `key_log` when given.
-pub async fn run(
+pub async fn run_scenario(
     client: &Client,
     s: &LoadedScenario,
     index: usize,
@@ -253,7 +253,7 @@ struct Tracked {
 }
 
 /// Records what a successful step saved and stored.
-fn remember(step: &Step, built: &Built, resp: &Incoming, vars: &mut Vars, objects: &mut Tracked) {
+fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, objects: &mut Tracked) {
     let version = resp.header("x-amz-version-id").map(str::to_owned);
     if let Some(name) = &step.save_etag
         && let Some(etag) = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"))

@@ -8,7 +8,7 @@ use md5::{Digest as _, Md5};
 
 use super::model::{BodyExpect, Expect, HeaderExpect, Level};
 use super::vars::Vars;
-use crate::client::Incoming;
+use crate::client::Response;
 use crate::client::xml::{element, error_body};
 
 /// How much a failed expectation counts.
@@ -100,7 +100,7 @@ pub(super) fn unquote(s: &str) -> &str {
 }
 
 /// Checks one response against its expectations.
-pub fn check(expect: &Expect, level: Level, resp: &Incoming, vars: &Vars, bodies: &Bodies) -> Vec<Mismatch> {
+pub fn check(expect: &Expect, level: Level, resp: &Response, vars: &Vars, bodies: &Bodies) -> Vec<Mismatch> {
     let mut out = Vec::new();
     let mut push = |severity, text: String| out.push(Mismatch { severity, text });
     let err = error_body(&resp.body);
@@ -196,7 +196,7 @@ pub fn check(expect: &Expect, level: Level, resp: &Incoming, vars: &Vars, bodies
 
 /// The ETag relations that do not hold. The ETag is the header, or the `ETag` element of a
 /// CopyObject, UploadPartCopy or CompleteMultipartUpload answer; none at all is a mismatch.
-fn etag_mismatches(e: &super::model::EtagExpect, resp: &Incoming, vars: &Vars, bodies: &Bodies) -> Vec<String> {
+fn etag_mismatches(e: &super::model::EtagExpect, resp: &Response, vars: &Vars, bodies: &Bodies) -> Vec<String> {
     let from_body = element(&String::from_utf8_lossy(&resp.body), "ETag");
     let Some(got) = resp.header("etag").map(str::to_owned).or(from_body) else {
         return vec!["no ETag in the response".into()];
@@ -233,7 +233,7 @@ fn expected_body(b: &BodyExpect, bodies: &Bodies) -> Result<Bytes, String> {
         BodyExpect::Slice(s) => {
             let full = bodies.get(&s.of).ok_or_else(|| format!("no body {}", s.of))?;
             let len = full.len() as i64;
-            let parse = |t: &str| super::load::parse_size(t.trim_start_matches('-')).map(|v| v as i64);
+            let parse = |t: &str| crate::units::parse_size(t.trim_start_matches('-')).ok().map(|v| v as i64);
             let from = parse(&s.from).ok_or("bad from")?;
             let from = if s.from.starts_with('-') { (len - from).max(0) } else { from };
             let to = match &s.to {

@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::units::parse_size;
+
 use super::model::{ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
 
 /// A scenario with its identity.
@@ -109,28 +111,8 @@ pub fn parse(origin: &str, text: &str) -> Result<Scenario, Vec<String>> {
     if errors.is_empty() { Ok(scenario) } else { Err(errors) }
 }
 
-/// Parses a size: `13`, `1KiB`, `5MiB`, `5MiB+1`, `1GiB-1`.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (base, delta) = match text.find(['+', '-']) {
-        Some(i) if i > 0 => (&text[..i], Some(&text[i..])),
-        _ => (text, None),
-    };
-    let (digits, unit) = base.split_at(base.find(|c: char| !c.is_ascii_digit()).unwrap_or(base.len()));
-    let mult: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        _ => return None,
-    };
-    let mut n = digits.parse::<u64>().ok()?.checked_mul(mult)?;
-    if let Some(d) = delta {
-        let v: u64 = d[1..].trim().parse().ok()?;
-        n = if d.starts_with('+') { n.checked_add(v)? } else { n.checked_sub(v)? };
-    }
-    (n <= 1 << 32).then_some(n)
-}
+/// The largest random body a scenario may ask for.
+const MAX_BODY_SIZE: u64 = 4 << 30;
 
 /// Semantic checks serde cannot make.
 fn validate(origin: &str, s: &Scenario) -> Vec<String> {
@@ -139,10 +121,12 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
         errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
     }
     for (name, body) in &s.bodies {
-        if let BodySpec::Random(size) = body
-            && parse_size(size).is_none()
-        {
-            errors.push(format!("{origin}:1:1: body `{name}`: bad size `{size}`"));
+        if let BodySpec::Random(size) = body {
+            match parse_size(size) {
+                Ok(n) if n <= MAX_BODY_SIZE => {}
+                Ok(_) => errors.push(format!("{origin}:1:1: body `{name}`: `{size}` is larger than 4GiB")),
+                Err(e) => errors.push(format!("{origin}:1:1: body `{name}`: {e}")),
+            }
         }
     }
     let mut saved: BTreeSet<String> = BTreeSet::new();
@@ -283,11 +267,14 @@ mod tests {
     const GOOD: &str = "title: t\ncases: [G3]\nlevel: must\nkeys: { a: random }\nsteps:\n  - put: { key: o, body: { text: hi }, sse-c: a }\n    expect: { status: 200 }\n";
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("13"), Some(13));
-        assert_eq!(parse_size("5MiB+1"), Some(5 * 1024 * 1024 + 1));
-        assert_eq!(parse_size("1KiB-1"), Some(1023));
-        assert_eq!(parse_size("lots"), None);
+    fn a_random_body_size_follows_the_size_grammar_up_to_4_gib() {
+        let with = |size: &str| GOOD.replace("keys:", &format!("bodies: {{ b: {{ random: \"{size}\" }} }}\nkeys:"));
+        parse("x.yaml", &with("5MiB+1")).unwrap();
+        parse("x.yaml", &with("4G")).unwrap();
+        let e = parse("x.yaml", &with("lots")).unwrap_err();
+        assert!(e[0].contains("body `b`: `lots` is not a size") && e[0].contains("KiB"), "{e:?}");
+        let e = parse("x.yaml", &with("4GiB+1")).unwrap_err();
+        assert!(e[0].contains("larger than 4GiB"), "{e:?}");
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub async fn run(
             let client = Arc::clone(&client);
             let disposition = settings.profile.disposition(s);
             let key_log = settings.key_log.as_deref();
-            async move { exec::run(&client, s, i, &settings.placement, &disposition, key_log).await }
+            async move { exec::run_scenario(&client, s, i, &settings.placement, &disposition, key_log).await }
         })
         .buffer_unordered(settings.jobs.max(1))
         .inspect(|r| on_done(r))
@@ -95,16 +95,12 @@ pub fn embedded_client(
 pub fn embedded_target(server: &crate::ServerHandle, timeout: std::time::Duration) -> crate::client::Target {
     let (access_key, secret_key) = server.credentials();
     let parse = |u: Option<&str>| u.and_then(|u| ::url::Url::parse(u).ok());
+    let endpoint =
+        parse(server.https_url()).unwrap_or_else(|| ::url::Url::parse("https://127.0.0.1/").expect("static URL"));
     crate::client::Target {
-        endpoint: parse(server.https_url())
-            .unwrap_or_else(|| ::url::Url::parse("https://127.0.0.1/").expect("static URL")),
         plain_endpoint: parse(server.http_url()),
-        region: "us-east-1".into(),
-        access_key: access_key.to_owned(),
-        secret_key: secret_key.to_owned(),
-        session_token: None,
-        addressing: crate::client::Addressing::Path,
         trust: crate::client::Trust::Pem(server.ca_pem().to_owned()),
         timeout,
+        ..crate::client::Target::new(endpoint, access_key, secret_key)
     }
 }

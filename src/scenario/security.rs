@@ -8,7 +8,7 @@ use super::build::Built;
 use super::grade::{md5_hex, unquote};
 use super::secrets::{Form, plain_forms, text_forms};
 use super::vars::Vars;
-use crate::client::Incoming;
+use crate::client::Response;
 use crate::sse_c::headers::{AES256, ALGORITHM, KEY_MD5};
 
 /// A secret, described for a report line, with every form it may be echoed in.
@@ -42,7 +42,7 @@ fn secrets(built: &Built, vars: &Vars) -> Vec<Secret> {
 /// Security properties of one exchange; each violated property is one line.
 ///
 /// `sse_c_objects` maps an object key to the name of the key it was stored under.
-pub fn security(built: &Built, resp: &Incoming, vars: &Vars, sse_c_objects: &BTreeMap<String, String>) -> Vec<String> {
+pub fn security(built: &Built, resp: &Response, vars: &Vars, sse_c_objects: &BTreeMap<String, String>) -> Vec<String> {
     let mut v = Vec::new();
     for Secret { name, forms } in secrets(built, vars) {
         for (form, needle) in &forms {

@@ -7,7 +7,7 @@
 use super::keys_env::KeyVars;
 use super::scrub::REDACTED;
 use super::security::is_key_header;
-use crate::client::{Auth, Client, Exchange, Incoming, Outgoing};
+use crate::client::{Auth, Client, Exchange, Outgoing, Response};
 use crate::report::model::{RequestTranscript, ResponseTranscript};
 
 /// Headers whose whole value is a credential.
@@ -42,7 +42,7 @@ fn redact_url(url: &str) -> String {
 
 /// The request of an exchange, redacted.
 #[must_use]
-pub fn request(exchange: &Exchange, outgoing: &Outgoing) -> RequestTranscript {
+pub(super) fn request(exchange: &Exchange, outgoing: &Outgoing) -> RequestTranscript {
     RequestTranscript {
         method: outgoing.method.clone(),
         url: redact_url(&exchange.url),
@@ -53,7 +53,7 @@ pub fn request(exchange: &Exchange, outgoing: &Outgoing) -> RequestTranscript {
 
 /// A response, redacted.
 #[must_use]
-pub fn response(resp: &Incoming) -> ResponseTranscript {
+pub(super) fn response(resp: &Response) -> ResponseTranscript {
     let err = crate::client::xml::error_body(&resp.body);
     let text_like = resp.body.len() <= 64 * 1024 && std::str::from_utf8(&resp.body).is_ok();
     let excerpt = text_like.then(|| String::from_utf8_lossy(&resp.body[..resp.body.len().min(2048)]).into_owned());
@@ -83,7 +83,7 @@ fn header_argument(name: &str, value: &str, keys: &mut KeyVars) -> String {
 
 /// A curl command that sends the same request, signing with curl's `--aws-sigv4` and the
 /// credentials from the environment, and naming every key by its variable in `keys`.
-pub fn reproduce(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars) -> String {
+pub(super) fn reproduce(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars) -> String {
     let target = client.target();
     let mut unsigned = outgoing.clone();
     unsigned.auth = Auth::Anonymous;

@@ -12,7 +12,7 @@ use crate::sse_c::SseCError;
 
 /// Internal header carrying extra error-body elements (base64 of an XML fragment) from a handler to
 /// the edge; never sent to clients.
-pub const EXTRA_XML_HEADER: &str = "x-ssec-conform-internal-error-xml";
+pub(super) const EXTRA_XML_HEADER: &str = "x-ssec-conform-internal-error-xml";
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -20,7 +20,7 @@ fn xml_escape(s: &str) -> String {
 
 /// Adds elements (`ArgumentName`, `HeadersNotSigned`, …) to an error's XML body.
 #[must_use]
-pub fn with_elements(mut e: S3Error, elements: &[(&str, &str)]) -> S3Error {
+pub(super) fn with_elements(mut e: S3Error, elements: &[(&str, &str)]) -> S3Error {
     use base64::Engine as _;
     let xml: String = elements.iter().map(|(n, v)| format!("<{n}>{}</{n}>", xml_escape(v))).collect();
     let mut headers = e.headers().cloned().unwrap_or_default();
@@ -34,7 +34,7 @@ pub fn with_elements(mut e: S3Error, elements: &[(&str, &str)]) -> S3Error {
 
 /// An S3 error with an explicit status, code and message.
 #[must_use]
-pub fn s3_error(status: u16, code: &str, message: impl Into<String>) -> S3Error {
+pub(super) fn s3_error(status: u16, code: &str, message: impl Into<String>) -> S3Error {
     let code = S3ErrorCode::from_bytes(code.as_bytes()).unwrap_or(S3ErrorCode::InternalError);
     let mut e = S3Error::with_message(code, message.into());
     e.set_status_code(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
@@ -43,7 +43,7 @@ pub fn s3_error(status: u16, code: &str, message: impl Into<String>) -> S3Error 
 
 /// The AWS answer to an SSE-C fault, with its argument fields.
 #[must_use]
-pub fn sse_c_error(err: &SseCError) -> S3Error {
+pub(super) fn sse_c_error(err: &SseCError) -> S3Error {
     let e = s3_error(err.status(), err.code(), err.to_string());
     match err.argument() {
         Some((name, Some(value))) => with_elements(e, &[("ArgumentName", name), ("ArgumentValue", value)]),
@@ -60,7 +60,7 @@ impl From<SseCError> for S3Error {
 
 /// 400 `EntityTooLarge`: an upload over `max` bytes, with the size proposed if it was declared.
 #[must_use]
-pub fn entity_too_large(proposed: Option<u64>, max: u64) -> S3Error {
+pub(super) fn entity_too_large(proposed: Option<u64>, max: u64) -> S3Error {
     let e = s3_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
     let max = max.to_string();
     match proposed.map(|p| p.to_string()) {
@@ -71,7 +71,7 @@ pub fn entity_too_large(proposed: Option<u64>, max: u64) -> S3Error {
 
 /// 400 `IncompleteBody`: the S3 answer to a body whose length does not match its declaration.
 #[must_use]
-pub fn incomplete_body() -> S3Error {
+pub(super) fn incomplete_body() -> S3Error {
     s3_error(
         400,
         "IncompleteBody",
@@ -81,26 +81,26 @@ pub fn incomplete_body() -> S3Error {
 
 /// 404 `NoSuchBucket`.
 #[must_use]
-pub fn no_such_bucket() -> S3Error {
+pub(super) fn no_such_bucket() -> S3Error {
     s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
 }
 
 /// 404 `NoSuchKey`.
 #[must_use]
-pub fn no_such_key() -> S3Error {
+pub(super) fn no_such_key() -> S3Error {
     s3_error(404, "NoSuchKey", "The specified key does not exist.")
 }
 
 /// 500 `InternalError` for a storage failure; the detail goes to the log, not the client.
 #[must_use]
-pub fn internal(detail: &dyn std::fmt::Display) -> S3Error {
+pub(super) fn internal(detail: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(%detail, "internal error");
     s3_error(500, "InternalError", "We encountered an internal error. Please try again.")
 }
 
 /// Maps a store bucket error to its S3 error.
 #[must_use]
-pub fn bucket_error(e: crate::server::store::BucketError) -> S3Error {
+pub(super) fn bucket_error(e: crate::server::store::BucketError) -> S3Error {
     use crate::server::store::BucketError;
     match e {
         BucketError::NoSuchBucket => no_such_bucket(),

@@ -6,7 +6,7 @@ use s3s::host::{S3Host, VirtualHost};
 
 /// The host parser of the reference server.
 #[derive(Debug)]
-pub struct LocalHost;
+pub(super) struct LocalHost;
 
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {

@@ -32,7 +32,7 @@ impl InProcessServer {
     /// # Errors
     ///
     /// When the limits are invalid or the data directory cannot be opened.
-    pub fn new(config: &ServerConfig) -> anyhow::Result<Self> {
+    pub fn new(config: &ServerConfig) -> Result<Self, super::StartError> {
         Ok(Self { edge: super::build_edge(config)? })
     }
 

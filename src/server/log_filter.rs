@@ -14,7 +14,7 @@ use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 /// A dispatcher that forwards to `inner` everything but s3s's events and spans.
-pub struct S3sSilencer {
+pub(super) struct S3sSilencer {
     inner: Dispatch,
 }
 
@@ -22,7 +22,7 @@ impl S3sSilencer {
     /// A dispatcher forwarding to the current default dispatcher (the global one, or the one set for
     /// this thread), minus s3s.
     #[must_use]
-    pub fn around_current_default() -> Dispatch {
+    pub(super) fn around_current_default() -> Dispatch {
         let inner = tracing::dispatcher::get_default(Dispatch::clone);
         Dispatch::new(Self { inner })
     }

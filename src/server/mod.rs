@@ -5,9 +5,9 @@
 //! Customer keys are never stored, logged or kept past the request that carried them: see
 //! [`crypto`] for what is kept instead.
 
+mod bucket_encryption;
 pub mod crypto;
 mod edge;
-mod encryption;
 mod error;
 mod host;
 #[cfg(feature = "fuzzing")]
@@ -17,6 +17,7 @@ mod log_filter;
 pub mod object_io;
 mod policy;
 mod s3;
+mod start_error;
 pub mod store;
 mod swift;
 mod tls;
@@ -26,13 +27,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 #[cfg(feature = "fuzzing")]
 pub use self::in_process::InProcessServer;
 pub use self::limits::Limits;
+pub use self::start_error::StartError;
 
 /// Credentials the reference server accepts when none are configured.
 pub const DEFAULT_ACCESS_KEY: &str = "ssec-conform";
@@ -145,29 +146,38 @@ impl ReferenceServer {
     ///
     /// When a limit is unusable, a listener cannot be bound, the data directory cannot be opened,
     /// or the TLS files cannot be read.
-    pub async fn start(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+    pub async fn start(config: ServerConfig) -> Result<ServerHandle, StartError> {
         let edge = Arc::new(build_edge(&config)?);
 
         let material = match &config.tls_files {
-            Some((cert, key)) => tls::load(cert, key)?,
-            None => tls::generate(&config.tls_names)?,
-        };
+            Some((cert, key)) => tls::load(cert, key),
+            None => tls::generate(&config.tls_names),
+        }
+        .map_err(|e| StartError::Tls(format!("{e:#}")))?;
         let (shutdown, watch_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut http_url = None;
         let mut https_url = None;
+        let bind = |addr: SocketAddr, flag: &'static str| async move {
+            let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, flag, source })?;
+            let local = listener.local_addr().map_err(|source| StartError::Bind { addr, flag, source })?;
+            Ok::<_, StartError>((listener, local))
+        };
         if let Some(addr) = config.http {
-            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding --http {addr}"))?;
-            http_url = Some(format!("http://{}", listener.local_addr()?));
+            let (listener, local) = bind(addr, "--http").await?;
+            http_url = Some(format!("http://{local}"));
             tasks.push(tokio::spawn(edge::serve(listener, None, Arc::clone(&edge), watch_rx.clone())));
         }
         if let Some(addr) = config.https {
-            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding --https {addr}"))?;
-            https_url = Some(format!("https://{}", listener.local_addr()?));
-            let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&material)?);
+            let (listener, local) = bind(addr, "--https").await?;
+            https_url = Some(format!("https://{local}"));
+            let tls_config = tls::server_config(&material).map_err(|e| StartError::Tls(format!("{e:#}")))?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
             tasks.push(tokio::spawn(edge::serve(listener, Some(acceptor), Arc::clone(&edge), watch_rx.clone())));
         }
-        anyhow::ensure!(!tasks.is_empty(), "no listener: give --http or --https");
+        if tasks.is_empty() {
+            return Err(StartError::NoListener);
+        }
         Ok(ServerHandle {
             http_url,
             https_url,
@@ -182,14 +192,15 @@ impl ReferenceServer {
 
 /// Everything of a server but its listeners: the store, the S3 service, the Swift front and the edge
 /// checks in front of them.
-fn build_edge(config: &ServerConfig) -> anyhow::Result<edge::Edge> {
-    config.limits.validate()?;
-    anyhow::ensure!(!config.swift_token_ttl.is_zero(), "the Swift token lifetime must be longer than zero");
+fn build_edge(config: &ServerConfig) -> Result<edge::Edge, StartError> {
+    config.limits.validate().map_err(StartError::InvalidConfig)?;
+    if config.swift_token_ttl.is_zero() {
+        return Err(StartError::InvalidConfig("the Swift token lifetime must be longer than zero".into()));
+    }
     let store = Arc::new(
         match &config.data_dir {
-            Some(dir) => {
-                store::Store::open_dir(dir.clone()).with_context(|| format!("opening --data-dir {}", dir.display()))?
-            }
+            Some(dir) => store::Store::open_dir(dir.clone())
+                .map_err(|source| StartError::DataDir { path: dir.clone(), source })?,
             None => store::Store::memory(),
         }
         .blocking_sse_c_by_default(config.block_sse_c_by_default),
@@ -210,7 +221,7 @@ fn build_edge(config: &ServerConfig) -> anyhow::Result<edge::Edge> {
 fn s3_service(store: Arc<store::Store>, config: &ServerConfig) -> s3s::service::S3Service {
     let mut builder =
         s3s::service::S3ServiceBuilder::new(s3::ReferenceS3::new(Arc::clone(&store), config.limits.min_part_size));
-    builder.set_route(encryption::EncryptionRoute::new(store));
+    builder.set_route(bucket_encryption::EncryptionRoute::new(store));
     builder.set_auth(s3s::auth::SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
     builder.set_host(host::LocalHost);
     #[cfg(feature = "fuzzing")]

@@ -30,7 +30,7 @@ const OPERATORS: [&str; 7] = [
 
 /// A request as policy evaluation sees it.
 #[derive(Debug)]
-pub struct Request<'a> {
+pub(super) struct Request<'a> {
     /// `s3:PutObject`, …
     pub action: &'a str,
     /// `arn:aws:s3:::bucket/key`
@@ -41,7 +41,7 @@ pub struct Request<'a> {
 }
 
 /// Parses and checks a policy document; the error is the `MalformedPolicy` message.
-pub fn parse(text: &str) -> Result<Policy, String> {
+pub(super) fn parse(text: &str) -> Result<Policy, String> {
     let policy: Policy =
         serde_json::from_str(text).map_err(|e| format!("Policy has invalid resource or syntax: {e}"))?;
     for st in policy.statement.as_slice() {
@@ -93,7 +93,7 @@ fn conditions_hold(rule: Option<&ConditionRule>, req: &Request<'_>) -> bool {
 
 /// Whether `policy` explicitly denies `req`.
 #[must_use]
-pub fn denies(policy: &Policy, req: &Request<'_>) -> bool {
+pub(super) fn denies(policy: &Policy, req: &Request<'_>) -> bool {
     policy.statement.as_slice().iter().any(|st| {
         st.effect == Effect::Deny
             && match &st.action {
@@ -113,7 +113,7 @@ pub fn denies(policy: &Policy, req: &Request<'_>) -> bool {
 /// fronts ask this of every write: the S3 write gate and the Swift front. A policy that does not
 /// parse denies nothing (it was checked when it was put).
 #[must_use]
-pub fn denies_put_object(
+pub(super) fn denies_put_object(
     text: &str,
     bucket: &str,
     key: &str,

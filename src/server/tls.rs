@@ -11,7 +11,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A server certificate chain, its private key, and the PEM clients must trust.
-pub struct TlsMaterial {
+pub(super) struct TlsMaterial {
     /// The certificate chain, leaf first.
     pub chain: Vec<CertificateDer<'static>>,
     /// The leaf's private key.
@@ -22,7 +22,7 @@ pub struct TlsMaterial {
 
 /// Generates a CA valid for this run and a leaf for `localhost`, `*.localhost` (virtual-hosted
 /// buckets), `127.0.0.1`, `::1`, and each of `extra_names` (a DNS name also as `*.NAME`).
-pub fn generate(extra_names: &[String]) -> anyhow::Result<TlsMaterial> {
+pub(super) fn generate(extra_names: &[String]) -> anyhow::Result<TlsMaterial> {
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
@@ -53,7 +53,7 @@ pub fn generate(extra_names: &[String]) -> anyhow::Result<TlsMaterial> {
 }
 
 /// Loads a certificate chain and private key from PEM files.
-pub fn load(cert_path: &std::path::Path, key_path: &std::path::Path) -> anyhow::Result<TlsMaterial> {
+pub(super) fn load(cert_path: &std::path::Path, key_path: &std::path::Path) -> anyhow::Result<TlsMaterial> {
     let cert_pem = std::fs::read(cert_path).with_context(|| format!("reading --tls-cert {}", cert_path.display()))?;
     let chain = rustls_pemfile::certs(&mut cert_pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
@@ -80,7 +80,7 @@ fn pem_encode(der: &[u8]) -> String {
 }
 
 /// A rustls server configuration offering HTTP/1.1.
-pub fn server_config(material: &TlsMaterial) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+pub(super) fn server_config(material: &TlsMaterial) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

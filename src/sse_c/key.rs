@@ -6,6 +6,8 @@ use md5::{Digest as _, Md5};
 use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::headers::{AES256, TripleKind};
+
 /// A 256-bit SSE-C customer key.
 ///
 /// The bytes are wiped when the value is dropped, `Debug` prints only a placeholder, and equality is
@@ -44,6 +46,14 @@ impl CustomerKey {
     #[must_use]
     pub fn md5_b64(&self) -> String {
         key_md5_b64(&self.0)
+    }
+
+    /// The three headers of `kind` that carry this key, as a request sends them: the algorithm
+    /// `AES256`, the base64 key and its MD5. The key text is a copy the caller must treat as a secret.
+    #[must_use]
+    pub fn headers(&self, kind: TripleKind) -> [(&'static str, String); 3] {
+        let [algorithm, key, key_md5] = kind.names();
+        [(algorithm, AES256.to_owned()), (key, self.to_base64().to_string()), (key_md5, self.md5_b64())]
     }
 }
 

@@ -7,11 +7,11 @@ use tracing_subscriber::fmt::MakeWriter;
 /// Log output written through a `tracing` subscriber (`.with_writer(captured.clone())`), kept in
 /// memory.
 #[derive(Clone, Default)]
-pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct CapturedLog(Arc<Mutex<Vec<u8>>>);
 
 impl CapturedLog {
     /// Everything written so far.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }

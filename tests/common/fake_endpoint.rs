@@ -7,19 +7,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use ssec_conform::client::{Addressing, Client, Target, Trust};
+use ssec_conform::client::{Client, Target};
 use ssec_conform::scenario::exec::Placement;
 use ssec_conform::scenario::runner::RunSettings;
 use ssec_conform::scenario::{LoadedScenario, Profile};
 
 /// The access key id every test client signs with.
-pub const ACCESS_KEY: &str = "AKIDEXAMPLE";
+pub(crate) const ACCESS_KEY: &str = "AKIDEXAMPLE";
 /// The secret access key every test client signs with.
-pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub(crate) const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// A request as the endpoint received it.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub(crate) struct Received {
     /// `GET`, `PUT`, …
     pub method: String,
     /// The path as sent (percent-encoded), `/bucket/key`.
@@ -34,23 +34,23 @@ pub struct Received {
 
 impl Received {
     /// The first value of a header.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         super::header(&self.headers, name)
     }
 
     /// Whether the query has this parameter (with any value).
-    pub fn has_param(&self, name: &str) -> bool {
+    pub(crate) fn has_param(&self, name: &str) -> bool {
         self.query.split('&').any(|p| p.split('=').next() == Some(name))
     }
 
     /// The value of a query parameter, percent-decoded.
-    pub fn param(&self, name: &str) -> Option<String> {
+    pub(crate) fn param(&self, name: &str) -> Option<String> {
         url::form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 }
 
 /// What the endpoint does with a request.
-pub enum Reply {
+pub(crate) enum Reply {
     /// Answer with this status, headers and body.
     Answer { status: u16, headers: Vec<(String, String)>, body: Bytes },
     /// Close the connection without an answer.
@@ -59,13 +59,13 @@ pub enum Reply {
 
 impl Reply {
     /// An answer with a body and no extra header.
-    pub fn new(status: u16, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn new(status: u16, body: impl Into<Bytes>) -> Self {
         Self::Answer { status, headers: Vec::new(), body: body.into() }
     }
 }
 
 /// Starts an endpoint answering every request with `handler`; it lives as long as the test's runtime.
-pub async fn start<F>(handler: F) -> SocketAddr
+pub(crate) async fn start<F>(handler: F) -> SocketAddr
 where
     F: Fn(&Received) -> Reply + Send + Sync + 'static,
 {
@@ -113,29 +113,24 @@ where
 }
 
 /// A runner client for the endpoint at `addr` over plain HTTP, with an optional session token.
-pub fn client(addr: SocketAddr, session_token: Option<&str>) -> Client {
+pub(crate) fn client(addr: SocketAddr, session_token: Option<&str>) -> Client {
     Client::new(target(addr, session_token)).expect("client")
 }
 
 /// The endpoint at `addr` over plain HTTP (path-style, the test credentials, 5 s per response),
 /// with an optional session token.
-pub fn target(addr: SocketAddr, session_token: Option<&str>) -> Target {
+pub(crate) fn target(addr: SocketAddr, session_token: Option<&str>) -> Target {
     let url = url::Url::parse(&format!("http://{addr}")).expect("url");
     Target {
-        endpoint: url.clone(),
-        plain_endpoint: Some(url),
-        region: "us-east-1".into(),
-        access_key: ACCESS_KEY.into(),
-        secret_key: SECRET_KEY.into(),
+        plain_endpoint: Some(url.clone()),
         session_token: session_token.map(str::to_owned),
-        addressing: Addressing::Path,
-        trust: Trust::WebPki,
         timeout: Duration::from_secs(5),
+        ..Target::new(url, ACCESS_KEY, SECRET_KEY)
     }
 }
 
 /// The catalogue scenarios with these ids, in this order.
-pub fn scenarios(ids: &[&str]) -> Vec<LoadedScenario> {
+pub(crate) fn scenarios(ids: &[&str]) -> Vec<LoadedScenario> {
     let all = ssec_conform::scenario::catalogue::embedded().expect("scenarios load");
     ids.iter()
         .map(|id| all.iter().find(|s| s.id == *id).unwrap_or_else(|| panic!("no scenario {id}")).clone())
@@ -144,7 +139,7 @@ pub fn scenarios(ids: &[&str]) -> Vec<LoadedScenario> {
 
 /// `ssec-conform run ARGS` against the endpoint at `addr` with the test credentials (and `env`),
 /// its reports in `report_dir`.
-pub fn run_cli(
+pub(crate) fn run_cli(
     addr: SocketAddr,
     report_dir: &std::path::Path,
     args: &[&str],
@@ -163,6 +158,6 @@ pub fn run_cli(
 }
 
 /// Run settings for the reference profile, two scenarios at once, keeping no key.
-pub fn settings(placement: Placement) -> RunSettings {
+pub(crate) fn settings(placement: Placement) -> RunSettings {
     RunSettings { jobs: 2, placement, profile: Profile::reference(), embedded: false, key_log: None }
 }

@@ -6,60 +6,60 @@
 // Each test file uses its own subset.
 #![allow(dead_code)]
 
-pub mod capture;
-pub mod fake_endpoint;
-pub mod process;
-pub mod raw;
-pub mod sdk;
-pub mod sse_c;
+pub(crate) mod capture;
+pub(crate) mod fake_endpoint;
+pub(crate) mod process;
+pub(crate) mod raw;
+pub(crate) mod sdk;
+pub(crate) mod sse_c;
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use ssec_conform::client::{Addressing, Client, Outgoing, Target, Trust};
+use ssec_conform::client::{Client, Outgoing, Target, Trust};
 use ssec_conform::scenario::runner::embedded_target;
 use ssec_conform::server::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, Limits};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
 // Re-exported so a test file imports every helper from `common`; each uses its own subset.
 #[allow(unused_imports)]
-pub use {capture::*, process::*, raw::*, sdk::*, sse_c::*};
+pub(crate) use {capture::*, process::*, raw::*, sdk::*, sse_c::*};
 
 /// The bucket of the tests that need only one.
-pub const BUCKET: &str = "limits";
+pub(crate) const BUCKET: &str = "limits";
 
 /// How long a test client waits for one response.
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A reference server with `config`.
-pub async fn start_with(config: ServerConfig) -> ServerHandle {
+pub(crate) async fn start_with(config: ServerConfig) -> ServerHandle {
     ReferenceServer::start(config).await.expect("server starts")
 }
 
 /// A reference server with the default configuration but for `limits`.
-pub async fn start(limits: Limits) -> ServerHandle {
+pub(crate) async fn start(limits: Limits) -> ServerHandle {
     start_with(ServerConfig { limits, ..ServerConfig::default() }).await
 }
 
 /// A client of the plain-HTTP listener (no SSE-C needed here).
-pub fn http_client(server: &ServerHandle) -> Client {
+pub(crate) fn http_client(server: &ServerHandle) -> Client {
     let (access_key, secret_key) = server.credentials();
     client_with(server.http_url().expect("http listener"), Trust::WebPki, access_key, secret_key)
 }
 
 /// A client of the HTTPS listener, trusting the server's certificate (SSE-C needs TLS).
-pub fn https_client(server: &ServerHandle) -> Client {
+pub(crate) fn https_client(server: &ServerHandle) -> Client {
     Client::new(embedded_target(server, CLIENT_TIMEOUT)).unwrap()
 }
 
 /// A client of `endpoint` signing with the reference server's default credentials.
-pub fn client_for(endpoint: &str, trust: Trust) -> Client {
+pub(crate) fn client_for(endpoint: &str, trust: Trust) -> Client {
     Client::new(target_for(endpoint, trust)).unwrap()
 }
 
 /// The target `endpoint` (path-style) signing with the reference server's default credentials.
-pub fn target_for(endpoint: &str, trust: Trust) -> Target {
+pub(crate) fn target_for(endpoint: &str, trust: Trust) -> Target {
     target_with(endpoint, trust, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)
 }
 
@@ -68,22 +68,12 @@ fn client_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str)
 }
 
 fn target_with(endpoint: &str, trust: Trust, access_key: &str, secret_key: &str) -> Target {
-    Target {
-        endpoint: url::Url::parse(endpoint).unwrap(),
-        plain_endpoint: None,
-        region: "us-east-1".into(),
-        access_key: access_key.to_owned(),
-        secret_key: secret_key.to_owned(),
-        session_token: None,
-        addressing: Addressing::Path,
-        trust,
-        timeout: CLIENT_TIMEOUT,
-    }
+    Target { trust, timeout: CLIENT_TIMEOUT, ..Target::new(url::Url::parse(endpoint).unwrap(), access_key, secret_key) }
 }
 
 /// A reference server with the default configuration but for `limits`, a client of its plain-HTTP
 /// listener, and [`BUCKET`] created.
-pub async fn start_with_bucket(limits: Limits) -> (ServerHandle, Client) {
+pub(crate) async fn start_with_bucket(limits: Limits) -> (ServerHandle, Client) {
     let server = start(limits).await;
     let client = http_client(&server);
     create_bucket(&client).await;
@@ -91,7 +81,7 @@ pub async fn start_with_bucket(limits: Limits) -> (ServerHandle, Client) {
 }
 
 /// A PutBucketVersioning that enables versioning on `bucket`.
-pub fn enable_versioning(bucket: &str) -> Outgoing {
+pub(crate) fn enable_versioning(bucket: &str) -> Outgoing {
     let mut versioning = Outgoing::new("PUT", Some(bucket), None);
     versioning.query.push(("versioning".into(), String::new()));
     versioning.body =
@@ -100,18 +90,18 @@ pub fn enable_versioning(bucket: &str) -> Outgoing {
 }
 
 /// Creates [`BUCKET`].
-pub async fn create_bucket(client: &Client) {
+pub(crate) async fn create_bucket(client: &Client) {
     let r = client.send(&Outgoing::new("PUT", Some(BUCKET), None)).await.response.unwrap();
     assert_eq!(r.status, 200, "CreateBucket: {}", String::from_utf8_lossy(&r.body));
 }
 
 /// The value of the first header `name` (case-insensitive) in a list of headers.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// The text of the first `<name>` element of an XML body (`None`: absent, or the body is not UTF-8).
-pub fn element<'a>(body: &'a (impl AsRef<[u8]> + ?Sized), name: &str) -> Option<&'a str> {
+pub(crate) fn element<'a>(body: &'a (impl AsRef<[u8]> + ?Sized), name: &str) -> Option<&'a str> {
     let text = std::str::from_utf8(body.as_ref()).ok()?;
     let open = format!("<{name}>");
     let start = text.find(&open)? + open.len();

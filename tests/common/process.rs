@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// A free loopback port (bound, read and released; the server binds it again right after).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A running `ssec-conform serve` on two loopback ports, killed when dropped.
-pub struct ServeProcess {
+pub(crate) struct ServeProcess {
     /// The process.
     pub child: Child,
     /// `host:port` of the plain-HTTP listener.
@@ -22,7 +22,7 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Spawns `ssec-conform serve` on fresh ports with `--data-dir data --ca-out ca`, its output to
     /// `output` (`None`: discarded). Returns at once: the caller waits for the listeners.
-    pub fn spawn(data: &Path, ca: &Path, output: Option<File>) -> Self {
+    pub(crate) fn spawn(data: &Path, ca: &Path, output: Option<File>) -> Self {
         let (http, https) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{}", free_port()));
         let (stdout, stderr) = match output {
             Some(file) => (Stdio::from(file.try_clone().unwrap()), Stdio::from(file)),

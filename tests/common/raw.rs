@@ -14,13 +14,13 @@ use tokio_rustls::client::TlsStream;
 use super::{BUCKET, element};
 
 /// The `host:port` of a URL.
-pub fn addr(url: &str) -> String {
+pub(crate) fn addr(url: &str) -> String {
     url.split_once("://").map_or(url, |(_, rest)| rest).trim_end_matches('/').to_owned()
 }
 
 /// A response read off a raw connection.
 #[derive(Debug)]
-pub struct Raw {
+pub(crate) struct Raw {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -28,23 +28,23 @@ pub struct Raw {
 
 impl Raw {
     /// The value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         super::header(&self.headers, name)
     }
 
     /// The S3 error code of the body.
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         element(&self.body, "Code")
     }
 }
 
 /// Reads one response (head and `Content-Length` body).
-pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Raw> {
+pub(crate) async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Raw> {
     read_response_of(s, false).await
 }
 
 /// Reads one response; the answer to a HEAD has no body whatever its `Content-Length`.
-pub async fn read_response_of<S: AsyncRead + Unpin>(s: &mut S, head_request: bool) -> std::io::Result<Raw> {
+pub(crate) async fn read_response_of<S: AsyncRead + Unpin>(s: &mut S, head_request: bool) -> std::io::Result<Raw> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -78,7 +78,7 @@ pub async fn read_response_of<S: AsyncRead + Unpin>(s: &mut S, head_request: boo
 }
 
 /// Whether the peer closes the connection (EOF or reset) within `within`.
-pub async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
+pub(crate) async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> bool {
     let mut chunk = [0u8; 1024];
     tokio::time::timeout(within, async {
         loop {
@@ -94,7 +94,7 @@ pub async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) ->
 
 /// The head of a signed request, as the crate's client would send it; `length` is the
 /// `Content-Length` to declare (`None`: chunked transfer encoding).
-pub fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec<u8>, Bytes) {
+pub(crate) fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec<u8>, Bytes) {
     let prepared = client.prepare(req).unwrap();
     let uri = prepared.uri();
     let mut head = format!("{} {} HTTP/1.1\r\n", prepared.method(), uri.path_and_query().unwrap()).into_bytes();
@@ -115,7 +115,7 @@ pub fn signed_head(client: &Client, req: &Outgoing, length: Option<u64>) -> (Vec
 }
 
 /// A request head with one more header, unsigned, whose value may be any bytes.
-pub fn with_raw_header(mut head: Vec<u8>, name: &str, value: &[u8]) -> Vec<u8> {
+pub(crate) fn with_raw_header(mut head: Vec<u8>, name: &str, value: &[u8]) -> Vec<u8> {
     head.truncate(head.len() - 2);
     head.extend_from_slice(format!("{name}: ").as_bytes());
     head.extend_from_slice(value);
@@ -124,7 +124,7 @@ pub fn with_raw_header(mut head: Vec<u8>, name: &str, value: &[u8]) -> Vec<u8> {
 }
 
 /// `body` in chunked transfer encoding (64 KiB chunks and the closing empty chunk).
-pub fn chunked(body: &[u8]) -> Vec<u8> {
+pub(crate) fn chunked(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for c in body.chunks(64 * 1024) {
         out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
@@ -136,12 +136,12 @@ pub fn chunked(body: &[u8]) -> Vec<u8> {
 }
 
 /// A TLS connection to the reference server's HTTPS listener, trusting its certificate.
-pub async fn tls_connect(server: &ServerHandle) -> TlsStream<TcpStream> {
+pub(crate) async fn tls_connect(server: &ServerHandle) -> TlsStream<TcpStream> {
     tls_connect_to(&addr(server.https_url().expect("https listener")), server.ca_pem()).await
 }
 
 /// A TLS connection to `host:port`, as `localhost`, trusting only the certificates of `ca_pem`.
-pub async fn tls_connect_to(authority: &str, ca_pem: &str) -> TlsStream<TcpStream> {
+pub(crate) async fn tls_connect_to(authority: &str, ca_pem: &str) -> TlsStream<TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
@@ -159,12 +159,12 @@ pub async fn tls_connect_to(authority: &str, ca_pem: &str) -> TlsStream<TcpStrea
 }
 
 /// An anonymous request any connection can make (answered 403, but answered).
-pub fn anonymous_get(host: &str) -> Vec<u8> {
+pub(crate) fn anonymous_get(host: &str) -> Vec<u8> {
     format!("GET /{BUCKET} HTTP/1.1\r\nhost: {host}\r\n\r\n").into_bytes()
 }
 
 /// Writes `bytes` and reads the one response they get (within 5 s).
-pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
+pub(crate) async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) -> Raw {
     s.write_all(bytes).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), read_response(s)).await.expect("answered in time").unwrap()
 }
@@ -173,7 +173,12 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]
 /// followed by one unsigned chunk of `sent` bytes instead (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`
 /// signs the head and not the chunks): returns the head (its `Content-Length` counts the chunk
 /// framing), the line that opens the chunk, and what follows the chunk's data.
-pub fn understated_chunked_put(bucket: &str, key: &str, declared: &[u8], sent: usize) -> (Vec<u8>, String, Bytes) {
+pub(crate) fn understated_chunked_put(
+    bucket: &str,
+    key: &str,
+    declared: &[u8],
+    sent: usize,
+) -> (Vec<u8>, String, Bytes) {
     use ssec_conform::fuzzing::{ChunkMode, TrailerPick, encode_chunked};
     let upload = encode_chunked(bucket, key, declared, &[], ChunkMode::UnsignedTrailer, TrailerPick::Crc32c);
     let (parts, declared_body) = upload.request.into_parts();

@@ -6,7 +6,7 @@ use ssec_conform::ServerHandle;
 
 /// An AWS SDK configuration for `server` at `endpoint` (path-style, the server's CA trusted, its
 /// credentials), to be completed by the caller.
-pub fn sdk_config(server: &ServerHandle, endpoint: &str) -> aws_sdk_s3::config::Builder {
+pub(crate) fn sdk_config(server: &ServerHandle, endpoint: &str) -> aws_sdk_s3::config::Builder {
     let trust = TrustStore::empty().with_pem_certificate(server.ca_pem().as_bytes());
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
@@ -23,6 +23,6 @@ pub fn sdk_config(server: &ServerHandle, endpoint: &str) -> aws_sdk_s3::config::
 }
 
 /// An AWS SDK client of `server`'s HTTPS listener.
-pub fn sdk_client(server: &ServerHandle) -> aws_sdk_s3::Client {
+pub(crate) fn sdk_client(server: &ServerHandle) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(sdk_config(server, server.https_url().expect("https listener")).build())
 }

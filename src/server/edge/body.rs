@@ -19,7 +19,7 @@ use http::Request;
 use http_body_util::BodyExt as _;
 
 /// Bytes that count as progress for the body read timeout.
-pub const PROGRESS_BYTES: u64 = 8 * 1024;
+pub(super) const PROGRESS_BYTES: u64 = 8 * 1024;
 
 /// A request body of any origin (a connection, or memory in-process).
 type RequestBody = http_body_util::combinators::UnsyncBoxBody<Bytes, s3s::StdError>;
@@ -48,7 +48,7 @@ struct BodyState {
 
 /// The request body, shared between s3s and the edge so that what s3s left unread can be drained.
 #[derive(Clone)]
-pub struct SharedBody(Arc<std::sync::Mutex<BodyState>>);
+pub(super) struct SharedBody(Arc<std::sync::Mutex<BodyState>>);
 
 /// The error s3s sees when a body passes its cap.
 #[derive(Debug, thiserror::Error)]

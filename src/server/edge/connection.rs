@@ -20,7 +20,7 @@ use crate::server::error::s3_error;
 
 /// Accepts connections on `listener` until `shutdown` flips, serving each with `edge`, then waits
 /// (at most 10 s) for the connections in flight to finish.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     edge: Arc<Edge>,
@@ -103,6 +103,14 @@ where
         .keep_alive(false)
         .serve_connection(TokioIo::new(stream), service);
     let _ = tokio::time::timeout(header_read_timeout.saturating_mul(2), conn).await;
+}
+
+/// The access log line of one request, at info level under the target `ssec_conform::access`: the
+/// method, the path (no query string: a presigned URL carries its signature there), the status and
+/// the time to the response head. No header value is logged.
+fn log_access(method: &http::Method, path: &str, status: http::StatusCode, elapsed: Duration) {
+    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(target: "ssec_conform::access", %method, path, status = status.as_u16(), ms, "request");
 }
 
 /// What a connection is doing, for the idle timeout.
@@ -247,7 +255,9 @@ where
         let edge = Arc::clone(&edge);
         let in_flight = InFlight::start(&tracked);
         async move {
+            let (method, path, started) = (req.method().clone(), req.uri().path().to_owned(), Instant::now());
             let resp = edge.handle(req, secure).await;
+            log_access(&method, &path, resp.status(), started.elapsed());
             Ok::<_, Infallible>(resp.map(|inner| TrackedBody { inner, _in_flight: in_flight }))
         }
     });

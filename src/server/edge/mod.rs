@@ -35,17 +35,17 @@ use super::limits::Limits;
 use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
 
-pub use self::connection::serve;
-pub use self::post_file::PostFile;
+pub(super) use self::connection::serve;
+pub(super) use self::post_file::PostFile;
 
 /// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
 #[derive(Debug, Clone, Copy)]
-pub struct StatusOverride(pub http::StatusCode);
+pub(super) struct StatusOverride(pub http::StatusCode);
 
 /// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
 /// fields are invisible to the edge).
 #[derive(Debug, Clone, Copy)]
-pub struct Transport {
+pub(super) struct Transport {
     secure: bool,
     allow_sse_c_over_http: bool,
 }
@@ -53,13 +53,13 @@ pub struct Transport {
 impl Transport {
     /// Whether SSE-C parameters may be accepted on this request.
     #[must_use]
-    pub fn sse_c_allowed(self) -> bool {
+    pub(super) fn sse_c_allowed(self) -> bool {
         self.secure || self.allow_sse_c_over_http
     }
 }
 
 /// The request handler shared by all connections, and the connection counts.
-pub struct Edge {
+pub(super) struct Edge {
     s3: s3s::service::S3Service,
     allow_sse_c_over_http: bool,
     limits: Limits,
@@ -82,7 +82,7 @@ const MAX_REFUSALS: usize = 64;
 
 impl Edge {
     /// Wraps an s3s service that accepts `access_key` and `secret_key`.
-    pub fn new(
+    pub(super) fn new(
         s3: s3s::service::S3Service,
         swift: Arc<super::swift::SwiftFront>,
         (access_key, secret_key): (&str, &str),
@@ -248,7 +248,7 @@ async fn call_s3s(
 
 /// What the edge answers for `req` once it is admitted, without a socket: [`call_s3s`] and
 /// [`finish`]. For fuzzing the answer path in-process.
-pub async fn answer_in_process(s3: &s3s::service::S3Service, req: Request<s3s::Body>) -> Response<s3s::Body> {
+pub(super) async fn answer_in_process(s3: &s3s::service::S3Service, req: Request<s3s::Body>) -> Response<s3s::Body> {
     static LOGS: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
     let logs = LOGS.get_or_init(super::log_filter::S3sSilencer::around_current_default);
     finish(call_s3s(s3, logs, req).await).await

@@ -19,18 +19,18 @@ use super::post_form::FilePart;
 
 /// The file of a POST form, for the POST Object handler to take (once).
 #[derive(Clone)]
-pub struct PostFile(Arc<Mutex<Option<FileStream>>>);
+pub(crate) struct PostFile(Arc<Mutex<Option<FileStream>>>);
 
 impl PostFile {
     /// The file's bytes, the first time.
     #[must_use]
-    pub fn take(&self) -> Option<FileStream> {
+    pub(crate) fn take(&self) -> Option<FileStream> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 
 /// The bytes of a form's file part, ending at the delimiter that follows it.
-pub struct FileStream {
+pub(crate) struct FileStream {
     /// File bytes read ahead with the fields.
     pending: Option<Bytes>,
     body: SharedBody,

@@ -9,7 +9,7 @@ use super::read_access::authorize;
 use super::write::reported_version;
 use crate::server::store::Store;
 
-pub fn get_object_attributes(
+pub(super) fn get_object_attributes(
     store: &Store,
     req: S3Request<GetObjectAttributesInput>,
 ) -> S3Result<S3Response<GetObjectAttributesOutput>> {

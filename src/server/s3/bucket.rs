@@ -6,25 +6,25 @@ use s3s::{S3Request, S3Response, S3Result};
 use crate::server::error::bucket_error;
 use crate::server::store::Store;
 
-pub fn create(store: &Store, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+pub(super) fn create(store: &Store, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
     store.create_bucket(&req.input.bucket).map_err(bucket_error)?;
     let output = CreateBucketOutput { location: Some(format!("/{}", req.input.bucket)) };
     Ok(S3Response::new(output))
 }
 
-pub fn head(store: &Store, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+pub(super) fn head(store: &Store, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
     if !store.bucket_exists(&req.input.bucket) {
         return Err(crate::server::error::no_such_bucket());
     }
     Ok(S3Response::new(HeadBucketOutput::default()))
 }
 
-pub fn delete(store: &Store, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
+pub(super) fn delete(store: &Store, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
     store.delete_bucket(&req.input.bucket).map_err(bucket_error)?;
     Ok(S3Response::new(DeleteBucketOutput::default()))
 }
 
-pub fn list(store: &Store, _req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+pub(super) fn list(store: &Store, _req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
     let buckets = store
         .list_buckets()
         .into_iter()

@@ -8,7 +8,7 @@ use crate::server::error::{bucket_error, s3_error};
 use crate::server::policy;
 use crate::server::store::Store;
 
-pub fn put(store: &Store, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+pub(super) fn put(store: &Store, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
     let text = req.input.policy;
     policy::parse(&text).map_err(|m| s3_error(400, "MalformedPolicy", m))?;
     store.update_controls(&req.input.bucket, |c| c.policy = Some(text)).map_err(bucket_error)?;
@@ -17,14 +17,14 @@ pub fn put(store: &Store, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Re
     Ok(resp)
 }
 
-pub fn get(store: &Store, req: S3Request<GetBucketPolicyInput>) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+pub(super) fn get(store: &Store, req: S3Request<GetBucketPolicyInput>) -> S3Result<S3Response<GetBucketPolicyOutput>> {
     let controls = store.controls(&req.input.bucket).map_err(bucket_error)?;
     let policy =
         controls.policy.ok_or_else(|| s3_error(404, "NoSuchBucketPolicy", "The bucket policy does not exist"))?;
     Ok(S3Response::new(GetBucketPolicyOutput { policy: Some(policy) }))
 }
 
-pub fn delete(
+pub(super) fn delete(
     store: &Store,
     req: S3Request<DeleteBucketPolicyInput>,
 ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {

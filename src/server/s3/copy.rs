@@ -24,7 +24,7 @@ use crate::sse_c::{RawTriple, SseCError};
 
 /// A readable copy source.
 #[derive(Debug)]
-pub struct Source {
+pub(super) struct Source {
     /// The source version.
     pub obj: Arc<StoredObject>,
     /// Its access (cipher for SSE-C).
@@ -32,7 +32,7 @@ pub struct Source {
 }
 
 /// Resolves and authorises `x-amz-copy-source` with the copy-source triple.
-pub fn open_source(
+pub(super) fn open_source(
     store: &Store,
     copy_source: &CopySource,
     raw: &RawTriple,
@@ -75,7 +75,10 @@ fn is_self_copy(copy_source: &CopySource, bucket: &str, key: &str, source: &Stor
         && store.get(bucket, key, None).ok().flatten().is_some_and(|cur| cur.meta.version_id == source.meta.version_id)
 }
 
-pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+pub(super) async fn copy_object(
+    store: &Store,
+    req: S3Request<CopyObjectInput>,
+) -> S3Result<S3Response<CopyObjectOutput>> {
     let headers: &HeaderMap = &req.headers;
     let mut i = req.input;
     let src_raw = take_copy_source_triple!(i);
@@ -141,7 +144,7 @@ pub async fn copy_object(store: &Store, req: S3Request<CopyObjectInput>) -> S3Re
 }
 
 /// A copy source that fails to read back is a server fault, not the client's body.
-pub fn source_failure(e: s3s::S3Error) -> s3s::S3Error {
+pub(super) fn source_failure(e: s3s::S3Error) -> s3s::S3Error {
     if *e.code() == s3s::S3ErrorCode::IncompleteBody { internal(&"the copy source could not be read back") } else { e }
 }
 

@@ -29,7 +29,7 @@ async fn delete_one(store: &Store, bucket: &str, key: &str, version: Option<&str
     }
 }
 
-pub async fn delete_object(
+pub(super) async fn delete_object(
     store: &Store,
     req: S3Request<DeleteObjectInput>,
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
@@ -42,7 +42,7 @@ pub async fn delete_object(
     }))
 }
 
-pub async fn delete_objects(
+pub(super) async fn delete_objects(
     store: &Store,
     req: S3Request<DeleteObjectsInput>,
 ) -> S3Result<S3Response<DeleteObjectsOutput>> {

@@ -16,7 +16,7 @@ const CHECKSUM_NAMES: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha2
 
 /// What a request promises about its body.
 #[derive(Debug, Default)]
-pub struct Declared {
+pub(super) struct Declared {
     content_md5: Option<[u8; 16]>,
     checksums: Vec<&'static str>,
 }
@@ -28,7 +28,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl Declared {
     /// Reads `Content-MD5` (400 `InvalidDigest` unless base64 of 16 bytes) and the checksum
     /// algorithms declared by header or by `x-amz-trailer`; returns the hasher to feed the body to.
-    pub fn from_request(headers: &HeaderMap, content_md5: Option<&str>) -> S3Result<(Self, ChecksumHasher)> {
+    pub(super) fn from_request(headers: &HeaderMap, content_md5: Option<&str>) -> S3Result<(Self, ChecksumHasher)> {
         let content_md5 = match content_md5 {
             None => None,
             Some(v) => Some(
@@ -59,12 +59,17 @@ impl Declared {
 
     /// Whether the request sent a `Content-MD5`.
     #[must_use]
-    pub fn has_content_md5(&self) -> bool {
+    pub(super) fn has_content_md5(&self) -> bool {
         self.content_md5.is_some()
     }
 
     /// Checks the received body: 400 `BadDigest` when `Content-MD5` or a checksum differs.
-    pub fn verify(&self, got: &Ingested, headers: &HeaderMap, trailers: Option<&TrailingHeaders>) -> S3Result<()> {
+    pub(super) fn verify(
+        &self,
+        got: &Ingested,
+        headers: &HeaderMap,
+        trailers: Option<&TrailingHeaders>,
+    ) -> S3Result<()> {
         if self.content_md5.is_some_and(|m| Some(m) != got.md5) {
             return Err(s3_error(400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
         }

@@ -131,7 +131,7 @@ fn matches(cond: &ETagCondition, etag: &str) -> bool {
 }
 
 /// RFC 9110 order: `If-Match` (412), then `If-None-Match` (304 for reads).
-pub fn check_preconditions(
+pub(super) fn check_preconditions(
     etag: &str,
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
@@ -187,7 +187,7 @@ fn respond<T>(output: T, g: &Granted) -> S3Response<T> {
     resp
 }
 
-pub async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
     let mut i = req.input;
     let g = grant(
         store,
@@ -227,7 +227,10 @@ pub async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Resu
     Ok(respond(output, &g))
 }
 
-pub async fn head_object(store: &Store, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+pub(super) async fn head_object(
+    store: &Store,
+    req: S3Request<HeadObjectInput>,
+) -> S3Result<S3Response<HeadObjectOutput>> {
     let mut i = req.input;
     let g = grant(
         store,

@@ -14,7 +14,13 @@ fn access_denied() -> s3s::S3Error {
 }
 
 /// Refuses a write (`s3:PutObject` on `bucket/key`) that the bucket's controls forbid.
-pub fn check_write(store: &Store, bucket: &str, key: &str, triple: &RawTriple, sse: Option<&str>) -> S3Result<()> {
+pub(super) fn check_write(
+    store: &Store,
+    bucket: &str,
+    key: &str,
+    triple: &RawTriple,
+    sse: Option<&str>,
+) -> S3Result<()> {
     let controls = store.controls(bucket).map_err(bucket_error)?;
     if let Some(text) = &controls.policy
         && policy::denies_put_object(text, bucket, key, triple.algorithm.as_deref(), sse)

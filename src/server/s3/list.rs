@@ -9,18 +9,21 @@ use crate::server::error::{bucket_error, s3_error};
 use crate::server::store::Store;
 
 /// The owner reported in listings: the single account of the reference server.
-pub fn owner() -> Owner {
+pub(super) fn owner() -> Owner {
     Owner { display_name: Some("ssec-conform".into()), id: Some("ssec-conform".into()) }
 }
 
 /// A listing timestamp from milliseconds since the epoch.
-pub fn timestamp(ms: i64) -> Timestamp {
+pub(super) fn timestamp(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Timestamp::from(t)
 }
 
-pub fn list_objects_v2(store: &Store, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+pub(super) fn list_objects_v2(
+    store: &Store,
+    req: S3Request<ListObjectsV2Input>,
+) -> S3Result<S3Response<ListObjectsV2Output>> {
     let input = req.input;
     let max_keys = input.max_keys.unwrap_or(1000);
     if max_keys < 0 {

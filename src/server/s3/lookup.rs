@@ -21,7 +21,7 @@ fn with_delete_marker(mut e: S3Error, version: Option<&str>) -> S3Error {
 
 /// The object version to read: 404 `NoSuchBucket`/`NoSuchKey`/`NoSuchVersion`; a delete marker is
 /// 404 `NoSuchKey` when current and 405 `MethodNotAllowed` when named by `versionId`.
-pub fn readable(store: &Store, bucket: &str, key: &str, version: Option<&str>) -> S3Result<Arc<StoredObject>> {
+pub(super) fn readable(store: &Store, bucket: &str, key: &str, version: Option<&str>) -> S3Result<Arc<StoredObject>> {
     let found = store.get(bucket, key, version).map_err(|_| no_such_bucket())?;
     match (found, version) {
         (None, None) => Err(no_such_key()),

@@ -52,7 +52,7 @@ use super::store::Store;
 
 /// The reference implementation of the S3 operations.
 #[derive(Debug, Clone)]
-pub struct ReferenceS3 {
+pub(super) struct ReferenceS3 {
     store: Arc<Store>,
     /// CompleteMultipartUpload's minimum for every part but the last ([`super::Limits::min_part_size`]).
     min_part_size: u64,
@@ -61,7 +61,7 @@ pub struct ReferenceS3 {
 impl ReferenceS3 {
     /// Serves objects from `store`.
     #[must_use]
-    pub fn new(store: Arc<Store>, min_part_size: u64) -> Self {
+    pub(super) fn new(store: Arc<Store>, min_part_size: u64) -> Self {
         Self { store, min_part_size }
     }
 }

@@ -40,7 +40,7 @@ fn lock(u: &std::sync::Mutex<Upload>) -> std::sync::MutexGuard<'_, Upload> {
     u.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-pub fn create(
+pub(super) fn create(
     store: &Store,
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
@@ -139,7 +139,10 @@ where
     Ok((etag, last_modified_ms))
 }
 
-pub async fn upload_part(store: &Store, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+pub(super) async fn upload_part(
+    store: &Store,
+    req: S3Request<UploadPartInput>,
+) -> S3Result<S3Response<UploadPartOutput>> {
     let mut i = req.input;
     let number = part_number(i.part_number)?;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
@@ -191,7 +194,7 @@ fn copy_range(value: Option<&str>, size: u64) -> S3Result<ByteRange> {
     Ok(ByteRange { start: first, end: last + 1 })
 }
 
-pub async fn upload_part_copy(
+pub(super) async fn upload_part_copy(
     store: &Store,
     req: S3Request<UploadPartCopyInput>,
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
@@ -238,7 +241,7 @@ fn invalid_part() -> s3s::S3Error {
 
 /// M9: CompleteMultipartUpload needs no SSE-C headers; when sent they must name the upload's key
 /// (AWS not observed for a mismatch; refusing is the most defensible answer).
-pub async fn complete(
+pub(super) async fn complete(
     store: &Store,
     min_part_size: u64,
     req: S3Request<CompleteMultipartUploadInput>,
@@ -326,7 +329,7 @@ pub async fn complete(
     }))
 }
 
-pub fn abort(
+pub(super) fn abort(
     store: &Store,
     req: S3Request<AbortMultipartUploadInput>,
 ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
@@ -337,7 +340,7 @@ pub fn abort(
 }
 
 /// M8: ListParts needs no SSE-C headers.
-pub fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+pub(super) fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
     let i = req.input;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
     let u = lock(&upload);
@@ -371,7 +374,7 @@ pub fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Result<S3R
     }))
 }
 
-pub fn list_uploads(
+pub(super) fn list_uploads(
     store: &Store,
     req: S3Request<ListMultipartUploadsInput>,
 ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {

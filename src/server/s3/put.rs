@@ -15,7 +15,7 @@ use crate::sse_c::rules::validate_write;
 use crate::sse_c::{RawTriple, SseCError, TripleKind, ValidTriple};
 
 /// Validates the SSE-C parameters of a write (P2–P10, P15), returning the valid triple if any.
-pub fn write_triple(headers: &HeaderMap, raw: &RawTriple, sse: Option<&str>) -> S3Result<Option<ValidTriple>> {
+pub(super) fn write_triple(headers: &HeaderMap, raw: &RawTriple, sse: Option<&str>) -> S3Result<Option<ValidTriple>> {
     // P15: copy-source parameters without a copy source (AWS not observed; MinIO's answer).
     if !RawTriple::from_headers(headers, TripleKind::CopySource).is_absent() {
         return Err(SseCError::NotApplicable.into());
@@ -24,13 +24,13 @@ pub fn write_triple(headers: &HeaderMap, raw: &RawTriple, sse: Option<&str>) -> 
 }
 
 /// The `x-amz-server-side-encryption` value of a request.
-pub fn sse_header(headers: &HeaderMap, field: Option<&ServerSideEncryption>) -> Option<String> {
+pub(super) fn sse_header(headers: &HeaderMap, field: Option<&ServerSideEncryption>) -> Option<String> {
     field
         .map(|v| v.as_str().to_owned())
         .or_else(|| headers.get(SERVER_SIDE_ENCRYPTION).and_then(|v| v.to_str().ok()).map(str::to_owned))
 }
 
-pub async fn put_object(
+pub(super) async fn put_object(
     store: &crate::server::store::Store,
     req: S3Request<PutObjectInput>,
 ) -> S3Result<S3Response<PutObjectOutput>> {
@@ -77,7 +77,7 @@ pub async fn put_object(
 /// POST Object (browser form upload, PO1): s3s has checked the policy, including its conditions on
 /// the SSE-C form fields; the fields are validated like PutObject's headers. SSE-C fields over plain
 /// HTTP are refused here, since the edge cannot see form fields (P11).
-pub async fn post_object(
+pub(super) async fn post_object(
     store: &crate::server::store::Store,
     req: S3Request<PostObjectInput>,
 ) -> S3Result<S3Response<PostObjectOutput>> {

@@ -14,7 +14,7 @@ use crate::sse_c::{RawTriple, SseCError};
 
 /// The outcome of a successful read authorisation.
 #[derive(Debug)]
-pub struct ReadAccess {
+pub(super) struct ReadAccess {
     /// The object's cipher, for an SSE-C object.
     pub cipher: Option<Arc<ObjectCipher>>,
     /// The key MD5 to echo, for an SSE-C object.
@@ -24,7 +24,7 @@ pub struct ReadAccess {
 impl ReadAccess {
     /// The object's plaintext, as a source of segments. For an SSE-C object the stored parts must
     /// have the lengths its authenticated manifest implies.
-    pub fn source(&self, obj: &Arc<StoredObject>) -> Result<ObjectSource, S3Error> {
+    pub(super) fn source(&self, obj: &Arc<StoredObject>) -> Result<ObjectSource, S3Error> {
         let reader = SegmentReader::open(obj).map_err(|e| internal(&e))?;
         if self.cipher.is_some() {
             let expected: Vec<u64> = obj.meta.parts.iter().map(|p| encrypted_len(p.size)).collect();
@@ -35,13 +35,13 @@ impl ReadAccess {
 }
 
 /// The binding of a stored object's ciphertext.
-pub fn binding_of(meta: &ObjectMeta) -> Binding {
+pub(super) fn binding_of(meta: &ObjectMeta) -> Binding {
     Binding::new(&meta.bucket, &meta.key, &meta.data_id)
 }
 
 /// Opens a sealed data key with a presented triple: syntax (algorithm, presence, MD5), then the key
 /// itself against the verifier; a key of the wrong length can only be a wrong key (G4: 403).
-pub fn open_sealed(
+pub(super) fn open_sealed(
     raw: &RawTriple,
     sealed: &crate::server::crypto::SealedKey,
     binding: Binding,
@@ -58,7 +58,7 @@ pub fn open_sealed(
 /// Checks `raw` against `obj`, in the order of catalogue B.4: object state (G2/C4 when the object is
 /// SSE-C and no triple was sent, G7/C8 when it is not and one was), then the triple. With the right
 /// key, the object's manifest (parts, sizes) must authenticate, or the read is a 500.
-pub fn authorize(raw: &RawTriple, obj: &StoredObject) -> Result<ReadAccess, S3Error> {
+pub(super) fn authorize(raw: &RawTriple, obj: &StoredObject) -> Result<ReadAccess, S3Error> {
     let Some(sealed) = &obj.meta.sse_c else {
         if raw.is_absent() {
             return Ok(ReadAccess { cipher: None, key_md5: None });

@@ -20,7 +20,7 @@ use crate::server::limits::AWS_MAX_OBJECT_SIZE;
 /// The `max_object_size` of the server, put in each request's extensions by the edge (absent on the
 /// in-process service, which then applies AWS's 5 GiB).
 #[derive(Debug, Clone, Copy)]
-pub struct MaxObjectSize(pub u64);
+pub(crate) struct MaxObjectSize(pub u64);
 
 /// Which bound a body passed.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +31,7 @@ enum Excess {
 
 /// What counting found, readable after the body was consumed.
 #[derive(Debug, Clone, Default)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     excess: Arc<Mutex<Option<Excess>>>,
     max: u64,
 }
@@ -40,7 +40,7 @@ impl Verdict {
     /// The answer for a body that passed a bound, replacing `error` (what reading it led to);
     /// `error` itself otherwise.
     #[must_use]
-    pub fn or(&self, error: s3s::S3Error) -> s3s::S3Error {
+    pub(crate) fn or(&self, error: s3s::S3Error) -> s3s::S3Error {
         match *self.excess.lock().unwrap_or_else(PoisonError::into_inner) {
             Some(Excess::ObjectSize) => entity_too_large(None, self.max),
             Some(Excess::Declared) | None => error,
@@ -49,7 +49,7 @@ impl Verdict {
 }
 
 /// An upload body that stops with an error once past its bounds.
-pub struct Counted<S> {
+pub(crate) struct Counted<S> {
     inner: S,
     read: u64,
     declared: Option<u64>,
@@ -58,7 +58,7 @@ pub struct Counted<S> {
 }
 
 /// Counts `body` against the server's object size (from `extensions`) and the `declared` length.
-pub fn count<S>(
+pub(crate) fn count<S>(
     body: Option<S>,
     extensions: &http::Extensions,
     declared: Option<i64>,

@@ -8,7 +8,7 @@ use super::list::{owner, timestamp};
 use crate::server::error::{bucket_error, s3_error};
 use crate::server::store::{Store, Versioning};
 
-pub fn put_bucket_versioning(
+pub(super) fn put_bucket_versioning(
     store: &Store,
     req: S3Request<PutBucketVersioningInput>,
 ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
@@ -28,7 +28,7 @@ pub fn put_bucket_versioning(
     Ok(S3Response::new(PutBucketVersioningOutput::default()))
 }
 
-pub fn get_bucket_versioning(
+pub(super) fn get_bucket_versioning(
     store: &Store,
     req: S3Request<GetBucketVersioningInput>,
 ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
@@ -40,7 +40,7 @@ pub fn get_bucket_versioning(
     Ok(S3Response::new(GetBucketVersioningOutput { status, ..Default::default() }))
 }
 
-pub fn list_object_versions(
+pub(super) fn list_object_versions(
     store: &Store,
     req: S3Request<ListObjectVersionsInput>,
 ) -> S3Result<S3Response<ListObjectVersionsOutput>> {

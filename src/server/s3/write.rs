@@ -15,7 +15,7 @@ use crate::sse_c::ValidTriple;
 
 /// The attributes of an object about to be written.
 #[derive(Debug)]
-pub struct NewObject {
+pub(super) struct NewObject {
     /// Bucket.
     pub bucket: String,
     /// Key.
@@ -32,7 +32,7 @@ pub struct NewObject {
 
 /// An object whose bytes are written but which is not yet visible.
 #[derive(Debug)]
-pub struct Staged {
+pub(super) struct Staged {
     /// Its metadata (version id assigned at commit).
     pub meta: ObjectMeta,
     /// What the body was.
@@ -43,7 +43,7 @@ pub struct Staged {
 }
 
 /// Maps a body failure to its S3 error.
-pub fn body_error(e: &IngestError) -> S3Error {
+pub(super) fn body_error(e: &IngestError) -> S3Error {
     match e {
         IngestError::Body(msg) if msg.to_ascii_lowercase().contains("signature") => s3_error(
             403,
@@ -57,12 +57,17 @@ pub fn body_error(e: &IngestError) -> S3Error {
 
 /// A random ETag: an SSE-C ETag is never the plaintext MD5 and differs on every upload (P1, D.4).
 #[must_use]
-pub fn random_etag() -> String {
+pub(super) fn random_etag() -> String {
     random_id()
 }
 
 /// Writes the body's segments (encrypted under a fresh data key for SSE-C).
-pub async fn stage<S, E>(store: &Store, new: NewObject, body: Option<S>, hasher: ChecksumHasher) -> S3Result<Staged>
+pub(super) async fn stage<S, E>(
+    store: &Store,
+    new: NewObject,
+    body: Option<S>,
+    hasher: ChecksumHasher,
+) -> S3Result<Staged>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -102,7 +107,7 @@ where
 }
 
 /// Makes a staged object visible; returns its committed metadata.
-pub async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta> {
+pub(super) async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta> {
     store.commit(staged.meta, vec![staged.part]).await.map_err(|e| match e {
         CommitError::NoSuchBucket => no_such_bucket(),
         CommitError::Io => internal(&e),
@@ -111,6 +116,6 @@ pub async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta> {
 
 /// The version id to report: only versions made while versioning was on have one.
 #[must_use]
-pub fn reported_version(meta: &ObjectMeta) -> Option<String> {
+pub(super) fn reported_version(meta: &ObjectMeta) -> Option<String> {
     (meta.version_id != crate::server::store::NULL_VERSION).then(|| meta.version_id.clone())
 }

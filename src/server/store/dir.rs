@@ -59,7 +59,7 @@ pub struct Loaded {
 
 /// One version in a key's metadata file.
 #[derive(Serialize, Deserialize)]
-pub struct VersionFile {
+pub(super) struct VersionFile {
     /// The version's metadata.
     pub meta: ObjectMeta,
     /// The names of its data files (one per part) in the bucket's `objects/` directory.
@@ -97,7 +97,7 @@ impl Drop for TempData {
 }
 
 /// The name under which a key's files are stored: hex SHA-256 of the key.
-pub fn key_hash(key: &str) -> String {
+pub(super) fn key_hash(key: &str) -> String {
     hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
@@ -206,12 +206,12 @@ impl DirBackend {
 }
 
 /// Opens a data file for reading; a link in its place is refused, never followed.
-pub fn open_data(path: &Path) -> std::io::Result<std::fs::File> {
+pub(super) fn open_data(path: &Path) -> std::io::Result<std::fs::File> {
     safe_fs::open_read(path)
 }
 
 /// Reads up to `len` bytes at `offset` of a part file (blocking).
-pub fn read_at(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
+pub(super) fn read_at(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
     use std::os::unix::fs::FileExt as _;
     let mut buf = vec![0u8; len];
     let mut filled = 0;

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::safe_fs::{self, Kind};
 
 /// The marker's file name, at the top of the data directory.
-pub const FILE_NAME: &str = "ssec-conform-data.json";
+pub(super) const FILE_NAME: &str = "ssec-conform-data.json";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(super) const FORMAT_VERSION: u32 = 1;
 /// The marker's `format` field.
 const FORMAT: &str = "ssec-conform data directory";
 
@@ -25,7 +25,7 @@ struct Marker {
 
 /// Why a directory cannot be used as a data directory.
 #[derive(Debug, thiserror::Error)]
-pub enum DataDirError {
+pub(super) enum DataDirError {
     /// Something other than a directory is at the path.
     #[error("{0} is not a directory: give a new or empty directory")]
     NotADirectory(PathBuf),
@@ -73,7 +73,7 @@ fn marker_json() -> String {
 
 /// Checks that `root` is a data directory this build may use, creating (mode 0700) and marking it
 /// when it is new or empty.
-pub fn claim(root: &Path) -> std::io::Result<()> {
+pub(super) fn claim(root: &Path) -> std::io::Result<()> {
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(std::io::Error::other(DataDirError::NotADirectory(root.to_owned()))),

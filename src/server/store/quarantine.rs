@@ -8,11 +8,11 @@ use std::path::{Component, Path, PathBuf};
 use super::safe_fs::{self, Kind};
 
 /// The quarantine folder's name, at the top of the data directory.
-pub const DIR_NAME: &str = "quarantine";
+pub(super) const DIR_NAME: &str = "quarantine";
 
 /// Moves entries of one data directory into this run's quarantine folder.
 #[derive(Debug)]
-pub struct Quarantine {
+pub(super) struct Quarantine {
     root: PathBuf,
     /// `quarantine/<run>` relative to the data directory; created on first use.
     run: PathBuf,
@@ -20,7 +20,7 @@ pub struct Quarantine {
 
 impl Quarantine {
     /// The quarantine of data directory `root`; refuses a `quarantine` entry that is not a directory.
-    pub fn new(root: &Path) -> std::io::Result<Self> {
+    pub(super) fn new(root: &Path) -> std::io::Result<Self> {
         let dir = root.join(DIR_NAME);
         match Kind::of(&dir)? {
             Kind::Dir | Kind::Missing => {}
@@ -43,7 +43,7 @@ impl Quarantine {
 
     /// Moves `path` (inside the data directory) into quarantine and logs it with `reason`. Failing
     /// to move it leaves it where it is (logged): it is never deleted.
-    pub fn isolate(&self, path: &Path, reason: &str) {
+    pub(super) fn isolate(&self, path: &Path, reason: &str) {
         let relative = path.strip_prefix(&self.root).unwrap_or(path);
         match self.move_in(path, relative) {
             Ok(to) => tracing::warn!(
@@ -62,7 +62,7 @@ impl Quarantine {
 
     /// Makes `path` a directory of the server's: creates it (mode 0700) when missing, and first moves
     /// anything else found there (a link, a file) to quarantine.
-    pub fn claim_dir(&self, path: &Path) -> std::io::Result<()> {
+    pub(super) fn claim_dir(&self, path: &Path) -> std::io::Result<()> {
         match Kind::of(path)? {
             Kind::Dir => return Ok(()),
             Kind::Missing => {}

@@ -10,13 +10,13 @@ use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::Path;
 
 /// Mode of every directory the server creates.
-pub const DIR_MODE: u32 = 0o700;
+pub(super) const DIR_MODE: u32 = 0o700;
 /// Mode of every file the server creates.
-pub const FILE_MODE: u32 = 0o600;
+pub(super) const FILE_MODE: u32 = 0o600;
 
 /// What is at a path, looked at without following a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     /// Nothing.
     Missing,
     /// A directory (not a link to one).
@@ -29,7 +29,7 @@ pub enum Kind {
 
 impl Kind {
     /// Says what is at `path` without following a link.
-    pub fn of(path: &Path) -> std::io::Result<Self> {
+    pub(super) fn of(path: &Path) -> std::io::Result<Self> {
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_dir() => Ok(Self::Dir),
             Ok(m) if m.file_type().is_file() => Ok(Self::File),
@@ -41,7 +41,7 @@ impl Kind {
 
     /// How a log line names it.
     #[must_use]
-    pub fn describe(self) -> &'static str {
+    pub(super) fn describe(self) -> &'static str {
         match self {
             Self::Missing => "missing",
             Self::Dir => "a directory",
@@ -52,25 +52,25 @@ impl Kind {
 }
 
 /// Opens an existing regular file for reading; a symbolic link in its place is an error.
-pub fn open_read(path: &Path) -> std::io::Result<File> {
+pub(super) fn open_read(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
 /// Reads a whole regular file without following a link.
-pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(super) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     open_read(path)?.read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 /// Creates a new file (mode 0600) for writing; fails if anything, a link included, is in its place.
-pub fn create_new(path: &Path) -> std::io::Result<File> {
+pub(super) fn create_new(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
 /// fsyncs a directory, so that entries created or renamed in it survive a crash (an fsync changes
 /// nothing, so the directory may be reached through a link, as the data directory itself may be).
-pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+pub(super) fn sync_dir(path: &Path) -> std::io::Result<()> {
     OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(path)?.sync_all()
 }
 
@@ -79,14 +79,14 @@ fn parent(path: &Path) -> &Path {
 }
 
 /// Creates a directory (mode 0700) and makes it durable: the directory and its parent are fsynced.
-pub fn create_dir(path: &Path) -> std::io::Result<()> {
+pub(super) fn create_dir(path: &Path) -> std::io::Result<()> {
     DirBuilder::new().mode(DIR_MODE).create(path)?;
     sync_dir(path)?;
     sync_dir(parent(path))
 }
 
 /// Creates a directory and its missing parents (mode 0700), and makes them durable.
-pub fn create_dir_all(path: &Path) -> std::io::Result<()> {
+pub(super) fn create_dir_all(path: &Path) -> std::io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(path)?;
     sync_dir(path)?;
     sync_dir(parent(path))
@@ -94,7 +94,7 @@ pub fn create_dir_all(path: &Path) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` atomically: a new 0600 file beside it, fsynced, renamed over `path`
 /// (a link at `path` is replaced, never followed), and the directory fsynced.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("{}.tmp", super::random_id()));
     let written = create_new(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;

@@ -12,13 +12,13 @@ use super::safe_fs::{self, Kind};
 use super::{ObjectData, StoredObject, marker};
 
 /// Uploads in progress.
-pub const TMP: &str = "tmp";
+pub(super) const TMP: &str = "tmp";
 /// One directory per bucket.
-pub const BUCKETS: &str = "buckets";
+pub(super) const BUCKETS: &str = "buckets";
 /// A bucket's metadata, in its directory.
-pub const BUCKET_FILE: &str = "bucket.json";
+pub(super) const BUCKET_FILE: &str = "bucket.json";
 /// A bucket's objects, in its directory.
-pub const OBJECTS: &str = "objects";
+pub(super) const OBJECTS: &str = "objects";
 
 /// Whether `s` is `len` lower-case hex digits (the server's random ids and key hashes).
 fn is_hex(s: &str, len: usize) -> bool {
@@ -34,7 +34,7 @@ fn is_temp_of(name: &str, stem: &str) -> bool {
 }
 
 /// A data file name, `<key hash>.<random id>.data`: its key hash.
-pub fn data_file_hash(name: &str) -> Option<&str> {
+pub(super) fn data_file_hash(name: &str) -> Option<&str> {
     let (hash, rest) = name.split_at_checked(64)?;
     let id = rest.strip_prefix('.')?.strip_suffix(".data")?;
     (is_hex(hash, 64) && is_hex(id, 32)).then_some(hash)
@@ -61,7 +61,7 @@ fn remove_leftover(path: &Path) {
 }
 
 /// Cleans and loads the data directory `root`, whose marker has been checked.
-pub fn load(root: &Path, quarantine: &Quarantine) -> std::io::Result<Loaded> {
+pub(super) fn load(root: &Path, quarantine: &Quarantine) -> std::io::Result<Loaded> {
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;
         match entry.file_name().to_str() {

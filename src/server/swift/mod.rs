@@ -24,14 +24,14 @@ use tempauth::{Refusal, TempAuth};
 
 /// Whether a request belongs to the Swift front: TempAuth or a `/v1/AUTH_…` path, without S3 auth.
 #[must_use]
-pub fn is_swift(method: &Method, path: &str, headers: &HeaderMap) -> bool {
+pub(super) fn is_swift(method: &Method, path: &str, headers: &HeaderMap) -> bool {
     let s3_signed = headers.contains_key(http::header::AUTHORIZATION);
     !s3_signed && ((*method == Method::GET && path == "/auth/v1.0") || path.starts_with("/v1/AUTH_"))
 }
 
 /// The Swift front's state: the store, and TempAuth (the account's credentials and the tokens
 /// issued).
-pub struct SwiftFront {
+pub(super) struct SwiftFront {
     store: Arc<Store>,
     auth: TempAuth,
 }
@@ -66,12 +66,12 @@ const KEY_AS_METADATA: &str = "Refusing to store an encryption key as object met
 
 impl SwiftFront {
     /// A front for `store`, accepting `X-Auth-User: <any account>:<access_key>` with `X-Auth-Key: <secret>`.
-    pub fn new(store: Arc<Store>, config: &super::ServerConfig) -> Self {
+    pub(super) fn new(store: Arc<Store>, config: &super::ServerConfig) -> Self {
         Self { store, auth: TempAuth::new(config) }
     }
 
     /// Answers a Swift request; `base` is `https://host:port` (or `http://…`) as the client reached it.
-    pub async fn handle(&self, req: Request<s3s::Body>, base: &str) -> Response<s3s::Body> {
+    pub(super) async fn handle(&self, req: Request<s3s::Body>, base: &str) -> Response<s3s::Body> {
         let secure = base.starts_with("https://");
         if req.uri().path() == "/auth/v1.0" {
             return self.auth(req.headers(), base, secure);

@@ -14,7 +14,7 @@ use sha2::Digest as _;
 use subtle::ConstantTimeEq as _;
 
 /// The credentials, the tokens issued and their lifetime.
-pub struct TempAuth {
+pub(super) struct TempAuth {
     access_key: String,
     secret_digest: [u8; 32],
     token_ttl: Duration,
@@ -25,7 +25,7 @@ pub struct TempAuth {
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(super) enum Refusal {
     /// Credentials or token sent over plain HTTP without the operator's opt-in.
     PlainHttp,
     /// Wrong credentials, or a token that is unknown, expired or revoked.
@@ -33,7 +33,7 @@ pub enum Refusal {
 }
 
 /// A token just issued.
-pub struct Issued {
+pub(super) struct Issued {
     /// The `X-Auth-Token` value.
     pub token: String,
     /// Its lifetime in whole seconds (`X-Auth-Token-Expires`).
@@ -50,7 +50,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 impl TempAuth {
     /// TempAuth for the server's credentials and Swift settings.
-    pub fn new(config: &crate::server::ServerConfig) -> Self {
+    pub(super) fn new(config: &crate::server::ServerConfig) -> Self {
         Self {
             access_key: config.access_key.clone(),
             secret_digest: digest(&config.secret_key),
@@ -61,7 +61,7 @@ impl TempAuth {
     }
 
     /// The account name (`AUTH_<account>` in storage URLs).
-    pub fn account(&self) -> &str {
+    pub(super) fn account(&self) -> &str {
         &self.access_key
     }
 
@@ -71,7 +71,7 @@ impl TempAuth {
 
     /// Answers `GET /auth/v1.0`: `X-Auth-User: <any account>:<access key>` (or the bare access key)
     /// with `X-Auth-Key: <secret>` gets a new token.
-    pub fn issue(&self, headers: &HeaderMap, secure: bool) -> Result<Issued, Refusal> {
+    pub(super) fn issue(&self, headers: &HeaderMap, secure: bool) -> Result<Issued, Refusal> {
         if !secure && !self.allow_over_http {
             return Err(Refusal::PlainHttp);
         }
@@ -92,7 +92,7 @@ impl TempAuth {
 
     /// Checks a request's `X-Auth-Token`. A token presented over plain HTTP without the operator's
     /// opt-in is revoked: it has travelled in clear text.
-    pub fn check(&self, headers: &HeaderMap, secure: bool) -> Result<(), Refusal> {
+    pub(super) fn check(&self, headers: &HeaderMap, secure: bool) -> Result<(), Refusal> {
         let presented = header(headers, "x-auth-token").map(digest);
         let mut tokens = self.tokens();
         if !secure && !self.allow_over_http {

@@ -14,13 +14,13 @@ use super::error::{bucket_error, s3_error};
 use super::store::Store;
 
 /// The `?encryption` subresource of a bucket.
-pub struct EncryptionRoute {
+pub(super) struct EncryptionRoute {
     store: Arc<Store>,
 }
 
 impl EncryptionRoute {
     /// Serves the encryption configuration of `store`'s buckets.
-    pub fn new(store: Arc<Store>) -> Self {
+    pub(super) fn new(store: Arc<Store>) -> Self {
         Self { store }
     }
 }

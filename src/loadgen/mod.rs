@@ -14,11 +14,9 @@ use bytes::Bytes;
 use rand::Rng as _;
 
 use self::stats::Stats;
-use crate::client::{Client, Incoming, Outgoing};
+use crate::client::{Client, Outgoing, Response};
 use crate::sse_c::CustomerKey;
-use crate::sse_c::headers::{
-    AES256, ALGORITHM, COPY_SOURCE_ALGORITHM, COPY_SOURCE_KEY, COPY_SOURCE_KEY_MD5, KEY, KEY_MD5,
-};
+use crate::sse_c::headers::TripleKind;
 
 /// A load run's settings.
 #[derive(Debug, Clone)]
@@ -39,20 +37,9 @@ struct Object {
     body: Bytes,
 }
 
-fn triple(key: &CustomerKey) -> [(String, String); 3] {
-    [
-        (ALGORITHM.to_owned(), AES256.to_owned()),
-        (KEY.to_owned(), key.to_base64().to_string()),
-        (KEY_MD5.to_owned(), key.md5_b64()),
-    ]
-}
-
-fn copy_source_triple(key: &CustomerKey) -> [(String, String); 3] {
-    [
-        (COPY_SOURCE_ALGORITHM.to_owned(), AES256.to_owned()),
-        (COPY_SOURCE_KEY.to_owned(), key.to_base64().to_string()),
-        (COPY_SOURCE_KEY_MD5.to_owned(), key.md5_b64()),
-    ]
+/// The headers of `kind` carrying `key`, owned as a request holds them.
+fn triple(key: &CustomerKey, kind: TripleKind) -> impl Iterator<Item = (String, String)> {
+    key.headers(kind).into_iter().map(|(name, value)| (name.to_owned(), value))
 }
 
 /// One client's loop.
@@ -72,7 +59,7 @@ impl Worker {
         format!("load/{}/{}", self.id, self.counter)
     }
 
-    async fn send(&mut self, op: &'static str, req: Outgoing, expect: u16) -> Option<Incoming> {
+    async fn send(&mut self, op: &'static str, req: Outgoing, expect: u16) -> Option<Response> {
         let t0 = Instant::now();
         match self.client.send(&req).await.response {
             Ok(r) if r.status == expect => {
@@ -107,7 +94,7 @@ impl Worker {
         rand::fill(&mut body[..]);
         let body = Bytes::from(body);
         let mut req = Outgoing::new("PUT", Some(&self.bucket), Some(&name));
-        req.headers.extend(triple(&key));
+        req.headers.extend(triple(&key, TripleKind::Request));
         req.body = body.clone();
         if self.send("put", req, 200).await.is_some() {
             self.remember(Object { name, key, body }).await;
@@ -117,7 +104,7 @@ impl Worker {
     async fn get(&mut self, i: usize) {
         let obj = &self.objects[i];
         let mut req = Outgoing::new("GET", Some(&self.bucket), Some(&obj.name));
-        req.headers.extend(triple(&obj.key));
+        req.headers.extend(triple(&obj.key, TripleKind::Request));
         let (name, want) = (obj.name.clone(), obj.body.clone());
         if let Some(r) = self.send("get", req, 200).await
             && r.body != want
@@ -129,7 +116,7 @@ impl Worker {
     async fn get_wrong_key(&mut self, i: usize) {
         let obj = &self.objects[i];
         let mut req = Outgoing::new("GET", Some(&self.bucket), Some(&obj.name));
-        req.headers.extend(triple(&CustomerKey::random()));
+        req.headers.extend(triple(&CustomerKey::random(), TripleKind::Request));
         self.send("get-wrong-key", req, 403).await;
     }
 
@@ -145,7 +132,7 @@ impl Worker {
             (a, rng.random_range(a..len))
         };
         let mut req = Outgoing::new("GET", Some(&self.bucket), Some(&obj.name));
-        req.headers.extend(triple(&obj.key));
+        req.headers.extend(triple(&obj.key, TripleKind::Request));
         req.headers.push(("range".into(), format!("bytes={a}-{b}")));
         let (name, want) = (obj.name.clone(), obj.body.slice(a..=b));
         if let Some(r) = self.send("range-get", req, 206).await
@@ -163,8 +150,8 @@ impl Worker {
         let mut req = Outgoing::new("PUT", Some(&self.bucket), Some(&name));
         req.headers
             .push(("x-amz-copy-source".into(), format!("/{}/{}", self.bucket, crate::client::encode_path(&src))));
-        req.headers.extend(copy_source_triple(&src_key));
-        req.headers.extend(triple(&key));
+        req.headers.extend(triple(&src_key, TripleKind::CopySource));
+        req.headers.extend(triple(&key, TripleKind::Request));
         if self.send("copy", req, 200).await.is_some() {
             self.remember(Object { name, key, body }).await;
         }
@@ -175,7 +162,7 @@ impl Worker {
         let key = CustomerKey::random();
         let mut create = Outgoing::new("POST", Some(&self.bucket), Some(&name));
         create.query.push(("uploads".into(), String::new()));
-        create.headers.extend(triple(&key));
+        create.headers.extend(triple(&key, TripleKind::Request));
         let Some(r) = self.send("multipart", create, 200).await else { return };
         let text = String::from_utf8_lossy(&r.body);
         let Some(upload_id) = crate::client::xml::element(&text, "UploadId") else {
@@ -187,7 +174,7 @@ impl Worker {
         let body = Bytes::from(body);
         let mut part = Outgoing::new("PUT", Some(&self.bucket), Some(&name));
         part.query = vec![("partNumber".into(), "1".into()), ("uploadId".into(), upload_id.clone())];
-        part.headers.extend(triple(&key));
+        part.headers.extend(triple(&key, TripleKind::Request));
         part.body = body.clone();
         let Some(r) = self.send("multipart", part, 200).await else { return };
         let etag = r.header("etag").unwrap_or_default().to_owned();
