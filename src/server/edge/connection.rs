@@ -110,7 +110,7 @@ where
 /// the time to the response head. No header value is logged.
 fn log_access(method: &http::Method, path: &str, status: http::StatusCode, elapsed: Duration) {
     let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-    tracing::info!(target: "ssec_conform::access", %method, path, status = status.as_u16(), ms, "request");
+    tracing::info!(target: "ssec_conform::access", %method, %path, status = status.as_u16(), ms, "request");
 }
 
 /// What a connection is doing, for the idle timeout.
