@@ -100,10 +100,10 @@ impl Uploads {
         self.lock().remove(upload_id)
     }
 
-    /// Whether any upload targets `bucket`.
-    #[must_use]
-    pub fn any_in_bucket(&self, bucket: &str) -> bool {
-        self.lock().values().any(|u| u.lock().is_ok_and(|u| u.bucket == bucket))
+    /// Removes every upload of `bucket` (the bucket is being deleted); their parts' files go with
+    /// them.
+    pub fn remove_bucket(&self, bucket: &str) {
+        self.lock().retain(|_, u| !u.lock().is_ok_and(|u| u.bucket == bucket));
     }
 
     /// `(key, upload id, initiated)` of the uploads of `bucket` under `prefix`, sorted.
