@@ -26,7 +26,7 @@ struct Case {
 }
 
 /// The heading of each section of the table, in order.
-const SECTIONS: [(&str, &str); 12] = [
+const SECTIONS: [(&str, &str); 13] = [
     ("A.1", "PutObject (catalogue A.1)"),
     ("A.2", "GetObject, HeadObject, GetObjectAttributes, ranges, versions, DeleteObject, listings (A.2)"),
     ("A.3", "CopyObject (A.3)"),
@@ -34,6 +34,7 @@ const SECTIONS: [(&str, &str); 12] = [
     ("A.5", "Presigned URLs and POST Object (A.5)"),
     ("A.6", "Where implementations disagree with AWS (A.6)"),
     ("A.7", "More AWS observations (A.7)"),
+    ("K", "Flexible checksums and payload modes (K)"),
     ("B", "Precedence: which error wins (B)"),
     ("D", "Security properties (D)"),
     ("F", "Client encodings (F)"),
