@@ -63,6 +63,7 @@ pub(super) fn create(
         initiated_ms: now_ms(),
         content_type: i.content_type,
         user_metadata: i.metadata.unwrap_or_default().into_iter().collect(),
+        tags: super::tagging::from_header(i.tagging.as_deref())?,
         sse_c,
         manifest_key: cipher.map(|c| c.manifest_key()),
         parts: BTreeMap::new(),
@@ -321,7 +322,7 @@ pub(super) async fn complete(
             data_id: u.upload_id.clone(),
             parts,
             manifest_tag: None,
-            tags: BTreeMap::new(),
+            tags: u.tags.clone(),
         };
         meta.manifest_tag = u.manifest_key.as_ref().zip(meta.manifest()).map(|(k, m)| k.tag(&m));
         (meta, data)

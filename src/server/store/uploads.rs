@@ -59,6 +59,8 @@ pub struct Upload {
     pub content_type: Option<String>,
     /// User metadata given at initiation.
     pub user_metadata: BTreeMap<String, String>,
+    /// The tag set given at initiation (`x-amz-tagging`), for the completed object.
+    pub tags: BTreeMap<String, String>,
     /// For an SSE-C upload: the data key sealed under the initiating customer key.
     pub sse_c: Option<SealedKey>,
     /// For an SSE-C upload: the key that authenticates the completed object's manifest, kept in
