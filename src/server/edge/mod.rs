@@ -48,7 +48,7 @@ pub(super) struct StatusOverride(pub http::StatusCode);
 /// GetObjectAttributes writes its `<ETag>` unquoted (catalogue A7.5), which s3s cannot serialise: the
 /// handler marks its answer with this, and the edge takes the quotes out.
 #[derive(Debug, Clone, Copy)]
-pub struct UnquotedETag;
+pub(super) struct UnquotedETag;
 
 /// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
 /// fields are invisible to the edge).

@@ -15,24 +15,24 @@ use crate::server::store::Store;
 
 /// The preconditions of one request.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Conditions<'a> {
+pub(super) struct Conditions<'a> {
     /// `If-Match` (or `x-amz-copy-source-if-match`).
-    pub if_match: Option<&'a ETagCondition>,
+    pub(super) if_match: Option<&'a ETagCondition>,
     /// `If-None-Match` (or `x-amz-copy-source-if-none-match`).
-    pub if_none_match: Option<&'a ETagCondition>,
+    pub(super) if_none_match: Option<&'a ETagCondition>,
     /// `If-Modified-Since` (or `x-amz-copy-source-if-modified-since`).
-    pub if_modified_since: Option<&'a Timestamp>,
+    pub(super) if_modified_since: Option<&'a Timestamp>,
     /// `If-Unmodified-Since` (or `x-amz-copy-source-if-unmodified-since`).
-    pub if_unmodified_since: Option<&'a Timestamp>,
+    pub(super) if_unmodified_since: Option<&'a Timestamp>,
 }
 
 /// What the object looks like to the conditions.
 #[derive(Debug, Clone, Copy)]
-pub struct Current<'a> {
+pub(super) struct Current<'a> {
     /// Its ETag, unquoted.
-    pub etag: &'a str,
+    pub(super) etag: &'a str,
     /// Its Last-Modified, in milliseconds since the epoch.
-    pub last_modified_ms: i64,
+    pub(super) last_modified_ms: i64,
 }
 
 fn matches(cond: &ETagCondition, etag: &str) -> bool {
@@ -49,7 +49,7 @@ fn seconds(t: &Timestamp) -> i64 {
 }
 
 /// 412 PreconditionFailed.
-pub fn precondition_failed() -> S3Error {
+pub(super) fn precondition_failed() -> S3Error {
     s3_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
 }
 
@@ -89,7 +89,7 @@ impl Conditions<'_> {
     }
 
     /// GetObject and HeadObject: 412 PreconditionFailed, or 304 Not Modified.
-    pub fn check_read(&self, current: Current<'_>) -> S3Result<()> {
+    pub(super) fn check_read(&self, current: Current<'_>) -> S3Result<()> {
         match self.evaluate(current) {
             None => Ok(()),
             Some(Outcome::Failed) => Err(precondition_failed()),
@@ -99,14 +99,14 @@ impl Conditions<'_> {
 
     /// A copy source: any condition that does not hold is 412 PreconditionFailed (CopyObject and
     /// UploadPartCopy never answer 304).
-    pub fn check_copy_source(&self, current: Current<'_>) -> S3Result<()> {
+    pub(super) fn check_copy_source(&self, current: Current<'_>) -> S3Result<()> {
         self.evaluate(current).map_or(Ok(()), |_| Err(precondition_failed()))
     }
 
     /// A write (PutObject, CompleteMultipartUpload) over `current`, the object's current version if
     /// any: `If-None-Match: *` fails on an existing object, `If-Match` fails on another ETag and answers
     /// 404 NoSuchKey when there is no object.
-    pub fn check_write(&self, current: Option<&str>) -> S3Result<()> {
+    pub(super) fn check_write(&self, current: Option<&str>) -> S3Result<()> {
         if let Some(cond) = self.if_match {
             let etag = current.ok_or_else(crate::server::error::no_such_key)?;
             if !matches(cond, etag) {
@@ -125,7 +125,7 @@ impl Conditions<'_> {
 /// The ETag of `bucket/key`'s current version, for the conditions of a write over it; none when
 /// there is no object or its current version is a delete marker.
 #[must_use]
-pub fn current_etag(store: &Store, bucket: &str, key: &str) -> Option<String> {
+pub(super) fn current_etag(store: &Store, bucket: &str, key: &str) -> Option<String> {
     store.get(bucket, key, None).ok().flatten().filter(|o| !o.meta.delete_marker).map(|o| o.meta.etag.clone())
 }
 

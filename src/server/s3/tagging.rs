@@ -34,7 +34,7 @@ fn checked(tags: BTreeMap<String, String>, given: usize) -> S3Result<BTreeMap<St
 
 /// The tag set of an `x-amz-tagging` header (`k1=v1&k2=v2`, URL-encoded), for PutObject,
 /// CreateMultipartUpload and a copy with `x-amz-tagging-directive: REPLACE`.
-pub fn from_header(header: Option<&str>) -> S3Result<BTreeMap<String, String>> {
+pub(super) fn from_header(header: Option<&str>) -> S3Result<BTreeMap<String, String>> {
     let Some(header) = header.filter(|h| !h.is_empty()) else { return Ok(BTreeMap::new()) };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(header.as_bytes()).into_owned().collect();
     let given = pairs.len();
@@ -43,7 +43,7 @@ pub fn from_header(header: Option<&str>) -> S3Result<BTreeMap<String, String>> {
 
 /// The `x-amz-tagging-count` of a read: the number of tags, when there are any.
 #[must_use]
-pub fn count(tags: &BTreeMap<String, String>) -> Option<i32> {
+pub(super) fn count(tags: &BTreeMap<String, String>) -> Option<i32> {
     (!tags.is_empty()).then(|| i32::try_from(tags.len()).unwrap_or(i32::MAX))
 }
 
@@ -58,7 +58,10 @@ fn set(
     Ok(reported_version(&meta))
 }
 
-pub fn put(store: &Store, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+pub(super) fn put(
+    store: &Store,
+    req: S3Request<PutObjectTaggingInput>,
+) -> S3Result<S3Response<PutObjectTaggingOutput>> {
     let i = req.input;
     let given = i.tagging.tag_set.len();
     let tags = i.tagging.tag_set.into_iter().map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()));
@@ -67,14 +70,17 @@ pub fn put(store: &Store, req: S3Request<PutObjectTaggingInput>) -> S3Result<S3R
     Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
 }
 
-pub fn get(store: &Store, req: S3Request<GetObjectTaggingInput>) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+pub(super) fn get(
+    store: &Store,
+    req: S3Request<GetObjectTaggingInput>,
+) -> S3Result<S3Response<GetObjectTaggingOutput>> {
     let i = &req.input;
     let obj = readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
     let tag_set = obj.meta.tags.iter().map(|(k, v)| Tag { key: Some(k.clone()), value: Some(v.clone()) }).collect();
     Ok(S3Response::new(GetObjectTaggingOutput { tag_set, version_id: reported_version(&obj.meta) }))
 }
 
-pub fn delete(
+pub(super) fn delete(
     store: &Store,
     req: S3Request<DeleteObjectTaggingInput>,
 ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
@@ -84,7 +90,7 @@ pub fn delete(
 }
 
 /// GetObjectAcl: the owner holds `FULL_CONTROL`, the only grant this server knows.
-pub fn get_acl(store: &Store, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
+pub(super) fn get_acl(store: &Store, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
     let i = &req.input;
     readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
     let owner = super::list::owner();
@@ -103,7 +109,7 @@ pub fn get_acl(store: &Store, req: S3Request<GetObjectAclInput>) -> S3Result<S3R
 
 /// PutObjectAcl: the canned ACL `private` is accepted (it is what the object has); anything else is
 /// refused as on a bucket whose ACLs are disabled, AWS's default since 2023.
-pub fn put_acl(store: &Store, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
+pub(super) fn put_acl(store: &Store, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
     let i = &req.input;
     readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
     let private = i.acl.as_ref().is_some_and(|a| a.as_str() == ObjectCannedACL::PRIVATE)

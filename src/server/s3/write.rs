@@ -121,7 +121,7 @@ pub(super) async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta
 /// the bucket's default encryption, SSE-S3 (`AES256`), as on AWS (catalogue A7.1); an SSE-C object
 /// (one with a key MD5 to echo) has none.
 #[must_use]
-pub fn default_encryption(key_md5: Option<&String>) -> Option<s3s::dto::ServerSideEncryption> {
+pub(super) fn default_encryption(key_md5: Option<&String>) -> Option<s3s::dto::ServerSideEncryption> {
     key_md5.is_none().then(|| s3s::dto::ServerSideEncryption::from_static(s3s::dto::ServerSideEncryption::AES256))
 }
 
