@@ -206,7 +206,8 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
         out.auth = Auth::PostForm;
     }
     if presented_key.is_none() {
-        presented_key = presented_in(&out.unsigned_headers, vars);
+        // A triple sent outside `sse-c:`: as unsigned headers, or in a presigned query string (PS4).
+        presented_key = presented_in(&out.unsigned_headers, vars).or_else(|| presented_in(&out.query, vars));
     }
     let header = |name: &str| out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
     let complete_triple =
@@ -224,8 +225,8 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
     })
 }
 
-/// The scenario key whose exact, valid triple these headers carry (sent outside `sse-c:`, e.g. as
-/// unsigned headers), if any.
+/// The scenario key whose exact, valid triple these headers or query parameters carry (sent outside
+/// `sse-c:`: as unsigned headers, or hoisted into a query string), if any.
 fn presented_in(headers: &[(String, String)], vars: &Vars) -> Option<String> {
     let get = |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     if get(ALGORITHM) != Some(AES256) {

@@ -9,6 +9,7 @@
 //! | `${K.md5-double}` | base64 MD5 of the base64 text of `K` (the MD5 matching `b64-double`) |
 //! | `${size.B}` | byte length of body `B` |
 //! | `${etag.E}` | the ETag saved as `E` by an earlier step (with quotes) |
+//! | `${etag-unquoted.E}` | the same ETag without its quotes (as GetObjectAttributes writes it) |
 //! | `${version.V}` | the version id saved as `V` by an earlier step |
 //! | `${upload.U}` | the upload id saved as `U` by an earlier step |
 //! | `${bucket}` | the scenario's bucket |
@@ -49,6 +50,8 @@ pub fn check(var: &str, scenario: &Scenario, saved: &BTreeSet<String>) -> Result
         "size" => Err(format!("`${{{var}}}`: body `{field}` is not defined in `bodies`")),
         "etag" | "version" | "upload" if saved.contains(var) => Ok(()),
         "etag" | "version" | "upload" => Err(format!("`${{{var}}}`: `{field}` is not saved by an earlier step")),
+        "etag-unquoted" if saved.contains(&format!("etag.{field}")) => Ok(()),
+        "etag-unquoted" => Err(format!("`${{{var}}}`: `{field}` is not saved by an earlier step")),
         key if scenario.keys.contains_key(key) && KEY_FIELDS.contains(&field) => Ok(()),
         key if scenario.keys.contains_key(key) => {
             Err(format!("`${{{var}}}`: a key has fields {}", KEY_FIELDS.join(", ")))
@@ -87,6 +90,7 @@ impl Vars {
         match head {
             "size" => self.sizes.get(field).map(u64::to_string),
             "etag" => self.etags.get(field).cloned(),
+            "etag-unquoted" => self.etags.get(field).map(|e| e.trim_matches('"').to_owned()),
             "version" => self.versions.get(field).cloned(),
             "upload" => self.uploads.get(field).cloned(),
             key => {
@@ -134,5 +138,8 @@ mod tests {
         assert_eq!(v.expand("bytes=0-${size.d}").unwrap(), "bytes=0-42");
         assert_eq!(v.expand("${a.hex}").unwrap(), "0".repeat(64));
         assert!(v.expand("${etag.x}").is_err());
+        assert!(v.expand("${etag-unquoted.x}").is_err());
+        v.etags.insert("p".into(), "\"abc\"".into());
+        assert_eq!(v.expand("${etag.p} ${etag-unquoted.p}").unwrap(), "\"abc\" abc");
     }
 }

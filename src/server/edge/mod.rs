@@ -6,6 +6,8 @@
 //!   `InvalidRequest` before authentication and before its body is read (as MinIO does; AWS's order
 //!   was not observed), unless the operator allowed it.
 //! - SSE-C argument errors get their `ArgumentName`/`ArgumentValue` elements ([`super::error`]).
+//! - PS4: a presigned URL's SSE-C query parameters become the headers they stand for
+//!   ([`presigned_triple`]); GetObjectAttributes' ETag loses its quotes ([`UnquotedETag`]).
 //! - Every connection sets `TCP_NODELAY`, so small responses are not held back by Nagle's algorithm.
 //! - The [`Limits`] are enforced here, before authentication and before a body is read: the request
 //!   head size, the declared size of uploads and of XML bodies, the part number, the number of
@@ -16,6 +18,7 @@ mod body;
 mod connection;
 mod post_file;
 mod post_form;
+mod presigned_triple;
 mod response;
 mod secrets;
 
@@ -41,6 +44,11 @@ pub(super) use self::post_file::PostFile;
 /// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct StatusOverride(pub http::StatusCode);
+
+/// GetObjectAttributes writes its `<ETag>` unquoted (catalogue A7.5), which s3s cannot serialise: the
+/// handler marks its answer with this, and the edge takes the quotes out.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct UnquotedETag;
 
 /// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
 /// fields are invisible to the edge).
@@ -126,7 +134,7 @@ impl Edge {
         B::Error: Into<s3s::StdError>,
     {
         let transport = Transport { secure, allow_sse_c_over_http: self.allow_sse_c_over_http };
-        let early = self.refusal(&req, transport);
+        let early = self.refusal(&req, transport).or_else(|| presigned_triple::hoist(&mut req, transport).err());
         // A body without a declared length (presigned requests may omit it) is cut off once past its
         // limit: the object size for uploads, the XML size for the rest. POST Object files are
         // counted as they are streamed ([`post_file`]).

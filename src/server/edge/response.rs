@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::Response;
 use http_body_util::BodyExt as _;
 
-use super::StatusOverride;
+use super::{StatusOverride, UnquotedETag};
 use crate::server::error::EXTRA_XML_HEADER;
 
 pub(super) fn error_response(err: s3s::S3Error) -> Response<s3s::Body> {
@@ -21,6 +21,9 @@ pub(super) async fn finish(mut resp: Response<s3s::Body>) -> Response<s3s::Body>
     use base64::Engine as _;
     if let Some(StatusOverride(status)) = resp.extensions().get::<StatusOverride>().copied() {
         *resp.status_mut() = status;
+    }
+    if resp.extensions().get::<UnquotedETag>().is_some() {
+        return unquote_etag(resp).await;
     }
     let Some(extra) = resp.headers_mut().remove(EXTRA_XML_HEADER) else { return resp };
     let extra = base64::engine::general_purpose::STANDARD.decode(extra.as_bytes()).unwrap_or_default();
@@ -59,4 +62,18 @@ pub(super) async fn replace_error(
 
 fn xml_unescape(text: &str) -> String {
     text.replace("&apos;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// Takes the quotes out of the `<ETag>` of a small XML answer.
+async fn unquote_etag(resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    let text = ["&quot;", "\""]
+        .iter()
+        .fold(text, |t, q| t.replace(&format!("<ETag>{q}"), "<ETag>").replace(&format!("{q}</ETag>"), "</ETag>"));
+    parts.headers.insert(http::header::CONTENT_LENGTH, text.len().into());
+    Response::from_parts(parts, s3s::Body::from(Bytes::from(text)))
 }

@@ -37,7 +37,7 @@ pub(super) fn get_object_attributes(
         is_truncated: Some(false),
         ..Default::default()
     });
-    Ok(S3Response::new(GetObjectAttributesOutput {
+    let mut resp = S3Response::new(GetObjectAttributesOutput {
         e_tag: wants("ETag").then(|| ETag::Strong(meta.etag.clone())),
         object_size: wants("ObjectSize").then(|| i64::try_from(meta.size).unwrap_or(i64::MAX)),
         storage_class: wants("StorageClass").then(|| StorageClass::from_static(StorageClass::STANDARD)),
@@ -45,5 +45,8 @@ pub(super) fn get_object_attributes(
         last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
         version_id: reported_version(meta),
         ..Default::default()
-    }))
+    });
+    // A7.5: AWS writes this ETag without quotes (HEAD and GET quote theirs).
+    resp.extensions.insert(crate::server::edge::UnquotedETag);
+    Ok(resp)
 }

@@ -13,9 +13,10 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use super::guard::check_write;
 use super::lookup::readable;
+use super::preconditions::{Conditions, Current};
 use super::put::sse_header;
 use super::read_access::{ReadAccess, authorize};
-use super::write::{NewObject, commit, reported_version, stage};
+use super::write::{NewObject, commit, default_encryption, reported_version, stage};
 use crate::server::error::{internal, s3_error};
 use crate::server::store::{Store, StoredObject};
 use crate::sse_c::headers::AES256;
@@ -36,26 +37,14 @@ pub(super) fn open_source(
     store: &Store,
     copy_source: &CopySource,
     raw: &RawTriple,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
+    conditions: Conditions<'_>,
 ) -> S3Result<Source> {
     let CopySource::Bucket { bucket, key, version_id } = copy_source else {
         return Err(s3_error(501, "NotImplemented", "Copying from an access point is not implemented."));
     };
     let obj = readable(store, bucket, key, version_id.as_deref())?;
     let access = authorize(raw, &obj)?;
-    let etag = &obj.meta.etag;
-    let matches = |c: &ETagCondition| match c {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == etag,
-    };
-    if if_match.is_some_and(|c| !matches(c)) || if_none_match.is_some_and(matches) {
-        return Err(s3_error(
-            412,
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold",
-        ));
-    }
+    conditions.check_copy_source(Current { etag: &obj.meta.etag, last_modified_ms: obj.meta.last_modified_ms })?;
     Ok(Source { obj, access })
 }
 
@@ -96,8 +85,12 @@ pub(super) async fn copy_object(
         store,
         &i.copy_source,
         &src_raw,
-        i.copy_source_if_match.as_ref(),
-        i.copy_source_if_none_match.as_ref(),
+        Conditions {
+            if_match: i.copy_source_if_match.as_ref(),
+            if_none_match: i.copy_source_if_none_match.as_ref(),
+            if_modified_since: i.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: i.copy_source_if_unmodified_since.as_ref(),
+        },
     ) {
         Err(e)
             if self_copy_target && *e.code() == s3s::S3ErrorCode::AccessDenied && same_triple(&src_raw, &dst_raw) =>
@@ -124,7 +117,13 @@ pub(super) async fn copy_object(
     };
     let full = crate::server::object_io::ByteRange { start: 0, end: source.obj.meta.size };
     let body = source.access.source(&source.obj)?.stream(full);
-    let new = NewObject { bucket: i.bucket, key: i.key, content_type, user_metadata, triple, content_md5: false };
+    // Tags are copied unless replaced, as metadata is.
+    let tags = if i.tagging_directive.as_ref().is_some_and(|d| d.as_str() == TaggingDirective::REPLACE) {
+        super::tagging::from_header(i.tagging.as_deref())?
+    } else {
+        source.obj.meta.tags.clone()
+    };
+    let new = NewObject { bucket: i.bucket, key: i.key, content_type, user_metadata, triple, content_md5: false, tags };
     let staged =
         stage(store, new, Some(body), s3s::checksum::ChecksumHasher::default()).await.map_err(source_failure)?;
     let key_md5 = staged.key_md5.clone();
@@ -137,6 +136,7 @@ pub(super) async fn copy_object(
         }),
         copy_source_version_id: reported_version(&source.obj.meta),
         version_id: reported_version(&meta),
+        server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         ..Default::default()

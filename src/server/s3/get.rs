@@ -1,4 +1,5 @@
-//! GetObject and HeadObject: the SSE-C read gate (catalogue A.2), conditional requests, ranges
+//! GetObject and HeadObject: the SSE-C read gate (catalogue A.2), conditional requests (after the
+//! SSE-C gate, [`super::preconditions`]), ranges
 //! judged against the plaintext size, part reads, and a body streamed segment by segment: the first
 //! segment of the range is authenticated before the status line, each later one before its bytes
 //! are sent, and a later failure breaks the response off (catalogue D.6).
@@ -10,8 +11,9 @@ use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
 
 use super::lookup::readable;
+use super::preconditions::{Conditions, Current};
 use super::read_access::{ReadAccess, authorize};
-use super::write::reported_version;
+use super::write::{default_encryption, reported_version};
 use crate::server::error::{internal, s3_error};
 use crate::server::object_io::{ByteRange, ExactStream};
 use crate::server::store::{Store, StoredObject};
@@ -27,8 +29,7 @@ struct ReadRequest<'a> {
     triple: RawTriple,
     part_number: Option<i32>,
     range: Option<&'a Range>,
-    if_match: Option<&'a ETagCondition>,
-    if_none_match: Option<&'a ETagCondition>,
+    conditions: Conditions<'a>,
 }
 
 /// A read that passed every check: the object, its access and the bytes to send.
@@ -96,7 +97,7 @@ fn grant(store: &Store, r: &ReadRequest<'_>) -> S3Result<Granted> {
         None => None,
     };
     let access = authorize(&r.triple, &obj)?;
-    check_preconditions(&obj.meta.etag, r.if_match, r.if_none_match)?;
+    r.conditions.check_read(Current { etag: &obj.meta.etag, last_modified_ms: obj.meta.last_modified_ms })?;
     let size = obj.meta.size;
     let (range, partial) = match (r.range, part) {
         (Some(range), _) => {
@@ -121,38 +122,6 @@ fn range_not_satisfiable(size: u64) -> S3Error {
     }
     e.set_headers(h);
     e
-}
-
-fn matches(cond: &ETagCondition, etag: &str) -> bool {
-    match cond {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == etag,
-    }
-}
-
-/// RFC 9110 order: `If-Match` (412), then `If-None-Match` (304 for reads).
-pub(super) fn check_preconditions(
-    etag: &str,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-) -> S3Result<()> {
-    if if_match.is_some_and(|c| !matches(c, etag)) {
-        return Err(s3_error(
-            412,
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold",
-        ));
-    }
-    if if_none_match.is_some_and(|c| matches(c, etag)) {
-        let mut e = s3_error(304, "NotModified", "Not Modified");
-        let mut h = HeaderMap::new();
-        if let Ok(v) = http::HeaderValue::from_str(&format!("\"{etag}\"")) {
-            h.insert(http::header::ETAG, v);
-        }
-        e.set_headers(h);
-        return Err(e);
-    }
-    Ok(())
 }
 
 fn content_range(g: &Granted) -> Option<String> {
@@ -199,8 +168,12 @@ pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) ->
             triple: take_triple!(i),
             part_number: i.part_number,
             range: i.range.as_ref(),
-            if_match: i.if_match.as_ref(),
-            if_none_match: i.if_none_match.as_ref(),
+            conditions: Conditions {
+                if_match: i.if_match.as_ref(),
+                if_none_match: i.if_none_match.as_ref(),
+                if_modified_since: i.if_modified_since.as_ref(),
+                if_unmodified_since: i.if_unmodified_since.as_ref(),
+            },
         },
     )?;
     // The first segment is authenticated here, so an object altered from its start is a 500; a later
@@ -218,8 +191,10 @@ pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) ->
         e_tag: Some(ETag::Strong(meta.etag.clone())),
         last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
         metadata: user_metadata(&g.obj),
+        tag_count: super::tagging::count(&meta.tags),
         parts_count: parts_count(&g, i.part_number),
         version_id: reported_version(meta),
+        server_side_encryption: default_encryption(g.access.key_md5.as_ref()),
         sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()
@@ -242,8 +217,12 @@ pub(super) async fn head_object(
             triple: take_triple!(i),
             part_number: i.part_number,
             range: i.range.as_ref(),
-            if_match: i.if_match.as_ref(),
-            if_none_match: i.if_none_match.as_ref(),
+            conditions: Conditions {
+                if_match: i.if_match.as_ref(),
+                if_none_match: i.if_none_match.as_ref(),
+                if_modified_since: i.if_modified_since.as_ref(),
+                if_unmodified_since: i.if_unmodified_since.as_ref(),
+            },
         },
     )?;
     if g.access.cipher.is_some() {
@@ -261,6 +240,7 @@ pub(super) async fn head_object(
         metadata: user_metadata(&g.obj),
         parts_count: parts_count(&g, i.part_number),
         version_id: reported_version(meta),
+        server_side_encryption: default_encryption(g.access.key_md5.as_ref()),
         sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()

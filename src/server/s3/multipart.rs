@@ -15,9 +15,10 @@ use super::copy::{open_source, source_failure};
 use super::digests::Declared;
 use super::guard::check_write;
 use super::list::{owner, timestamp};
+use super::preconditions::{Conditions, current_etag};
 use super::put::write_triple;
 use super::read_access::open_sealed;
-use super::write::{body_error, random_etag, reported_version};
+use super::write::{body_error, default_encryption, random_etag, reported_version};
 use crate::server::crypto::{Binding, ObjectCipher};
 use crate::server::error::{internal, no_such_bucket, s3_error};
 use crate::server::object_io::{ByteRange, ingest};
@@ -62,6 +63,7 @@ pub(super) fn create(
         initiated_ms: now_ms(),
         content_type: i.content_type,
         user_metadata: i.metadata.unwrap_or_default().into_iter().collect(),
+        tags: super::tagging::from_header(i.tagging.as_deref())?,
         sse_c,
         manifest_key: cipher.map(|c| c.manifest_key()),
         parts: BTreeMap::new(),
@@ -71,6 +73,7 @@ pub(super) fn create(
         bucket: Some(i.bucket),
         key: Some(i.key),
         upload_id: Some(upload_id),
+        server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         ..Default::default()
@@ -164,6 +167,7 @@ pub(super) async fn upload_part(
     .map_err(|e| received.or(e))?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(etag)),
+        server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         ..Default::default()
@@ -208,8 +212,12 @@ pub(super) async fn upload_part_copy(
         store,
         &i.copy_source,
         &src_raw,
-        i.copy_source_if_match.as_ref(),
-        i.copy_source_if_none_match.as_ref(),
+        Conditions {
+            if_match: i.copy_source_if_match.as_ref(),
+            if_none_match: i.copy_source_if_none_match.as_ref(),
+            if_modified_since: i.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: i.copy_source_if_unmodified_since.as_ref(),
+        },
     )?;
     let (cipher, key_md5) = part_cipher(&lock(&upload), &dst_raw)?;
     let range = copy_range(i.copy_source_range.as_deref(), source.obj.meta.size)?;
@@ -262,6 +270,10 @@ pub(super) async fn complete(
         if !raw.is_absent() {
             part_cipher(&u, &raw)?;
         }
+        // V4: after the triple (M4's answer wins), before any part is taken.
+        let conditions =
+            Conditions { if_match: i.if_match.as_ref(), if_none_match: i.if_none_match.as_ref(), ..Default::default() };
+        conditions.check_write(current_etag(store, &i.bucket, &i.key).as_deref())?;
         let mut previous = 0;
         let mut parts = Vec::new();
         for p in &requested {
@@ -310,6 +322,7 @@ pub(super) async fn complete(
             data_id: u.upload_id.clone(),
             parts,
             manifest_tag: None,
+            tags: u.tags.clone(),
         };
         meta.manifest_tag = u.manifest_key.as_ref().zip(meta.manifest()).map(|(k, m)| k.tag(&m));
         (meta, data)
@@ -325,6 +338,10 @@ pub(super) async fn complete(
         e_tag: Some(ETag::Strong(meta.etag.clone())),
         location: Some(format!("/{}/{}", meta.bucket, meta.key)),
         version_id: reported_version(&meta),
+        server_side_encryption: meta
+            .sse_c
+            .is_none()
+            .then(|| ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
         ..Default::default()
     }))
 }

@@ -1,4 +1,5 @@
-//! PutObject and POST Object: validate the SSE-C triple (catalogue A.1), stream the body into
+//! PutObject and POST Object: validate the SSE-C triple (catalogue A.1), then a conditional write's
+//! `If-Match`/`If-None-Match` (V3), stream the body into
 //! encrypted segments, verify `Content-MD5` and flexible checksums against the received bytes, then
 //! commit.
 
@@ -8,7 +9,8 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use super::digests::Declared;
 use super::guard::check_write;
-use super::write::{NewObject, commit, reported_version, stage};
+use super::preconditions::{Conditions, current_etag};
+use super::write::{NewObject, commit, default_encryption, reported_version, stage};
 use crate::server::edge::{PostFile, Transport};
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 use crate::sse_c::rules::validate_write;
@@ -39,6 +41,12 @@ pub(super) async fn put_object(
     let sse = sse_header(&req.headers, input.server_side_encryption.as_ref());
     check_write(store, &input.bucket, &input.key, &raw, sse.as_deref())?;
     let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
+    let conditions = Conditions {
+        if_match: input.if_match.as_ref(),
+        if_none_match: input.if_none_match.as_ref(),
+        ..Default::default()
+    };
+    conditions.check_write(current_etag(store, &input.bucket, &input.key).as_deref())?;
     let (declared, hasher) = Declared::from_request(&req.headers, input.content_md5.as_deref())?;
     let new = NewObject {
         bucket: input.bucket,
@@ -47,6 +55,7 @@ pub(super) async fn put_object(
         user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
         triple,
         content_md5: declared.has_content_md5(),
+        tags: super::tagging::from_header(input.tagging.as_deref())?,
     };
     let (body, received) = super::received::count(input.body, &req.extensions, input.content_length);
     let staged = stage(store, new, body, hasher).await.map_err(|e| received.or(e))?;
@@ -66,6 +75,7 @@ pub(super) async fn put_object(
         checksum_crc64nvme: sums.checksum_crc64nvme,
         checksum_sha1: sums.checksum_sha1,
         checksum_sha256: sums.checksum_sha256,
+        server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         version_id: reported_version(&meta),
@@ -96,6 +106,8 @@ pub(super) async fn post_object(
         user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
         triple,
         content_md5: false,
+        // A POST form's `tagging` field is XML, not the header's query form; it is not read.
+        tags: Default::default(),
     };
     // The edge streams the file past s3s when it can (`PostFile`); s3s read it otherwise.
     let file: Option<futures::stream::BoxStream<'static, Result<bytes::Bytes, String>>> =

@@ -28,6 +28,8 @@ pub(super) struct NewObject {
     pub triple: Option<ValidTriple>,
     /// A `Content-MD5` will be checked, so the plaintext MD5 is needed even for SSE-C.
     pub content_md5: bool,
+    /// The tag set.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// An object whose bytes are written but which is not yet visible.
@@ -101,6 +103,7 @@ where
         data_id,
         parts: vec![PartMeta { number: 0, size: ingested.size, etag, salt: part_cipher.map(|p| p.salt()) }],
         manifest_tag: None,
+        tags: new.tags,
     };
     meta.manifest_tag = cipher.zip(meta.manifest()).map(|(c, m)| c.manifest_key().tag(&m));
     Ok(Staged { meta, ingested, key_md5: new.triple.map(|t| t.key_md5), part })
@@ -112,6 +115,14 @@ pub(super) async fn commit(store: &Store, staged: Staged) -> S3Result<ObjectMeta
         CommitError::NoSuchBucket => no_such_bucket(),
         CommitError::Io => internal(&e),
     })
+}
+
+/// The `x-amz-server-side-encryption` of an answer about an object: one written without SSE-C has
+/// the bucket's default encryption, SSE-S3 (`AES256`), as on AWS (catalogue A7.1); an SSE-C object
+/// (one with a key MD5 to echo) has none.
+#[must_use]
+pub(super) fn default_encryption(key_md5: Option<&String>) -> Option<s3s::dto::ServerSideEncryption> {
+    key_md5.is_none().then(|| s3s::dto::ServerSideEncryption::from_static(s3s::dto::ServerSideEncryption::AES256))
 }
 
 /// The version id to report: only versions made while versioning was on have one.

@@ -75,6 +75,9 @@ pub struct ObjectMeta {
     /// For SSE-C: the tag authenticating `size` and `parts` under the data key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_tag: Option<ManifestTag>,
+    /// The object's tag set (`x-amz-tagging`, PutObjectTagging); not encrypted, like metadata.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl ObjectMeta {
@@ -98,7 +101,7 @@ impl ObjectMeta {
 }
 
 /// Where an object's stored segments are, per part.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ObjectData {
     /// Segments held in memory, per part.
     Memory(Vec<Vec<Bytes>>),
@@ -320,13 +323,15 @@ impl Store {
         self.persist_bucket(bucket, b)
     }
 
-    /// Deletes an empty bucket (no versions, no uploads in progress).
+    /// Deletes a bucket without objects or versions. Uploads in progress do not keep it: they go
+    /// with it, as on AWS (catalogue A7.7).
     pub fn delete_bucket(&self, name: &str) -> Result<(), BucketError> {
         let mut buckets = self.write();
         let b = buckets.get(name).ok_or(BucketError::NoSuchBucket)?;
-        if !b.objects.is_empty() || self.uploads.any_in_bucket(name) {
+        if !b.objects.is_empty() {
             return Err(BucketError::NotEmpty);
         }
+        self.uploads.remove_bucket(name);
         if let Some(dir) = &self.dir {
             dir.delete_bucket(name);
         }
@@ -498,11 +503,39 @@ impl Store {
                     data_id: random_id(),
                     parts: Vec::new(),
                     manifest_tag: None,
+                    tags: BTreeMap::new(),
                 };
                 let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
                 Ok(Some(committed.version_id))
             }
         }
+    }
+
+    /// Replaces the tag set of a version (the current one when `version` is `None`); the bytes and
+    /// every other field stay. Returns the updated metadata, or `None` when there is no such version
+    /// or it is a delete marker.
+    pub fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        tags: BTreeMap<String, String>,
+    ) -> Result<Option<ObjectMeta>, BucketError> {
+        let mut buckets = self.write();
+        let b = buckets.get_mut(bucket).ok_or(BucketError::NoSuchBucket)?;
+        let Some(versions) = b.objects.get_mut(key) else { return Ok(None) };
+        let pos = match version {
+            None => versions.len().checked_sub(1),
+            Some(v) => versions.iter().position(|o| o.meta.version_id == v),
+        };
+        let Some(pos) = pos.filter(|&p| !versions[p].meta.delete_marker) else { return Ok(None) };
+        let mut meta = versions[pos].meta.clone();
+        meta.tags = tags;
+        versions[pos] = Arc::new(StoredObject { meta: meta.clone(), data: versions[pos].data.clone() });
+        if let Some(dir) = &self.dir {
+            dir.write_versions_of(bucket, key, versions);
+        }
+        Ok(Some(meta))
     }
 
     /// Removes one version permanently; absent versions are not an error (S3 semantics). Returns the

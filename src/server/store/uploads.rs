@@ -59,6 +59,8 @@ pub struct Upload {
     pub content_type: Option<String>,
     /// User metadata given at initiation.
     pub user_metadata: BTreeMap<String, String>,
+    /// The tag set given at initiation (`x-amz-tagging`), for the completed object.
+    pub tags: BTreeMap<String, String>,
     /// For an SSE-C upload: the data key sealed under the initiating customer key.
     pub sse_c: Option<SealedKey>,
     /// For an SSE-C upload: the key that authenticates the completed object's manifest, kept in
@@ -100,10 +102,10 @@ impl Uploads {
         self.lock().remove(upload_id)
     }
 
-    /// Whether any upload targets `bucket`.
-    #[must_use]
-    pub fn any_in_bucket(&self, bucket: &str) -> bool {
-        self.lock().values().any(|u| u.lock().is_ok_and(|u| u.bucket == bucket))
+    /// Removes every upload of `bucket` (the bucket is being deleted); their parts' files go with
+    /// them.
+    pub fn remove_bucket(&self, bucket: &str) {
+        self.lock().retain(|_, u| !u.lock().is_ok_and(|u| u.bucket == bucket));
     }
 
     /// `(key, upload id, initiated)` of the uploads of `bucket` under `prefix`, sorted.
