@@ -173,7 +173,7 @@ async fn run_takes_its_endpoint_and_settings_from_ssec_variables() {
     let out = run_with(dir.path(), &["run"], &vars);
     assert!(out.status.success(), "{}", describe(&out));
     let expected =
-        format!("running {} scenarios against {https}/ (profile reference)", scenario_count(Some("get-head")));
+        format!("running {} scenarios against {https}/ (profile reference, strict)", scenario_count(Some("get-head")));
     assert!(text(&out.stdout).contains(&expected), "expected `{expected}`: {}", describe(&out));
     assert!(dir.path().join("from-env/report.json").is_file(), "SSEC_REPORT_DIR ignored: {}", describe(&out));
     server.shutdown().await;

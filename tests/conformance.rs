@@ -4,9 +4,11 @@
 //! endpoint with the variables `ssec-conform run` reads: `SSEC_ENDPOINT_URL` (or
 //! `AWS_ENDPOINT_URL_S3`), `SSEC_HTTP_ENDPOINT_URL`, `SSEC_CA_BUNDLE` (or `AWS_CA_BUNDLE`),
 //! `SSEC_INSECURE`, `SSEC_VIRTUAL_HOST`, `SSEC_TIMEOUT`, `SSEC_PROFILE`, `SSEC_BUCKET`,
-//! `SSEC_SCENARIOS`, `SSEC_SWIFT_AUTH_URL`/`SSEC_SWIFT_USER`/`SSEC_SWIFT_KEY` (TempAuth), `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
+//! `SSEC_SCENARIOS`, `SSEC_STRICT`, `SSEC_SWIFT_AUTH_URL`/`SSEC_SWIFT_USER`/`SSEC_SWIFT_KEY` (TempAuth), `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. Scenarios the profile marks unsupported or
-//! skipped show as ignored. libtest's filtering, `--exact`, `--list` and `--include-ignored` work as
+//! skipped show as ignored. Against the embedded reference server every scenario must `pass`
+//! exactly, graded strictly; against a live endpoint, grading follows `ssec-conform run` (strict with
+//! the `aws` profile) and a trial fails when the run would. libtest's filtering, `--exact`, `--list` and `--include-ignored` work as
 //! usual.
 
 use std::path::Path;
@@ -19,6 +21,7 @@ use ssec_conform::client::swift::SwiftAuth;
 use ssec_conform::client::{Addressing, Client, DEFAULT_REGION, Target, Trust};
 use ssec_conform::report::model::{Outcome, ScenarioReport};
 use ssec_conform::scenario::exec::{self, Placement};
+use ssec_conform::scenario::grade::Strictness;
 use ssec_conform::scenario::profile::Disposition;
 use ssec_conform::scenario::{LoadedScenario, Profile, catalogue, runner};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
@@ -82,8 +85,21 @@ fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle
     (client, profile, None)
 }
 
-fn verdict(r: &ScenarioReport) -> Result<(), Failed> {
-    if !r.outcome.fails_run() {
+/// What a trial accepts.
+#[derive(Clone, Copy)]
+enum Verdict {
+    /// Only `pass` (the reference server, which implements the catalogue).
+    ExactPass,
+    /// Whatever does not fail a run (a live endpoint with its profile).
+    RunRules,
+}
+
+fn verdict(r: &ScenarioReport, rule: Verdict) -> Result<(), Failed> {
+    let accepted = match rule {
+        Verdict::ExactPass => r.outcome == Outcome::Pass,
+        Verdict::RunRules => !r.outcome.fails_run(),
+    };
+    if accepted {
         return Ok(());
     }
     let mut text = format!("{}: {}", r.outcome.as_str(), r.reason.as_deref().unwrap_or("-"));
@@ -100,10 +116,18 @@ fn verdict(r: &ScenarioReport) -> Result<(), Failed> {
     Err(text.into())
 }
 
+/// How one scenario trial runs and what it accepts.
+#[derive(Clone)]
+struct TrialSettings {
+    placement: Placement,
+    strictness: Strictness,
+    verdict: Verdict,
+}
+
 fn scenario_trial(
     rt: &Arc<tokio::runtime::Runtime>,
     client: &Client,
-    placement: &Placement,
+    settings: &TrialSettings,
     profile: &Profile,
     index: usize,
     s: LoadedScenario,
@@ -112,14 +136,15 @@ fn scenario_trial(
     let ignored = matches!(disposition, Disposition::Unsupported(_) | Disposition::Skip(_));
     let kind = s.area.clone();
     let name = s.id.clone();
-    let (rt, client, placement) = (Arc::clone(rt), client.clone(), placement.clone());
+    let (rt, client, settings) = (Arc::clone(rt), client.clone(), settings.clone());
     Trial::test(name, move || {
         // With --include-ignored, an ignored scenario runs as if the profile allowed it.
         let disposition = if ignored { Disposition::Run } else { disposition };
-        let report = rt.block_on(exec::run_scenario(&client, &s, index, &placement, &disposition, None));
+        let run = exec::run_scenario(&client, &s, index, &settings.placement, &disposition, settings.strictness, None);
+        let report = rt.block_on(run);
         match report.outcome {
             Outcome::Unsupported | Outcome::Skipped => Ok(()),
-            _ => verdict(&report),
+            _ => verdict(&report, settings.verdict),
         }
     })
     .with_kind(kind)
@@ -158,9 +183,16 @@ fn main() -> ExitCode {
             unblock_sse_c: profile.capabilities.contains(&ssec_conform::scenario::model::Capability::BlockSseC),
         },
     };
+    let strictness = match env("SSEC_STRICT") {
+        Some(_) if env_flag("SSEC_STRICT") => Strictness::Strict,
+        Some(_) => Strictness::Lenient,
+        None => runner::strictness_for(&profile),
+    };
+    let verdict = if server.is_some() { Verdict::ExactPass } else { Verdict::RunRules };
+    let settings = TrialSettings { placement, strictness, verdict };
     let mut trials = vec![profiles_trial(scenarios.clone())];
     trials.extend(
-        scenarios.into_iter().enumerate().map(|(i, s)| scenario_trial(&rt, &client, &placement, &profile, i, s)),
+        scenarios.into_iter().enumerate().map(|(i, s)| scenario_trial(&rt, &client, &settings, &profile, i, s)),
     );
     let conclusion = libtest_mimic::run(&args, trials);
     drop(server);

@@ -12,6 +12,7 @@ use ssec_conform::report::escape::terminal;
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
 use ssec_conform::scenario::Profile;
 use ssec_conform::scenario::exec::Placement;
+use ssec_conform::scenario::grade::Strictness;
 use ssec_conform::scenario::runner::{self, RunSettings};
 
 use super::catalogue::SelectArgs;
@@ -26,6 +27,11 @@ pub(super) struct RunArgs {
     /// YAML file (default: reference for the embedded server, aws otherwise).
     #[arg(long, value_name = "NAME", env = "SSEC_PROFILE")]
     profile: Option<String>,
+    /// Grade strictly: on a `must` step every mismatch fails (error message, ArgumentName and
+    /// ArgumentValue, headers), and no alternative code is accepted. Default: on with the `reference`
+    /// and `aws` profiles, off with the others; `--strict=false` turns it off.
+    #[arg(long, env = "SSEC_STRICT", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    strict: Option<bool>,
     /// Use this existing bucket (a key prefix per scenario) instead of creating a bucket per scenario.
     /// Cleanup deletes only keys under the run's prefixes and never the bucket.
     #[arg(long, value_name = "B", env = "SSEC_BUCKET")]
@@ -112,18 +118,25 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             unblock_sse_c: profile.capabilities.contains(&ssec_conform::scenario::model::Capability::BlockSseC),
         },
     };
+    let strictness = match args.strict {
+        Some(true) => Strictness::Strict,
+        Some(false) => Strictness::Lenient,
+        None => runner::strictness_for(&profile),
+    };
     let settings = RunSettings {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         placement,
+        strictness,
         profile,
         embedded: server.is_some(),
         key_log: args.write_keys.then(Arc::default),
     };
     println!(
-        "running {} scenarios against {} (profile {})",
+        "running {} scenarios against {} (profile {}{})",
         scenarios.len(),
         client.target().endpoint,
-        settings.profile.name
+        settings.profile.name,
+        if settings.strictness == Strictness::Strict { ", strict" } else { "" }
     );
     let on_done = progress(scenarios.len());
     let report = runner::run(&client, &scenarios, &settings, on_done.as_ref()).await;

@@ -3,12 +3,15 @@
 //! The AWS SDKs cannot send a request without a key MD5, or with an MD5 of the wrong bytes; scenarios
 //! need exactly those. [`Outgoing`] is a plain description of a request; [`Client::send`] addresses
 //! it (path-style or virtual-hosted), signs it with SigV4 (Authorization header or presigned query)
-//! and sends it with a timeout.
+//! and sends it with a timeout. HEAD requests go on a connection of their own, read from the wire,
+//! so that a body sent after a HEAD response is seen.
 
 mod post;
 mod sign;
 pub mod swift;
+mod tls;
 mod url;
+mod wire;
 pub mod xml;
 
 use std::time::Duration;
@@ -339,7 +342,11 @@ impl Client {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let response = self.execute(prepared).await;
+        let response = if prepared.method() == http::Method::HEAD {
+            wire::head(&prepared, &self.target.trust, self.target.timeout, self.max_response_bytes).await
+        } else {
+            self.execute(prepared).await
+        };
         Exchange { url, headers, response }
     }
 

@@ -8,7 +8,7 @@ use crate::client::xml::error_body;
 use crate::client::{Client, Response};
 use crate::scenario::build::{Location, build};
 use crate::scenario::model::Scenario;
-use crate::scenario::security::security;
+use crate::scenario::security::{Check, security};
 use crate::scenario::vars::Vars;
 use crate::sse_c::headers::{ALGORITHM, KEY_MD5};
 
@@ -53,7 +53,11 @@ fn observe(built: &crate::scenario::build::Built, resp: &Response, vars: &Vars) 
         algorithm: resp.header(ALGORITHM).map(str::to_owned),
         key_md5: resp.header(KEY_MD5).map(str::to_owned),
         body_md5: (ok && built.operation == "get").then(|| hex::encode(<md5::Md5 as md5::Digest>::digest(&resp.body))),
-        echoes: security(built, resp, vars, &BTreeMap::new()).into_iter().filter(|v| v.contains("echoed")).collect(),
+        echoes: security(built, resp, vars, &BTreeMap::new())
+            .into_iter()
+            .filter(|v| v.check == Check::KeyNotEchoed)
+            .map(|v| v.text)
+            .collect(),
     }
 }
 

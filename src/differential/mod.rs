@@ -24,7 +24,7 @@ use self::case::{Case, Op};
 use self::compare::{Divergence, Observation, compare};
 pub use self::output::Stop;
 use crate::client::{Client, Outgoing};
-use crate::scenario::build::{Location, make_body};
+use crate::scenario::build::{Location, make_bodies};
 
 /// A fuzzing run's settings.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl Pair<'_> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let at = Location { bucket: self.bucket.clone(), prefix: format!("c{n}/") };
         let scenario = case.to_scenario(String::new(), Vec::new(), Default::default());
-        let bodies = scenario.bodies.iter().map(|(n, b)| (n.clone(), make_body(b))).collect();
+        let bodies = make_bodies(&scenario.bodies);
         let (r, e) = handle.block_on(async {
             tokio::select! {
                 both = async {

@@ -116,6 +116,10 @@ pub struct EndpointInfo {
     pub profile: String,
     /// True for the embedded reference server.
     pub embedded: bool,
+    /// Whether the run was graded strictly (`--strict`): on a `must` step every mismatch fails,
+    /// message and argument fields included, and no alternative code is accepted.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// One scenario's result.
@@ -141,6 +145,9 @@ pub struct ScenarioReport {
     pub steps: Vec<StepReport>,
     /// Security properties violated (any makes the outcome `fail`).
     pub security_violations: Vec<String>,
+    /// The same violations by automatic check, one entry per violation, in step order.
+    #[serde(default)]
+    pub violated_checks: Vec<CheckViolation>,
     /// Cleanup failure, reported on its own; it never changes the outcome.
     pub cleanup_error: Option<String>,
 }
@@ -160,8 +167,39 @@ pub struct StepReport {
     pub actual: Option<ResponseTranscript>,
     /// Expectations that did not hold, one line each.
     pub mismatches: Vec<String>,
+    /// The same mismatches field by field: what was expected and what was observed.
+    #[serde(default)]
+    pub mismatch_details: Vec<MismatchDetail>,
     /// A command reproducing the request (curl), with the scenario's generated test key.
     pub reproduce: String,
+}
+
+/// One expectation of a step that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MismatchDetail {
+    /// What was compared: `status`, `code`, `message`, `argument-name`, `argument-value`, `header`,
+    /// `body`, `etag`, `xml` or `listing`.
+    pub field: String,
+    /// The header or XML element name, for `header` and `xml`.
+    pub name: Option<String>,
+    /// What AWS answers (as the scenario states it).
+    pub expected: String,
+    /// What the endpoint answered (`<absent>` when it sent nothing).
+    pub observed: String,
+    /// Whether this mismatch fails the scenario; `false` when it only makes it `non-strict` or
+    /// `info` (an accepted alternative, a message outside `--strict`, a non-`must` level).
+    pub fails: bool,
+}
+
+/// One automatic security check that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckViolation {
+    /// The step, from 1.
+    pub step: usize,
+    /// The check's name, e.g. `etag-not-plaintext-md5` (see `scenario::security::Check`).
+    pub check: String,
+    /// What was observed, in one line.
+    pub detail: String,
 }
 
 /// A request as sent, redacted.

@@ -1,7 +1,8 @@
 //! A small hand-built [`Report`] shared by the renderers' unit tests.
 
 use super::model::{
-    EndpointInfo, Outcome, Report, RequestTranscript, ResponseTranscript, SCHEMA_VERSION, ScenarioReport, StepReport,
+    CheckViolation, EndpointInfo, MismatchDetail, Outcome, Report, RequestTranscript, ResponseTranscript,
+    SCHEMA_VERSION, ScenarioReport, StepReport,
 };
 
 /// A step whose answer did not match: carries a `<script>` payload to test escaping.
@@ -28,6 +29,13 @@ fn failing_step() -> StepReport {
             body_excerpt: Some("<script>alert('pwned')</script>".to_owned()),
         }),
         mismatches: vec!["status: expected 403, got 200".to_owned()],
+        mismatch_details: vec![MismatchDetail {
+            field: "status".to_owned(),
+            name: None,
+            expected: "403".to_owned(),
+            observed: "200".to_owned(),
+            fails: true,
+        }],
         reproduce: "curl -sS -X GET 'http://127.0.0.1:9000/bucket/key?x=1&y=2'".to_owned(),
     }
 }
@@ -53,6 +61,7 @@ fn passing_step() -> StepReport {
             body_excerpt: None,
         }),
         mismatches: vec![],
+        mismatch_details: vec![],
         reproduce: "curl -sS -X PUT 'http://127.0.0.1:9000/bucket/key' --data-binary hello".to_owned(),
     }
 }
@@ -73,6 +82,15 @@ pub(super) fn scenario(id: &str, outcome: Outcome, reason: Option<&str>) -> Scen
         steps: if matches!(outcome, Outcome::Unsupported | Outcome::Skipped) { vec![] } else { vec![step] },
         security_violations: if outcome == Outcome::Fail {
             vec!["data returned without the key".to_owned()]
+        } else {
+            vec![]
+        },
+        violated_checks: if outcome == Outcome::Fail {
+            vec![CheckViolation {
+                step: 1,
+                check: "read-needs-key".to_owned(),
+                detail: "data returned without the key".to_owned(),
+            }]
         } else {
             vec![]
         },
@@ -106,6 +124,7 @@ pub(super) fn sample(name: &str) -> Report {
             url: "http://127.0.0.1:9000".to_owned(),
             profile: name.to_owned(),
             embedded: false,
+            strict: true,
         },
         counts: Report::count(&scenarios),
         scenarios,

@@ -11,9 +11,23 @@ use crate::client::{Auth, Outgoing};
 use crate::sse_c::TripleKind;
 use crate::sse_c::headers::{AES256, ALGORITHM, KEY, KEY_MD5};
 
-/// Generates the plaintext of a body spec.
+/// Generates a scenario's named plaintexts: random and text bodies first, then the concatenations
+/// of those.
 #[must_use]
-pub fn make_body(spec: &BodySpec) -> Bytes {
+pub fn make_bodies(specs: &BTreeMap<String, BodySpec>) -> BTreeMap<String, Bytes> {
+    let mut bodies = BTreeMap::new();
+    for (name, spec) in specs.iter().filter(|(_, s)| !matches!(s, BodySpec::Concat(_))) {
+        bodies.insert(name.clone(), make_body(spec, &BTreeMap::new()));
+    }
+    for (name, spec) in specs.iter().filter(|(_, s)| matches!(s, BodySpec::Concat(_))) {
+        let body = make_body(spec, &bodies);
+        bodies.insert(name.clone(), body);
+    }
+    bodies
+}
+
+/// Generates the plaintext of a body spec; a concatenation takes its parts from `named`.
+fn make_body(spec: &BodySpec, named: &BTreeMap<String, Bytes>) -> Bytes {
     match spec {
         BodySpec::Text(t) => Bytes::from(t.clone().into_bytes()),
         BodySpec::Random(size) => {
@@ -21,6 +35,9 @@ pub fn make_body(spec: &BodySpec) -> Bytes {
             let mut v = vec![0u8; n];
             rand::fill(&mut v[..]);
             Bytes::from(v)
+        }
+        BodySpec::Concat(parts) => {
+            Bytes::from(parts.iter().filter_map(|p| named.get(p)).flat_map(|b| b.iter().copied()).collect::<Vec<u8>>())
         }
     }
 }
@@ -104,7 +121,7 @@ fn body_bytes(r: Option<&BodyRef>, bodies: &BTreeMap<String, Bytes>, vars: &Vars
         None => Bytes::new(),
         Some(BodyRef::Named(n)) => bodies.get(n).cloned().unwrap_or_default(),
         Some(BodyRef::Inline(BodySpec::Text(t))) => Bytes::from(vars.expand(t)?.into_bytes()),
-        Some(BodyRef::Inline(spec)) => make_body(spec),
+        Some(BodyRef::Inline(spec)) => make_body(spec, bodies),
     })
 }
 
@@ -313,4 +330,20 @@ fn complete_body(r: &Request, vars: &Vars) -> Result<Bytes, String> {
     }
     xml.push_str("</CompleteMultipartUpload>");
     Ok(Bytes::from(xml))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concatenation_is_its_parts_one_after_the_other() {
+        let specs = BTreeMap::from([
+            ("a".to_owned(), BodySpec::Random("5".into())),
+            ("b".to_owned(), BodySpec::Text("xyz".into())),
+            ("whole".to_owned(), BodySpec::Concat(vec!["a".into(), "b".into()])),
+        ]);
+        let bodies = make_bodies(&specs);
+        assert_eq!(bodies["whole"], [&bodies["a"][..], b"xyz"].concat());
+    }
 }

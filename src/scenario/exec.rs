@@ -6,8 +6,8 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::bucket;
-use super::build::{Built, Location, build, make_body};
-use super::grade::{Mismatch, Severity, check, describe};
+use super::build::{Built, Location, build, make_bodies};
+use super::grade::{Mismatch, Severity, Strictness, check, describe};
 use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::model::Step;
@@ -18,7 +18,7 @@ use super::security::security;
 use super::transcript;
 use super::vars::Vars;
 use crate::client::{Client, Response};
-use crate::report::model::{Outcome, ScenarioReport, StepReport};
+use crate::report::model::{CheckViolation, Outcome, ScenarioReport, StepReport};
 use crate::sse_c::CustomerKey;
 
 /// Where scenarios put their objects.
@@ -74,6 +74,7 @@ fn base_report(s: &LoadedScenario, outcome: Outcome, reason: Option<String>) -> 
         duration_ms: 0,
         steps: Vec::new(),
         security_violations: Vec::new(),
+        violated_checks: Vec::new(),
         cleanup_error: None,
     }
 }
@@ -96,15 +97,16 @@ fn generate_keys(s: &LoadedScenario) -> Result<BTreeMap<String, CustomerKey>, St
     Ok(keys)
 }
 
-/// Runs one scenario (unless its disposition or placement says not to), grades it, cleans up,
-/// and scrubs every secret of the run from its report. The variables its reproductions name keys
-/// by go to `key_log` when given.
+/// Runs one scenario (unless its disposition or placement says not to), grades it with
+/// `strictness`, cleans up, and scrubs every secret of the run from its report. The variables its
+/// reproductions name keys by go to `key_log` when given.
 pub async fn run_scenario(
     client: &Client,
     s: &LoadedScenario,
     index: usize,
     placement: &Placement,
     disposition: &Disposition,
+    strictness: Strictness,
     key_log: Option<&KeyLog>,
 ) -> ScenarioReport {
     match disposition {
@@ -136,7 +138,7 @@ pub async fn run_scenario(
     let swift = s.scenario.requires.contains(&Capability::Swift);
     let (owner, setup) = bucket::setup(client, &at, placement.fresh(), unblock, swift).await;
     let mut report = match setup {
-        Ok(()) => run_steps(client, s, &at, keys, &mut scrubber, &mut key_vars).await,
+        Ok(()) => run_steps(client, s, &at, keys, strictness, &mut scrubber, &mut key_vars).await,
         Err(e) => base_report(s, Outcome::Error, Some(format!("setup: {e}"))),
     };
     if let Some(owner) = owner {
@@ -164,11 +166,12 @@ async fn run_steps(
     s: &LoadedScenario,
     at: &Location,
     keys: BTreeMap<String, CustomerKey>,
+    strictness: Strictness,
     scrubber: &mut Scrubber,
     key_vars: &mut KeyVars,
 ) -> ScenarioReport {
     let mut report = base_report(s, Outcome::Pass, None);
-    let bodies: BTreeMap<String, Bytes> = s.scenario.bodies.iter().map(|(n, b)| (n.clone(), make_body(b))).collect();
+    let bodies: BTreeMap<String, Bytes> = make_bodies(&s.scenario.bodies);
     let mut vars = Vars {
         keys,
         sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
@@ -198,6 +201,7 @@ async fn run_steps(
             expected: describe(&step.expect),
             actual: None,
             mismatches: Vec::new(),
+            mismatch_details: Vec::new(),
             reproduce: transcript::reproduce(client, &built.outgoing, key_vars),
         };
         let resp = match exchange.response {
@@ -211,12 +215,17 @@ async fn run_steps(
             }
         };
         step_report.actual = Some(transcript::response(&resp));
-        let mismatches: Vec<Mismatch> = check(&step.expect, level, &resp, &vars, &bodies);
-        let violations = security(&built, &resp, &vars, &objects.sse_c);
-        for v in &violations {
-            report.security_violations.push(format!("step {}: {v}", i + 1));
+        let mismatches: Vec<Mismatch> = check(&step.expect, level, strictness, &resp, &vars, &bodies);
+        for v in security(&built, &resp, &vars, &objects.sse_c) {
+            report.security_violations.push(format!("step {}: {}", i + 1, v.text));
+            report.violated_checks.push(CheckViolation {
+                step: i + 1,
+                check: v.check.name().to_owned(),
+                detail: v.text,
+            });
         }
         step_report.mismatches = mismatches.iter().map(|m| m.text.clone()).collect();
+        step_report.mismatch_details = mismatches.iter().map(Mismatch::detail).collect();
         if report.reason.is_none()
             && let Some(first) = mismatches.iter().find(|m| m.severity == Severity::Hard).or(mismatches.first())
         {
@@ -227,7 +236,8 @@ async fn run_steps(
             remember(step, &built, &resp, &mut vars, &mut objects);
         }
         report.steps.push(step_report);
-        if worst == Some(Severity::Hard) {
+        // An `info` scenario is a sequence of probes, each checked for security: all are sent.
+        if worst == Some(Severity::Hard) && level != Level::Info {
             break;
         }
     }

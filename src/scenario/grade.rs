@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use md5::{Digest as _, Md5};
 
-use super::model::{BodyExpect, Expect, HeaderExpect, Level};
+use super::model::{BodyExpect, Expect, HeaderExpect, Level, XmlExpect};
 use super::vars::Vars;
 use crate::client::Response;
 use crate::client::xml::{element, error_body};
+use crate::report::model::MismatchDetail;
 
 /// How much a failed expectation counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,22 +21,128 @@ pub enum Severity {
     Hard,
 }
 
+/// How a run grades `must` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strictness {
+    /// Every mismatch on a `must` step fails: code, message, argument fields and headers; no
+    /// alternative (`also-accept`, `also-status`) is accepted.
+    #[default]
+    Strict,
+    /// A different message or argument field, or an accepted alternative code or status, is
+    /// `non-strict`.
+    Lenient,
+}
+
+/// What part of a response an expectation is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// The HTTP status.
+    Status,
+    /// The error `Code`.
+    Code,
+    /// The error `Message`.
+    Message,
+    /// The error `ArgumentName`.
+    ArgumentName,
+    /// The error `ArgumentValue`.
+    ArgumentValue,
+    /// A response header, by name.
+    Header(String),
+    /// The body bytes.
+    Body,
+    /// The ETag.
+    Etag,
+    /// An XML element, by name.
+    Xml(String),
+    /// The ListObjectsV2 entries.
+    Listing,
+}
+
+impl Field {
+    /// The field's name in reports (`status`, `code`, `header`, …).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Code => "code",
+            Self::Message => "message",
+            Self::ArgumentName => "argument-name",
+            Self::ArgumentValue => "argument-value",
+            Self::Header(_) => "header",
+            Self::Body => "body",
+            Self::Etag => "etag",
+            Self::Xml(_) => "xml",
+            Self::Listing => "listing",
+        }
+    }
+
+    /// The header or element name.
+    #[must_use]
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Self::Header(n) | Self::Xml(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
 /// One expectation that did not hold.
 #[derive(Debug, Clone)]
 pub struct Mismatch {
     /// Hard or soft.
     pub severity: Severity,
-    /// What was expected and what came.
+    /// What was compared.
+    pub field: Field,
+    /// What was expected.
+    pub expected: String,
+    /// What came (`<absent>` for nothing).
+    pub observed: String,
+    /// What was expected and what came, in one line.
     pub text: String,
+}
+
+impl Mismatch {
+    /// The mismatch as the report keeps it.
+    #[must_use]
+    pub fn detail(&self) -> MismatchDetail {
+        MismatchDetail {
+            field: self.field.kind().to_owned(),
+            name: self.field.name().map(str::to_owned),
+            expected: self.expected.clone(),
+            observed: self.observed.clone(),
+            fails: self.severity == Severity::Hard,
+        }
+    }
+}
+
+/// What a response shows for a missing value.
+const ABSENT: &str = "<absent>";
+
+/// Collects the mismatches of one response.
+struct Mismatches(Vec<Mismatch>);
+
+impl Mismatches {
+    fn push(
+        &mut self,
+        severity: Severity,
+        field: Field,
+        expected: impl Into<String>,
+        observed: impl Into<String>,
+        text: String,
+    ) {
+        self.0.push(Mismatch { severity, field, expected: expected.into(), observed: observed.into(), text });
+    }
+
+    /// An expectation that could not even be evaluated (an undefined variable, a missing body).
+    fn broken(&mut self, field: Field, text: String) {
+        self.push(Severity::Hard, field, text.clone(), ABSENT, text);
+    }
 }
 
 /// The expectations of a step as lines, for reports.
 #[must_use]
 pub fn describe(expect: &Expect) -> Vec<String> {
     let mut lines = vec![format!("status {}", expect.status)];
-    if !expect.also_status.is_empty() {
-        lines[0].push_str(&format!(" (or {:?}, non-strict)", expect.also_status));
-    }
     if let Some(c) = &expect.code {
         let alt = if expect.also_accept.is_empty() {
             String::new()
@@ -99,47 +206,63 @@ pub(super) fn unquote(s: &str) -> &str {
     s.trim_matches('"')
 }
 
-/// Checks one response against its expectations.
-pub fn check(expect: &Expect, level: Level, resp: &Response, vars: &Vars, bodies: &Bodies) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let mut push = |severity, text: String| out.push(Mismatch { severity, text });
+/// Checks one response against its expectations, graded at `level` with `strictness`.
+pub fn check(
+    expect: &Expect,
+    level: Level,
+    strictness: Strictness,
+    resp: &Response,
+    vars: &Vars,
+    bodies: &Bodies,
+) -> Vec<Mismatch> {
+    let strict = strictness == Strictness::Strict && level == Level::Must;
+    let mut out = Mismatches(Vec::new());
     let err = error_body(&resp.body);
     if resp.status != expect.status {
-        let severity = if expect.also_status.contains(&resp.status) { Severity::Soft } else { Severity::Hard };
-        push(severity, format!("status {} (expected {})", resp.status, expect.status));
+        let text = format!("status {} (expected {})", resp.status, expect.status);
+        out.push(Severity::Hard, Field::Status, expect.status.to_string(), resp.status.to_string(), text);
     }
     if let Some(code) = &expect.code {
         let got = err.code.as_deref();
         if got != Some(code.as_str()) {
             let alt = got.is_some_and(|g| expect.also_accept.iter().any(|a| a == g));
-            let severity = if alt || level != Level::Must { Severity::Soft } else { Severity::Hard };
-            push(severity, format!("code {} (expected {code})", got.unwrap_or("<none>")));
+            let soft = !strict && (alt || level != Level::Must);
+            let severity = if soft { Severity::Soft } else { Severity::Hard };
+            let got = got.unwrap_or("<none>");
+            out.push(severity, Field::Code, code.as_str(), got, format!("code {got} (expected {code})"));
         }
     }
-    for (label, want, got) in [
-        ("message", &expect.message, &err.message),
-        ("ArgumentName", &expect.argument_name, &err.argument_name),
-        ("ArgumentValue", &expect.argument_value, &err.argument_value),
+    for (field, label, want, got) in [
+        (Field::Message, "message", &expect.message, &err.message),
+        (Field::ArgumentName, "ArgumentName", &expect.argument_name, &err.argument_name),
+        (Field::ArgumentValue, "ArgumentValue", &expect.argument_value, &err.argument_value),
     ] {
         if let Some(w) = want
             && got.as_ref() != Some(w)
         {
-            push(Severity::Soft, format!("{label} {:?} (expected {w:?})", got.as_deref().unwrap_or("<none>")));
+            let severity = if strict { Severity::Hard } else { Severity::Soft };
+            let got = got.as_deref().unwrap_or("<none>");
+            out.push(severity, field, w.as_str(), got, format!("{label} {got:?} (expected {w:?})"));
         }
     }
     for (name, h) in &expect.headers {
         let got = resp.header(name);
+        let field = || Field::Header(name.clone());
         match (h, got) {
-            (HeaderExpect::Present(true), None) => push(Severity::Hard, format!("header {name} missing")),
+            (HeaderExpect::Present(true), None) => {
+                out.push(Severity::Hard, field(), "present", ABSENT, format!("header {name} missing"));
+            }
             (HeaderExpect::Present(false), Some(v)) => {
-                push(Severity::Hard, format!("header {name}: {v} (expected absent)"))
+                out.push(Severity::Hard, field(), ABSENT, v, format!("header {name}: {v} (expected absent)"));
             }
             (HeaderExpect::Equals(want), got) => match vars.expand(want) {
                 Ok(want) if got == Some(want.as_str()) => {}
                 Ok(want) => {
-                    push(Severity::Hard, format!("header {name}: {} (expected {want})", got.unwrap_or("<absent>")))
+                    let got = got.unwrap_or(ABSENT);
+                    let text = format!("header {name}: {got} (expected {want})");
+                    out.push(Severity::Hard, field(), want, got, text);
                 }
-                Err(e) => push(Severity::Hard, e),
+                Err(e) => out.broken(field(), e),
             },
             _ => {}
         }
@@ -147,30 +270,23 @@ pub fn check(expect: &Expect, level: Level, resp: &Response, vars: &Vars, bodies
     if let Some(b) = &expect.body {
         match expected_body(b, bodies) {
             Ok(want) if want == resp.body => {}
-            Ok(want) => push(Severity::Hard, body_difference(&want, &resp.body)),
-            Err(e) => push(Severity::Hard, e),
+            Ok(want) => {
+                let text = body_difference(&want, &resp.body);
+                let (expected, observed) = (format!("{} bytes", want.len()), format!("{} bytes", resp.body.len()));
+                out.push(Severity::Hard, Field::Body, expected, observed, text);
+            }
+            Err(e) => out.broken(Field::Body, e),
         }
     }
     if let Some(e) = &expect.etag {
-        for m in etag_mismatches(e, resp, vars, bodies) {
-            push(Severity::Hard, m);
+        for (expected, observed, text) in etag_mismatches(e, resp, vars, bodies) {
+            out.push(Severity::Hard, Field::Etag, expected, observed, text);
         }
     }
     if !expect.xml.is_empty() {
         let text = String::from_utf8_lossy(&resp.body);
         for (name, want) in &expect.xml {
-            let got = element(&text, name);
-            let held = match (want.strip_prefix('~'), vars.expand(want.trim_start_matches('~'))) {
-                (_, Err(e)) => {
-                    push(Severity::Hard, e);
-                    continue;
-                }
-                (Some(_), Ok(suffix)) => got.as_deref().is_some_and(|g| g.ends_with(&suffix)),
-                (None, Ok(exact)) => got.as_deref() == Some(exact.as_str()),
-            };
-            if !held {
-                push(Severity::Hard, format!("<{name}> {} (expected {want})", got.as_deref().unwrap_or("<absent>")));
-            }
+            xml_mismatch(&mut out, name, want, element(&text, name), vars);
         }
     }
     if let Some(listing) = &expect.listing {
@@ -182,41 +298,75 @@ pub fn check(expect: &Expect, level: Level, resp: &Response, vars: &Vars, bodies
                 (Ok(k), Ok(size)) => {
                     want.insert(k, size);
                 }
-                (Err(e), _) | (_, Err(e)) => push(Severity::Hard, e),
+                (Err(e), _) | (_, Err(e)) => out.broken(Field::Listing, e),
             }
         }
         let got_rel: BTreeMap<String, String> =
             got.into_iter().map(|(k, s)| (k.strip_prefix(vars.prefix.as_str()).unwrap_or(&k).to_owned(), s)).collect();
         if got_rel != want {
-            push(Severity::Hard, format!("listing {got_rel:?} (expected {want:?})"));
+            let (expected, observed) = (format!("{want:?}"), format!("{got_rel:?}"));
+            out.push(
+                Severity::Hard,
+                Field::Listing,
+                expected,
+                observed,
+                format!("listing {got_rel:?} (expected {want:?})"),
+            );
         }
     }
-    out
+    out.0
+}
+
+/// Compares the first element `name` of an XML body with its expectation.
+fn xml_mismatch(out: &mut Mismatches, name: &str, want: &XmlExpect, got: Option<String>, vars: &Vars) {
+    let field = || Field::Xml(name.to_owned());
+    let held = match want {
+        XmlExpect::Present(present) => got.is_some() == *present,
+        XmlExpect::Text(want) => match (want.strip_prefix('~'), vars.expand(want.trim_start_matches('~'))) {
+            (_, Err(e)) => return out.broken(field(), e),
+            (Some(_), Ok(suffix)) => got.as_deref().is_some_and(|g| g.ends_with(&suffix)),
+            (None, Ok(exact)) => got.as_deref() == Some(exact.as_str()),
+        },
+    };
+    if !held {
+        let expected = want.to_string();
+        let observed = got.unwrap_or_else(|| ABSENT.to_owned());
+        let text = format!("<{name}> {observed} (expected {expected})");
+        out.push(Severity::Hard, field(), expected, observed, text);
+    }
 }
 
 /// The ETag relations that do not hold. The ETag is the header, or the `ETag` element of a
 /// CopyObject, UploadPartCopy or CompleteMultipartUpload answer; none at all is a mismatch.
-fn etag_mismatches(e: &super::model::EtagExpect, resp: &Response, vars: &Vars, bodies: &Bodies) -> Vec<String> {
+/// Each as (expected, observed, line).
+fn etag_mismatches(
+    e: &super::model::EtagExpect,
+    resp: &Response,
+    vars: &Vars,
+    bodies: &Bodies,
+) -> Vec<(String, String, String)> {
     let from_body = element(&String::from_utf8_lossy(&resp.body), "ETag");
     let Some(got) = resp.header("etag").map(str::to_owned).or(from_body) else {
-        return vec!["no ETag in the response".into()];
+        return vec![("an ETag".into(), ABSENT.into(), "no ETag in the response".into())];
     };
     let got = unquote(&got);
     let mut out = Vec::new();
     if let Some(n) = &e.equals
         && vars.etags.get(n).map(|s| unquote(s)) != Some(got)
     {
-        out.push(format!("ETag {got} differs from saved {n}"));
+        out.push((format!("saved {n}"), got.to_owned(), format!("ETag {got} differs from saved {n}")));
     }
     if let Some(n) = &e.differs_from
         && vars.etags.get(n).map(|s| unquote(s)) == Some(got)
     {
-        out.push(format!("ETag {got} equals saved {n}"));
+        out.push((format!("not saved {n}"), got.to_owned(), format!("ETag {got} equals saved {n}")));
     }
     if let Some(b) = &e.md5_of {
         let md5 = bodies.get(b).map(|b| md5_hex(b)).unwrap_or_default();
         if (got == md5) != e.is {
-            out.push(format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" }));
+            let relation = if e.is { "=" } else { "≠" };
+            let text = format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" });
+            out.push((format!("{relation} MD5({b})"), got.to_owned(), text));
         }
     }
     out
@@ -252,4 +402,75 @@ fn body_difference(want: &[u8], got: &[u8]) -> String {
     }
     let at = want.iter().zip(got).position(|(a, b)| a != b).unwrap_or(0);
     format!("body differs from the expected plaintext at byte {at} ({} bytes)", got.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response { status, headers: Vec::new(), body: Bytes::from(body.to_owned()) }
+    }
+
+    /// (severity, field, expected, observed) of each mismatch.
+    fn graded(
+        expect: &Expect,
+        level: Level,
+        strictness: Strictness,
+        resp: &Response,
+    ) -> Vec<(Severity, String, String, String)> {
+        check(expect, level, strictness, resp, &Vars::default(), &Bodies::new())
+            .into_iter()
+            .map(|m| (m.severity, m.field.kind().to_owned(), m.expected, m.observed))
+            .collect()
+    }
+
+    #[test]
+    fn an_accepted_alternative_code_is_soft_only_without_strict() {
+        let expect = Expect {
+            status: 400,
+            code: Some("InvalidRequest".into()),
+            also_accept: vec!["InvalidArgument".into()],
+            ..Expect::default()
+        };
+        let resp = answer(400, "<Error><Code>InvalidArgument</Code></Error>");
+        let row = |s| vec![(s, "code".to_owned(), "InvalidRequest".to_owned(), "InvalidArgument".to_owned())];
+        assert_eq!(graded(&expect, Level::Must, Strictness::Strict, &resp), row(Severity::Hard));
+        assert_eq!(graded(&expect, Level::Must, Strictness::Lenient, &resp), row(Severity::Soft));
+    }
+
+    #[test]
+    fn message_and_argument_fields_fail_a_must_step_only_under_strict() {
+        let expect = Expect {
+            status: 400,
+            message: Some("m".into()),
+            argument_name: Some("x-amz-server-side-encryption".into()),
+            ..Expect::default()
+        };
+        let resp = answer(400, "<Error><Code>InvalidArgument</Code><Message>other</Message></Error>");
+        let severities = |level, strictness| -> Vec<Severity> {
+            graded(&expect, level, strictness, &resp).into_iter().map(|(s, ..)| s).collect()
+        };
+        assert_eq!(severities(Level::Must, Strictness::Strict), [Severity::Hard, Severity::Hard]);
+        assert_eq!(severities(Level::Must, Strictness::Lenient), [Severity::Soft, Severity::Soft]);
+        assert_eq!(severities(Level::Should, Strictness::Strict), [Severity::Soft, Severity::Soft]);
+    }
+
+    #[test]
+    fn an_xml_element_expected_absent_fails_when_listed() {
+        let expect = Expect {
+            status: 200,
+            xml: BTreeMap::from([("Upload".into(), XmlExpect::Present(false))]),
+            ..Expect::default()
+        };
+        let listed = answer(
+            200,
+            "<ListMultipartUploadsResult><Upload><UploadId>u1</UploadId></Upload></ListMultipartUploadsResult>",
+        );
+        let mismatches = check(&expect, Level::Must, Strictness::Strict, &listed, &Vars::default(), &Bodies::new());
+        assert_eq!(mismatches.len(), 1);
+        assert_eq!(mismatches[0].text, "<Upload> <UploadId>u1</UploadId> (expected absent)");
+        let empty = answer(200, "<ListMultipartUploadsResult></ListMultipartUploadsResult>");
+        assert!(check(&expect, Level::Must, Strictness::Strict, &empty, &Vars::default(), &Bodies::new()).is_empty());
+    }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::units::parse_size;
 
-use super::model::{ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step};
+use super::model::{ALL_OPS, BodyExpect, BodyRef, BodySpec, Request, Scenario, SseCSpec, Step, XmlExpect};
 
 /// A scenario with its identity.
 #[derive(Debug, Clone)]
@@ -121,12 +121,22 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
         errors.push(format!("{origin}:1:1: `cases` must name at least one catalogue case"));
     }
     for (name, body) in &s.bodies {
-        if let BodySpec::Random(size) = body {
-            match parse_size(size) {
+        match body {
+            BodySpec::Random(size) => match parse_size(size) {
                 Ok(n) if n <= MAX_BODY_SIZE => {}
                 Ok(_) => errors.push(format!("{origin}:1:1: body `{name}`: `{size}` is larger than 4GiB")),
                 Err(e) => errors.push(format!("{origin}:1:1: body `{name}`: {e}")),
+            },
+            BodySpec::Concat(parts) => {
+                for part in
+                    parts.iter().filter(|p| !matches!(s.bodies.get(*p), Some(b) if !matches!(b, BodySpec::Concat(_))))
+                {
+                    errors.push(format!(
+                        "{origin}:1:1: body `{name}`: `{part}` is not a random or text body of this scenario"
+                    ));
+                }
             }
+            BodySpec::Text(_) => {}
         }
     }
     let mut saved: BTreeSet<String> = BTreeSet::new();
@@ -212,7 +222,10 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
                 }
             }
         }
-        texts.extend(step.expect.xml.values().map(String::as_str));
+        texts.extend(step.expect.xml.values().filter_map(|x| match x {
+            XmlExpect::Text(t) => Some(t.as_str()),
+            XmlExpect::Present(_) => None,
+        }));
         texts.extend(step.expect.headers.values().filter_map(|h| match h {
             super::model::HeaderExpect::Equals(v) => Some(v.as_str()),
             super::model::HeaderExpect::Present(_) => None,
@@ -244,10 +257,12 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
     errors
 }
 
-fn named_body(b: Option<&BodyRef>) -> Option<&str> {
+/// The `bodies` names a request body refers to: its name, or the parts of an inline concatenation.
+fn named_body(b: Option<&BodyRef>) -> Vec<&str> {
     match b {
-        Some(BodyRef::Named(n)) => Some(n),
-        _ => None,
+        Some(BodyRef::Named(n)) => vec![n],
+        Some(BodyRef::Inline(BodySpec::Concat(parts))) => parts.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -293,6 +308,18 @@ mod tests {
         let bad_var = GOOD.replace("status: 200 }", "status: 200, headers: { x: \"${zz.md5}\" } }");
         let e = parse("x.yaml", &bad_var).unwrap_err();
         assert!(e[0].contains("zz"), "{e:?}");
+    }
+
+    #[test]
+    fn a_concatenation_names_random_or_text_bodies_of_its_scenario_named_or_inline() {
+        let with = |bodies: &str| GOOD.replace("keys:", &format!("bodies: {bodies}\nkeys:"));
+        assert!(parse("x.yaml", &with("{ a: { text: x }, w: { concat: [a, a] } }")).is_ok());
+        let e = parse("x.yaml", &with("{ a: { text: x }, w: { concat: [a, b] } }")).unwrap_err();
+        assert_eq!(e, ["x.yaml:1:1: body `w`: `b` is not a random or text body of this scenario"]);
+        let e = parse("x.yaml", &with("{ a: { text: x }, w: { concat: [a] }, v: { concat: [w] } }")).unwrap_err();
+        assert_eq!(e, ["x.yaml:1:1: body `v`: `w` is not a random or text body of this scenario"]);
+        let e = parse("x.yaml", &GOOD.replace("{ text: hi }", "{ concat: [zz] }")).unwrap_err();
+        assert_eq!(e, ["x.yaml:6:5: body `zz` is not defined in `bodies`"]);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub enum BodySpec {
     Random(String),
     /// This exact UTF-8 text.
     Text(String),
+    /// Other bodies of the scenario, one after the other (a multipart object's parts).
+    Concat(Vec<String>),
 }
 
 /// One request and what must come back. Exactly one operation field is set.
@@ -286,16 +288,14 @@ fn yes() -> bool {
 pub struct Expect {
     /// HTTP status.
     pub status: u16,
-    /// Other statuses graded `non-strict` instead of `fail` (the scenario goes on), for answers that
-    /// are wrong but let later steps show what matters (a Swift server that stores a key as metadata).
-    #[serde(default)]
-    pub also_status: Vec<u16>,
     /// The AWS error `Code`.
     pub code: Option<String>,
-    /// Codes accepted as `non-strict` (with the right status), for documented non-AWS answers.
+    /// Codes accepted as `non-strict` (with the right status) for documented non-AWS answers, outside
+    /// `--strict` only.
     #[serde(default)]
     pub also_accept: Vec<String>,
-    /// The AWS error `Message`, exactly; a different message is `non-strict`.
+    /// The AWS error `Message`, exactly; a different message fails under `--strict` and is
+    /// `non-strict` otherwise.
     pub message: Option<String>,
     /// The error body's `ArgumentName`.
     pub argument_name: Option<String>,
@@ -312,9 +312,30 @@ pub struct Expect {
     /// ListObjectsV2: expected `Key` → `Size` entries (sizes as in bodies, e.g. `${size.data}`).
     pub listing: Option<BTreeMap<String, String>>,
     /// XML response body: the text of the first element of each name (e.g. `ObjectSize`,
-    /// `PartsCount`, `ETag`), after `${...}` expansion; `~suffix` checks only the end of the text.
+    /// `PartsCount`, `ETag`), after `${...}` expansion; `~suffix` checks only the end of the text;
+    /// `true` the element is present, `false` absent (`Upload: false`: no upload listed).
     #[serde(default)]
-    pub xml: BTreeMap<String, String>,
+    pub xml: BTreeMap<String, XmlExpect>,
+}
+
+/// An expectation on an XML element.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum XmlExpect {
+    /// Present (`true`) or absent (`false`).
+    Present(bool),
+    /// Its text equals this (after `${...}` expansion), or ends with it when it starts with `~`.
+    Text(String),
+}
+
+impl std::fmt::Display for XmlExpect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Present(true) => f.write_str("present"),
+            Self::Present(false) => f.write_str("absent"),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
 }
 
 /// A header expectation.

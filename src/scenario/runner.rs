@@ -6,6 +6,7 @@ use std::time::Instant;
 use futures::StreamExt as _;
 
 use super::exec::{self, Placement};
+use super::grade::Strictness;
 use super::keys_env::KeyLog;
 use super::load::LoadedScenario;
 use super::profile::Profile;
@@ -23,9 +24,21 @@ pub struct RunSettings {
     pub profile: Profile,
     /// Whether the target is the embedded reference server.
     pub embedded: bool,
+    /// How `must` steps are graded (see [`strictness_for`]).
+    pub strictness: Strictness,
     /// Where the variables that reproductions name keys by are kept for `keys.env`
     /// (`--write-keys`); `None` keeps no key.
     pub key_log: Option<Arc<KeyLog>>,
+}
+
+/// The default grading for a profile: strict for the profiles whose answers were observed on AWS
+/// (`aws`) or must match them exactly (`reference`), lenient for the rest.
+#[must_use]
+pub fn strictness_for(profile: &Profile) -> Strictness {
+    match profile.name.as_str() {
+        "aws" | "reference" => Strictness::Strict,
+        _ => Strictness::Lenient,
+    }
 }
 
 /// A fresh run id: lower-case, short, unique enough for bucket names.
@@ -52,7 +65,9 @@ pub async fn run(
             let client = Arc::clone(&client);
             let disposition = settings.profile.disposition(s);
             let key_log = settings.key_log.as_deref();
-            async move { exec::run_scenario(&client, s, i, &settings.placement, &disposition, key_log).await }
+            async move {
+                exec::run_scenario(&client, s, i, &settings.placement, &disposition, settings.strictness, key_log).await
+            }
         })
         .buffer_unordered(settings.jobs.max(1))
         .inspect(|r| on_done(r))
@@ -69,6 +84,7 @@ pub async fn run(
             url: client.target().endpoint.to_string(),
             profile: settings.profile.name.clone(),
             embedded: settings.embedded,
+            strict: settings.strictness == Strictness::Strict,
         },
         counts: Report::count(&reports),
         scenarios: reports,

@@ -275,6 +275,9 @@ impl Scrubber {
         for text in &mut report.security_violations {
             self.scrub_in_place(text);
         }
+        for v in &mut report.violated_checks {
+            self.scrub_in_place(&mut v.detail);
+        }
         for step in &mut report.steps {
             self.scrub_request(&mut step.request);
             if let Some(actual) = &mut step.actual {
@@ -282,6 +285,11 @@ impl Scrubber {
             }
             for text in step.mismatches.iter_mut().chain(&mut step.expected) {
                 self.scrub_in_place(text);
+            }
+            for d in &mut step.mismatch_details {
+                for text in [&mut d.expected, &mut d.observed].into_iter().chain(&mut d.name) {
+                    self.scrub_in_place(text);
+                }
             }
             self.scrub_in_place(&mut step.reproduce);
         }

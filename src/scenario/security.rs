@@ -11,6 +11,57 @@ use super::vars::Vars;
 use crate::client::Response;
 use crate::sse_c::headers::{AES256, ALGORITHM, KEY_MD5};
 
+/// An automatic check, run on every response of every scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// No customer key, in any encoding, in any response header or body.
+    KeyNotEchoed,
+    /// A successful SSE-C request is answered with the algorithm and the request's key MD5.
+    SseCHeadersEchoed,
+    /// The ETag of an SSE-C object is not the MD5 of its plaintext.
+    EtagNotPlaintextMd5,
+    /// A HEAD error has no body on the wire.
+    HeadErrorHasNoBody,
+    /// An SSE-C object is never read without its key.
+    ReadNeedsKey,
+    /// An SSE-C object is never copied without its key.
+    CopySourceNeedsKey,
+}
+
+impl Check {
+    /// Every check.
+    pub const ALL: [Self; 6] = [
+        Self::KeyNotEchoed,
+        Self::SseCHeadersEchoed,
+        Self::EtagNotPlaintextMd5,
+        Self::HeadErrorHasNoBody,
+        Self::ReadNeedsKey,
+        Self::CopySourceNeedsKey,
+    ];
+
+    /// The name reports and profiles use.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KeyNotEchoed => "key-not-echoed",
+            Self::SseCHeadersEchoed => "sse-c-headers-echoed",
+            Self::EtagNotPlaintextMd5 => "etag-not-plaintext-md5",
+            Self::HeadErrorHasNoBody => "head-error-has-no-body",
+            Self::ReadNeedsKey => "read-needs-key",
+            Self::CopySourceNeedsKey => "copy-source-needs-key",
+        }
+    }
+}
+
+/// One check that did not hold on one response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The check.
+    pub check: Check,
+    /// What was observed, in one line.
+    pub text: String,
+}
+
 /// A secret, described for a report line, with every form it may be echoed in.
 struct Secret {
     name: String,
@@ -39,25 +90,24 @@ fn secrets(built: &Built, vars: &Vars) -> Vec<Secret> {
     out
 }
 
-/// Security properties of one exchange; each violated property is one line.
+/// Security properties of one exchange; each violated property is one entry.
 ///
 /// `sse_c_objects` maps an object key to the name of the key it was stored under.
-pub fn security(built: &Built, resp: &Response, vars: &Vars, sse_c_objects: &BTreeMap<String, String>) -> Vec<String> {
-    let mut v = Vec::new();
+pub fn security(
+    built: &Built,
+    resp: &Response,
+    vars: &Vars,
+    sse_c_objects: &BTreeMap<String, String>,
+) -> Vec<Violation> {
+    let mut v = Violations::default();
     for Secret { name, forms } in secrets(built, vars) {
         for (form, needle) in &forms {
             let line = |place: &str| format!("customer key {name} ({form}) echoed in the response {place}");
             if resp.headers.iter().any(|(n, val)| contains(n.as_bytes(), needle) || contains(val.as_bytes(), needle)) {
-                let l = line("headers");
-                if !v.contains(&l) {
-                    v.push(l);
-                }
+                v.push(Check::KeyNotEchoed, line("headers"));
             }
             if contains(&resp.body, needle) {
-                let l = line("body");
-                if !v.contains(&l) {
-                    v.push(l);
-                }
+                v.push(Check::KeyNotEchoed, line("body"));
             }
         }
     }
@@ -67,10 +117,16 @@ pub fn security(built: &Built, resp: &Response, vars: &Vars, sse_c_objects: &BTr
     let attributes = built.outgoing.query.iter().any(|(k, _)| k == "attributes");
     if ok && built.complete_triple && echo_ops.contains(&built.operation) && !attributes {
         if resp.header(ALGORITHM) != Some(AES256) {
-            v.push(format!("successful SSE-C {} did not echo {ALGORITHM}: AES256", built.operation));
+            v.push(
+                Check::SseCHeadersEchoed,
+                format!("successful SSE-C {} did not echo {ALGORITHM}: AES256", built.operation),
+            );
         }
         if resp.header(KEY_MD5) != built.sent_md5.as_deref() {
-            v.push(format!("successful SSE-C {} did not echo the request's key MD5", built.operation));
+            v.push(
+                Check::SseCHeadersEchoed,
+                format!("successful SSE-C {} did not echo the request's key MD5", built.operation),
+            );
         }
     }
     if ok
@@ -79,10 +135,10 @@ pub fn security(built: &Built, resp: &Response, vars: &Vars, sse_c_objects: &BTr
         && let (Some(body), Some(etag)) = (&built.sent_body, resp.header("etag"))
         && unquote(etag) == md5_hex(body)
     {
-        v.push("the ETag of an SSE-C object is the MD5 of its plaintext".into());
+        v.push(Check::EtagNotPlaintextMd5, "the ETag of an SSE-C object is the MD5 of its plaintext".into());
     }
-    if built.operation == "head" && resp.status >= 400 && !resp.body.is_empty() {
-        v.push(format!("HEAD error carried a body of {} bytes", resp.body.len()));
+    if built.outgoing.method.eq_ignore_ascii_case("HEAD") && resp.status >= 400 && !resp.body.is_empty() {
+        v.push(Check::HeadErrorHasNoBody, format!("HEAD error carried a body of {} bytes", resp.body.len()));
     }
     let slot =
         built.outgoing.key.as_ref().map(|object| match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
@@ -94,15 +150,33 @@ pub fn security(built: &Built, resp: &Response, vars: &Vars, sse_c_objects: &BTr
         && let Some(owner) = slot.and_then(|s| sse_c_objects.get(&s))
         && built.presented_key.as_deref() != Some(owner.as_str())
     {
-        v.push(format!("{} of an SSE-C object succeeded without its key (stored under `{owner}`)", built.operation));
+        v.push(
+            Check::ReadNeedsKey,
+            format!("{} of an SSE-C object succeeded without its key (stored under `{owner}`)", built.operation),
+        );
     }
     if ok
         && let Some(owner) = built.source_slot.as_ref().and_then(|s| sse_c_objects.get(s))
         && built.presented_source_key.as_deref() != Some(owner.as_str())
     {
-        v.push(format!("{} from an SSE-C source succeeded without its key (stored under `{owner}`)", built.operation));
+        v.push(
+            Check::CopySourceNeedsKey,
+            format!("{} from an SSE-C source succeeded without its key (stored under `{owner}`)", built.operation),
+        );
     }
-    v
+    v.0
+}
+
+/// Violations in order, each line once.
+#[derive(Default)]
+struct Violations(Vec<Violation>);
+
+impl Violations {
+    fn push(&mut self, check: Check, text: String) {
+        if !self.0.iter().any(|v| v.text == text) {
+            self.0.push(Violation { check, text });
+        }
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

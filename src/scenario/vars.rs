@@ -41,7 +41,7 @@ pub fn references(text: &str) -> Vec<String> {
 /// Checks that a variable can be resolved in `scenario`, with the names `saved` so far (as
 /// `etag.E`, `version.V`, `upload.U`).
 pub fn check(var: &str, scenario: &Scenario, saved: &BTreeSet<String>) -> Result<(), String> {
-    if var == "bucket" {
+    if var == "bucket" || var == "prefix" {
         return Ok(());
     }
     let (head, field) = var.split_once('.').ok_or_else(|| format!("unknown variable `${{{var}}}`"))?;
@@ -83,8 +83,10 @@ pub struct Vars {
 
 impl Vars {
     fn resolve(&self, var: &str) -> Option<String> {
-        if var == "bucket" {
-            return Some(self.bucket.clone());
+        match var {
+            "bucket" => return Some(self.bucket.clone()),
+            "prefix" => return Some(self.prefix.clone()),
+            _ => {}
         }
         let (head, field) = var.split_once('.')?;
         match head {

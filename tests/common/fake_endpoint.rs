@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use bytes::{Bytes, BytesMut};
 use ssec_conform::client::{Client, Target};
 use ssec_conform::scenario::exec::Placement;
+use ssec_conform::scenario::grade::Strictness;
 use ssec_conform::scenario::runner::RunSettings;
 use ssec_conform::scenario::{LoadedScenario, Profile};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// The access key id every test client signs with.
 pub(crate) const ACCESS_KEY: &str = "AKIDEXAMPLE";
@@ -51,8 +52,12 @@ impl Received {
 
 /// What the endpoint does with a request.
 pub(crate) enum Reply {
-    /// Answer with this status, headers and body.
+    /// Answer with this status, headers and body (no body on a HEAD, as HTTP says), with a
+    /// `content-length` of the body unless `headers` has one.
     Answer { status: u16, headers: Vec<(String, String)>, body: Bytes },
+    /// Write these bytes as the whole answer, whatever they are: for answers no HTTP library
+    /// writes (a body after the head of a HEAD response).
+    Wire(Bytes),
     /// Close the connection without an answer.
     Drop,
 }
@@ -75,41 +80,85 @@ where
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let handler = Arc::clone(&handler);
-            let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let handler = Arc::clone(&handler);
-                async move {
-                    let (parts, body) = req.into_parts();
-                    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                    let received = Received {
-                        method: parts.method.to_string(),
-                        path: parts.uri.path().to_owned(),
-                        query: parts.uri.query().unwrap_or_default().to_owned(),
-                        headers: parts
-                            .headers
-                            .iter()
-                            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                            .collect(),
-                        body,
+            tokio::spawn(async move {
+                let mut conn = Connection { stream, buf: BytesMut::new() };
+                while let Some(received) = conn.read_request().await {
+                    let answer = match handler(&received) {
+                        Reply::Answer { status, headers, body } => answer_bytes(&received, status, headers, body),
+                        Reply::Wire(bytes) => bytes,
+                        Reply::Drop => break,
                     };
-                    match handler(&received) {
-                        Reply::Answer { status, headers, body } => {
-                            let mut resp = http::Response::builder().status(status);
-                            for (n, v) in headers {
-                                resp = resp.header(n, v);
-                            }
-                            Ok::<_, std::io::Error>(resp.body(Full::new(body)).expect("response"))
-                        }
-                        Reply::Drop => Err(std::io::Error::other("dropped")),
+                    if conn.stream.write_all(&answer).await.is_err() {
+                        break;
                     }
                 }
-            });
-            tokio::spawn(async move {
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
             });
         }
     });
     addr
+}
+
+/// One client connection: HTTP/1.1 requests read one after the other.
+struct Connection {
+    stream: tokio::net::TcpStream,
+    buf: BytesMut,
+}
+
+impl Connection {
+    /// The next request (head and `content-length` body); `None` when the client is gone or sent
+    /// something that is not HTTP/1.1.
+    async fn read_request(&mut self) -> Option<Received> {
+        let (mut received, head_len, length) = loop {
+            let mut slots = [httparse::EMPTY_HEADER; 128];
+            let mut req = httparse::Request::new(&mut slots);
+            if let httparse::Status::Complete(len) = req.parse(&self.buf).ok()? {
+                let target = req.path?.to_owned();
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let headers: Vec<(String, String)> = req
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+                    .collect();
+                let length = super::header(&headers, "content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let received = Received {
+                    method: req.method?.to_owned(),
+                    path: path.to_owned(),
+                    query: query.to_owned(),
+                    headers,
+                    body: Bytes::new(),
+                };
+                break (received, len, length);
+            }
+            if self.stream.read_buf(&mut self.buf).await.ok()? == 0 {
+                return None;
+            }
+        };
+        while self.buf.len() < head_len + length {
+            if self.stream.read_buf(&mut self.buf).await.ok()? == 0 {
+                return None;
+            }
+        }
+        let mut request = self.buf.split_to(head_len + length);
+        received.body = request.split_off(head_len).freeze();
+        Some(received)
+    }
+}
+
+/// The bytes of an answer to `req`.
+fn answer_bytes(req: &Received, status: u16, headers: Vec<(String, String)>, body: Bytes) -> Bytes {
+    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+    let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
+    if super::header(&headers, "content-length").is_none() {
+        out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+    }
+    for (name, value) in headers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    if req.method != "HEAD" {
+        out.extend_from_slice(&body);
+    }
+    Bytes::from(out)
 }
 
 /// A runner client for the endpoint at `addr` over plain HTTP, with an optional session token.
@@ -157,7 +206,14 @@ pub(crate) fn run_cli(
         .expect("ssec-conform runs")
 }
 
-/// Run settings for the reference profile, two scenarios at once, keeping no key.
+/// Run settings for the reference profile (strict), two scenarios at once, keeping no key.
 pub(crate) fn settings(placement: Placement) -> RunSettings {
-    RunSettings { jobs: 2, placement, profile: Profile::reference(), embedded: false, key_log: None }
+    RunSettings {
+        jobs: 2,
+        placement,
+        profile: Profile::reference(),
+        embedded: false,
+        strictness: Strictness::Strict,
+        key_log: None,
+    }
 }
