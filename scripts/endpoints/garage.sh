@@ -111,11 +111,6 @@ fail_start() {
 
 do_start() {
     mkdir -p "$DIR"
-    if ssec_running "$PIDFILE" && ssec_running "$FRONT_PIDFILE"; then
-        ssec_log "already running (pid $(cat "$PIDFILE"))"
-        do_env
-        return 0
-    fi
     do_stop 2>/dev/null || true
     local p
     for p in "$PORT" "$HTTP_PORT" "$RPC_PORT" "$ADMIN_PORT"; do
@@ -150,20 +145,4 @@ do_start() {
     do_env
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop) do_stop ;;
-env) do_env ;;
-status)
-    if ssec_running "$PIDFILE" && ssec_running "$FRONT_PIDFILE"; then
-        echo "running (pid $(cat "$PIDFILE"), TLS front pid $(cat "$FRONT_PIDFILE"))"
-    else
-        echo "stopped"
-        exit 1
-    fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+ssec_main "${1:-}" "$PIDFILE" "$FRONT_PIDFILE"

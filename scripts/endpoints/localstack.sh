@@ -57,11 +57,6 @@ python313() {
 
 do_start() {
     mkdir -p "$DIR"
-    if ssec_running "$PIDFILE"; then
-        ssec_log "already running (pid $(cat "$PIDFILE"))"
-        do_env
-        return 0
-    fi
     ssec_port_free "$PORT" || ssec_die "port 127.0.0.1:$PORT is already in use"
 
     # cbor2 6 moved `cbor2._decoder`, which localstack-core 2026.3.0's request parser imports
@@ -106,15 +101,4 @@ do_start() {
     do_env
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop) ssec_stop "$PIDFILE" ;;
-env) do_env ;;
-status)
-    if ssec_running "$PIDFILE"; then echo "running (pid $(cat "$PIDFILE"))"; else echo "stopped"; exit 1; fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+ssec_main "${1:-}" "$PIDFILE"
