@@ -87,11 +87,6 @@ fail() {
 }
 
 do_start() {
-    if ssec_running "$CLUSTER/rgw.pid"; then
-        ssec_log "already running (radosgw pid $(cat "$CLUSTER/rgw.pid"))"
-        do_env
-        return 0
-    fi
     # A half-started or crashed cluster: start from scratch.
     [[ -d "$CLUSTER" ]] && do_stop
     local p
@@ -182,15 +177,4 @@ do_stop() {
     rm -rf "$CLUSTER"
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop) do_stop ;;
-env) do_env ;;
-status)
-    if ssec_running "$CLUSTER/rgw.pid"; then echo "running (radosgw pid $(cat "$CLUSTER/rgw.pid"))"; else echo "stopped"; exit 1; fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+ssec_main "${1:-}" "$CLUSTER/rgw.pid"

@@ -136,3 +136,50 @@ ssec_spawn() {
     setsid nice -n "${SSEC_NICE:-10}" "$@" </dev/null >>"$logfile" 2>&1 &
     echo "$!" >"$pidfile"
 }
+
+# ssec_all_running PIDFILE... : true if every pid file's process is alive.
+ssec_all_running() {
+    local pidfile
+    for pidfile in "$@"; do
+        ssec_running "$pidfile" || return 1
+    done
+}
+
+# ssec_main ACTION PIDFILE... : the `start | stop | env | status` command line of
+# every script. The script defines do_start and do_env, and do_stop when
+# stopping is more than ssec_stop on each pid file. The server counts as running
+# only when every pid file's process is alive; `start` then only prints the env.
+ssec_main() {
+    local action="${1:-}" pidfile
+    shift || true
+    case "$action" in
+    start)
+        if ssec_all_running "$@"; then
+            ssec_log "already running (pid $(cat "$1"))"
+            do_env
+        else
+            do_start
+        fi
+        ;;
+    stop)
+        if declare -F do_stop >/dev/null; then
+            do_stop
+        else
+            for pidfile in "$@"; do ssec_stop "$pidfile"; done
+        fi
+        ;;
+    env) do_env ;;
+    status)
+        if ssec_all_running "$@"; then
+            echo "running (pid $(cat "$1"))"
+        else
+            echo "stopped"
+            return 1
+        fi
+        ;;
+    *)
+        echo "usage: $0 start|stop|env|status" >&2
+        return 2
+        ;;
+    esac
+}

@@ -56,11 +56,6 @@ do_env() {
 
 do_start() {
     mkdir -p "$DIR"
-    if ssec_running "$PIDFILE"; then
-        ssec_log "already running (pid $(cat "$PIDFILE"))"
-        do_env
-        return 0
-    fi
     ssec_port_free "$PORT" || ssec_die "port 127.0.0.1:$PORT is already in use"
     if [[ -n "$HTTP_PORT" ]]; then
         [[ "$TLS_ON" == 1 ]] || ssec_die "SSEC_MOTO_HTTP_PORT needs SSEC_MOTO_TLS=1 (the main port is already plain HTTP)"
@@ -100,15 +95,4 @@ do_start() {
     do_env
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop) ssec_stop "$PIDFILE" ;;
-env) do_env ;;
-status)
-    if ssec_running "$PIDFILE"; then echo "running (pid $(cat "$PIDFILE"))"; else echo "stopped"; exit 1; fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+ssec_main "${1:-}" "$PIDFILE"

@@ -49,11 +49,6 @@ do_env() {
 
 do_start() {
     mkdir -p "$DIR/data"
-    if ssec_running "$PIDFILE"; then
-        ssec_log "already running (pid $(cat "$PIDFILE"))"
-        do_env
-        return 0
-    fi
     local p
     for p in "$S3_PORT" $HTTP_PORT "$MASTER_PORT" "$VOLUME_PORT" "$FILER_PORT" \
         $((S3_PORT + 10000)) $((MASTER_PORT + 10000)) $((VOLUME_PORT + 10000)) $((FILER_PORT + 10000)); do
@@ -128,19 +123,10 @@ JSON
     do_env
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop)
+do_stop() {
     ssec_stop "$PIDFILE"
     # gRPC unix sockets that weed puts in /tmp regardless of -dir.
     rm -f "/tmp/seaweedfs-s3-grpc-$((S3_PORT + 10000)).sock" "/tmp/seaweedfs-filer-grpc-$((FILER_PORT + 10000)).sock"
-    ;;
-env) do_env ;;
-status)
-    if ssec_running "$PIDFILE"; then echo "running (pid $(cat "$PIDFILE"))"; else echo "stopped"; exit 1; fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+}
+
+ssec_main "${1:-}" "$PIDFILE"

@@ -266,11 +266,6 @@ wait_port() {
 }
 
 do_start() {
-    if ssec_running "$RUN/proxy.pid"; then
-        ssec_log "already running (proxy pid $(cat "$RUN/proxy.pid"))"
-        do_env
-        return 0
-    fi
     # Leftovers of a half-started run.
     do_stop 2>/dev/null
     local p
@@ -334,15 +329,4 @@ do_stop() {
     done
 }
 
-case "${1:-}" in
-start) do_start ;;
-stop) do_stop ;;
-env) do_env ;;
-status)
-    if ssec_running "$RUN/proxy.pid"; then echo "running (proxy pid $(cat "$RUN/proxy.pid"))"; else echo "stopped"; exit 1; fi
-    ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
-esac
+ssec_main "${1:-}" "$RUN/proxy.pid"

@@ -25,8 +25,18 @@ pub(super) fn form(target: &Target, bucket: &str, req: &Outgoing, now: SystemTim
     let t = time::OffsetDateTime::from(now);
     let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
     let amz_date = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
-    let expiration =
-        (t + time::Duration::hours(1)).format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    // The form AWS documents ("2007-12-01T12:00:00.000Z"): servers parse it with a fixed pattern,
+    // and RFC 3339's nine fractional digits make LocalStack answer 500.
+    let e = t + time::Duration::hours(1);
+    let expiration = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        e.year(),
+        u8::from(e.month()),
+        e.day(),
+        e.hour(),
+        e.minute(),
+        e.second()
+    );
     let credential = format!("{}/{date}/{}/s3/aws4_request", target.access_key, target.region);
     let key = req.key.clone().unwrap_or_default();
     let mut conditions = vec![
@@ -59,4 +69,39 @@ pub(super) fn form(target: &Target, bucket: &str, req: &Outgoing, now: SystemTim
     body.extend_from_slice(&req.body);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={BOUNDARY}"), Bytes::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::client::{Addressing, Trust};
+
+    /// The decoded policy document of a form body.
+    fn policy(body: &[u8]) -> serde_json::Value {
+        let text = String::from_utf8_lossy(body);
+        let b64 = text.split("name=\"policy\"\r\n\r\n").nth(1).and_then(|rest| rest.split("\r\n").next()).unwrap();
+        serde_json::from_slice(&B64.decode(b64).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn policy_expiration_has_the_documented_millisecond_form() {
+        let target = Target {
+            endpoint: "https://127.0.0.1:1/".parse().unwrap(),
+            plain_endpoint: None,
+            region: "us-east-1".into(),
+            access_key: "AK".into(),
+            secret_key: "SK".into(),
+            session_token: None,
+            addressing: Addressing::Path,
+            trust: Trust::WebPki,
+            timeout: Duration::from_secs(1),
+        };
+        // A clock with nanoseconds: servers that parse the expiration with a fixed pattern (as AWS
+        // documents it, "2007-12-01T12:00:00.000Z") refuse nine fractional digits.
+        let now = UNIX_EPOCH + Duration::new(1_796_300_000, 123_456_789);
+        let (_, body) = form(&target, "b", &Outgoing::new("POST", Some("b"), Some("k")), now);
+        assert_eq!(policy(&body)["expiration"], "2026-12-03T13:13:20.000Z");
+    }
 }
