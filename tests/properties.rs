@@ -123,6 +123,7 @@ fn read_partial(
             data_id: stored.binding_id.clone(),
             parts: stored.parts.clone(),
             manifest_tag: None,
+            checksum: None,
         },
         data: ObjectData::Memory(segments),
     });

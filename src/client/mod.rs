@@ -5,6 +5,7 @@
 //! it (path-style or virtual-hosted), signs it with SigV4 (Authorization header or presigned query)
 //! and sends it with a timeout.
 
+pub mod chunked;
 mod post;
 mod sign;
 pub mod swift;
@@ -139,8 +140,10 @@ pub struct Outgoing {
     pub headers: Vec<(String, String)>,
     /// Headers added after signing, not covered by the signature.
     pub unsigned_headers: Vec<(String, String)>,
-    /// Body.
+    /// Body (the plaintext: a streaming payload mode encodes it as it is signed).
     pub body: Bytes,
+    /// How the signature covers the body.
+    pub payload: chunked::Payload,
     /// Use the plain-HTTP endpoint.
     pub plain_http: bool,
     /// Authentication.
@@ -159,6 +162,7 @@ impl Outgoing {
             headers: Vec::new(),
             unsigned_headers: Vec::new(),
             body: Bytes::new(),
+            payload: chunked::Payload::Signed,
             plain_http: false,
             auth: Auth::Header,
         }

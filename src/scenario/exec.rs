@@ -14,6 +14,7 @@ use super::model::Step;
 use super::model::{Capability, KeySpec, Level, version_slot};
 use super::profile::Disposition;
 use super::scrub::Scrubber;
+use super::oracles;
 use super::security::security;
 use super::transcript;
 use super::vars::Vars;
@@ -172,6 +173,7 @@ async fn run_steps(
     let mut vars = Vars {
         keys,
         sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
+        bodies: bodies.clone(),
         bucket: at.bucket.clone(),
         prefix: at.prefix.clone(),
         ..Vars::default()
@@ -212,7 +214,8 @@ async fn run_steps(
         };
         step_report.actual = Some(transcript::response(&resp));
         let mismatches: Vec<Mismatch> = check(&step.expect, level, &resp, &vars, &bodies);
-        let violations = security(&built, &resp, &vars, &objects.sse_c);
+        let mut violations = security(&built, &resp, &vars, &objects.sse_c);
+        violations.extend(objects.oracles(step, &built, &resp));
         for v in &violations {
             report.security_violations.push(format!("step {}: {v}", i + 1));
         }
@@ -250,6 +253,17 @@ async fn run_steps(
 struct Tracked {
     sse_c: BTreeMap<String, String>,
     uploads: BTreeMap<String, String>,
+    plaintexts: oracles::Plaintexts,
+}
+
+impl Tracked {
+    /// The equality oracles of an answer (ETags and checksums giving SSE-C plaintexts away).
+    fn oracles(&self, step: &Step, built: &Built, resp: &Incoming) -> Vec<String> {
+        let keys = oracles::object_keys(&self.sse_c);
+        let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+        let subject = oracles::subject_of(built, upload.as_deref(), &self.sse_c, &self.uploads, &keys);
+        oracles::oracles(built, resp, &self.plaintexts, subject)
+    }
 }
 
 /// Records what a successful step saved and stored.
@@ -267,6 +281,11 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
     }
     let object = built.outgoing.key.clone();
     let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+    let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
+    let sse_c_upload = upload.as_deref().filter(|u| objects.uploads.contains_key(*u));
+    if built.presented_key.is_some() || sse_c_upload.is_some() {
+        objects.plaintexts.remember(built, object.as_deref(), sse_c_upload.map(|u| (u, part)));
+    }
     match built.operation {
         "create-multipart" => {
             if let (Some(name), Some(id)) = (&step.save_upload, xml_element(&resp.body, "UploadId")) {
@@ -279,9 +298,11 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
         }
         "upload-part" | "upload-part-copy" => {
             let etag = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"));
-            let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
-            if let (Some(u), Some(p), Some(e)) = (upload, part, etag) {
-                vars.part_etags.entry(u).or_default().insert(p, e);
+            if let (Some(u), Some(p)) = (upload, part) {
+                vars.part_checksums.entry(u.clone()).or_default().insert(p, super::payload::answered_part_checksums(resp));
+                if let Some(e) = etag {
+                    vars.part_etags.entry(u).or_default().insert(p, e);
+                }
             }
         }
         "complete" | "put" | "copy" | "post" | "swift-put" => {

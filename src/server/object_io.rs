@@ -316,6 +316,7 @@ mod tests {
                 data_id: String::new(),
                 parts: Vec::new(),
                 manifest_tag: None,
+                checksum: None,
             },
             data: crate::server::store::ObjectData::Memory(Vec::new()),
         });

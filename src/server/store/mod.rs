@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::server::checksum::StoredChecksum;
 use crate::server::crypto::{Manifest, ManifestTag, PartSalt, PartShape, SealedKey};
 
 pub use self::dir::{DirBackend, TempData};
@@ -75,6 +76,9 @@ pub struct ObjectMeta {
     /// For SSE-C: the tag authenticating `size` and `parts` under the data key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_tag: Option<ManifestTag>,
+    /// The flexible checksum (sealed for SSE-C objects); none for objects stored before checksums.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
 }
 
 impl ObjectMeta {
@@ -498,6 +502,7 @@ impl Store {
                     data_id: random_id(),
                     parts: Vec::new(),
                     manifest_tag: None,
+                    checksum: None,
                 };
                 let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
                 Ok(Some(committed.version_id))

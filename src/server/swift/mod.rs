@@ -193,6 +193,7 @@ impl SwiftFront {
             data_id: random_id(),
             parts: vec![PartMeta { number: 0, size: ingested.size, etag: etag.clone(), salt: None }],
             manifest_tag: None,
+            checksum: None,
         };
         match self.store.commit(meta, vec![part]).await {
             Ok(_) => {

@@ -1,0 +1,221 @@
+//! Equality oracles: an answer that lets anyone test a guess of an SSE-C object's plaintext. An
+//! ETag that is the plaintext's MD5 (or the multipart ETag of the parts' MD5s) does, wherever it
+//! appears: the PUT answer, listings (V1, V2, versions), ListParts, copy and UploadPartCopy results,
+//! GetObjectAttributes, CompleteMultipartUpload. So does a checksum of the plaintext (CRC32, CRC32C,
+//! CRC64NVME, SHA-1, SHA-256, full-object or composite) served to a request without the key.
+//!
+//! The scenario's SSE-C plaintexts are remembered as they are written; every answer about an SSE-C
+//! object or upload is searched for their fingerprints.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use md5::{Digest as _, Md5};
+
+use super::build::Built;
+use crate::client::Incoming;
+use crate::server::checksum::{Algorithm, Kind, ObjectChecksum};
+
+/// The SSE-C plaintexts a scenario wrote, by object slot and by upload part.
+#[derive(Debug, Default)]
+pub struct Plaintexts {
+    objects: BTreeMap<String, Bytes>,
+    parts: BTreeMap<String, BTreeMap<u32, Bytes>>,
+}
+
+/// What gives a plaintext away: MD5 ETags and checksum values.
+#[derive(Debug, Default)]
+struct Fingerprints {
+    etags: BTreeSet<String>,
+    checksums: BTreeSet<String>,
+}
+
+impl Fingerprints {
+    fn add_whole(&mut self, data: &[u8]) {
+        self.etags.insert(hex::encode(Md5::digest(data)));
+        for a in Algorithm::ALL {
+            self.checksums.insert(a.compute(data));
+        }
+    }
+
+    fn add_multipart(&mut self, parts: &[&Bytes]) {
+        let mut md5s = Vec::new();
+        for p in parts {
+            md5s.extend_from_slice(&Md5::digest(p));
+        }
+        self.etags.insert(format!("{}-{}", hex::encode(Md5::digest(&md5s)), parts.len()));
+        for a in Algorithm::ALL {
+            let sums: Vec<(String, u64)> = parts.iter().map(|p| (a.compute(p), p.len() as u64)).collect();
+            for kind in [Kind::FullObject, Kind::Composite] {
+                if let Some(c) = ObjectChecksum::of_parts(a, kind, &sums) {
+                    self.checksums.insert(c.value);
+                }
+            }
+        }
+    }
+}
+
+impl Plaintexts {
+    /// Records the plaintext of a successful write under SSE-C: a PUT or POST of an object, a part
+    /// of an SSE-C upload (`upload`), or a completed SSE-C upload (its parts, in order).
+    pub fn remember(&mut self, built: &Built, slot: Option<&str>, upload: Option<(&str, Option<u32>)>) {
+        match (built.operation, upload) {
+            ("upload-part", Some((name, Some(n)))) => {
+                if let Some(body) = &built.sent_body {
+                    self.parts.entry(name.to_owned()).or_default().insert(n, body.clone());
+                }
+            }
+            ("complete", Some((name, _))) => {
+                let whole: Vec<u8> =
+                    self.parts.get(name).into_iter().flat_map(|p| p.values()).flat_map(|b| b.to_vec()).collect();
+                if let Some(slot) = slot {
+                    self.objects.insert(slot.to_owned(), Bytes::from(whole));
+                }
+            }
+            ("put" | "post", _) => {
+                if let (Some(slot), Some(body)) = (slot, &built.sent_body) {
+                    self.objects.insert(slot.to_owned(), body.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn fingerprints(&self) -> Fingerprints {
+        let mut f = Fingerprints::default();
+        for data in self.objects.values() {
+            f.add_whole(data);
+        }
+        for parts in self.parts.values() {
+            let ordered: Vec<&Bytes> = parts.values().collect();
+            for p in &ordered {
+                f.add_whole(p);
+            }
+            f.add_multipart(&ordered);
+        }
+        f
+    }
+}
+
+/// What an answer is about, as far as SSE-C goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The answer concerns an SSE-C object or upload (or writes one).
+    pub sse_c: bool,
+    /// The request presented that object's key.
+    pub with_key: bool,
+    /// Object keys stored under SSE-C, for the entries of a listing.
+    pub sse_c_keys: &'a BTreeSet<String>,
+}
+
+/// What `built` is about: `objects` maps SSE-C object slots, `uploads` SSE-C upload names, to the
+/// name of their key; `upload` is the upload the request names.
+#[must_use]
+pub fn subject_of<'a>(
+    built: &Built,
+    upload: Option<&str>,
+    objects: &BTreeMap<String, String>,
+    uploads: &BTreeMap<String, String>,
+    sse_c_keys: &'a BTreeSet<String>,
+) -> Subject<'a> {
+    let slot = built.outgoing.key.as_ref().map(|object| {
+        match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
+            Some((_, v)) => super::model::version_slot(object, v),
+            None => object.clone(),
+        }
+    });
+    // A write's answer is about the object it makes, SSE-C when the request carried a triple; any
+    // other answer is about the upload or object it names.
+    let writes = matches!(built.operation, "put" | "post" | "copy" | "create-multipart");
+    let owner = if writes { None } else { upload.and_then(|u| uploads.get(u)).or_else(|| slot.and_then(|s| objects.get(&s))) };
+    Subject {
+        sse_c: owner.is_some() || (writes && built.complete_triple),
+        with_key: match owner {
+            Some(o) => built.presented_key.as_ref() == Some(o),
+            None => built.presented_key.is_some(),
+        },
+        sse_c_keys,
+    }
+}
+
+/// The object keys (without version) of the SSE-C slots.
+#[must_use]
+pub fn object_keys(objects: &BTreeMap<String, String>) -> BTreeSet<String> {
+    objects.keys().map(|slot| slot.split('\0').next().unwrap_or_default().to_owned()).collect()
+}
+
+/// The equality oracles of one answer; each is one line.
+pub fn oracles(built: &Built, resp: &Incoming, known: &Plaintexts, subject: Subject<'_>) -> Vec<String> {
+    if !(200..300).contains(&resp.status) {
+        return Vec::new();
+    }
+    let f = known.fingerprints();
+    if f.etags.is_empty() {
+        return Vec::new();
+    }
+    let op = built.operation;
+    let body = std::str::from_utf8(&resp.body).unwrap_or_default();
+    let mut out = Vec::new();
+    let is_listing = built.outgoing.key.is_none() && built.outgoing.method == "GET";
+    let mut etags: Vec<String> = Vec::new();
+    let mut sums: Vec<String> = Vec::new();
+    if is_listing {
+        for entry in entries(body) {
+            if element(entry, "Key").is_some_and(|k| subject.sse_c_keys.contains(&k)) {
+                etags.extend(element(entry, "ETag"));
+                sums.extend(checksum_elements(entry));
+            }
+        }
+    } else if subject.sse_c {
+        etags.extend(resp.header("etag").map(str::to_owned));
+        etags.extend(all_elements(body, "ETag"));
+        if !subject.with_key {
+            sums.extend(Algorithm::ALL.iter().filter_map(|a| resp.header(a.header()).map(str::to_owned)));
+            sums.extend(checksum_elements(body));
+        }
+    }
+    // The PUT answer's ETag is checked against the body it sent, by `security`.
+    if op != "put" && etags.iter().any(|e| f.etags.contains(unquote(e))) {
+        out.push(format!("an ETag in the {op} answer is the MD5 of an SSE-C object's plaintext"));
+    }
+    if sums.iter().any(|s| f.checksums.contains(s.trim())) {
+        let whom = if is_listing { "in a listing" } else { "without the key" };
+        out.push(format!("the {op} answer served a checksum of an SSE-C object's plaintext {whom}"));
+    }
+    out
+}
+
+fn unquote(e: &str) -> &str {
+    e.trim().trim_matches('"').trim_start_matches("&quot;").trim_end_matches("&quot;")
+}
+
+/// The `<Contents>` and `<Version>` entries of a listing.
+fn entries(body: &str) -> Vec<&str> {
+    ["Contents", "Version"].iter().flat_map(|tag| sections(body, tag)).collect()
+}
+
+/// The inner text of every `<tag>…</tag>` of `body`.
+fn sections<'a>(body: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(&after[..end]);
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+fn all_elements(body: &str, tag: &str) -> Vec<String> {
+    sections(body, tag).into_iter().map(str::to_owned).collect()
+}
+
+fn element(body: &str, tag: &str) -> Option<String> {
+    sections(body, tag).first().map(|s| (*s).to_owned())
+}
+
+fn checksum_elements(body: &str) -> Vec<String> {
+    Algorithm::ALL.iter().flat_map(|a| all_elements(body, &format!("Checksum{}", a.name()))).collect()
+}
