@@ -423,8 +423,9 @@ async fn sse_c_checksums_are_sealed_on_disk() {
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         for secret in &secrets {
-            let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, secret.split('-').next().unwrap())
-                .unwrap();
+            let raw =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, secret.split('-').next().unwrap())
+                    .unwrap();
             assert!(!contains(&bytes, secret.as_bytes()), "{} holds the checksum {secret}", file.display());
             assert!(!contains(&bytes, hex::encode(&raw).as_bytes()), "{} holds a checksum in hex", file.display());
         }

@@ -10,6 +10,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -21,9 +22,12 @@ const BUCKET: &str = "checksums";
 const K_A: &str = "pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs=";
 const K_A_MD5: &str = "DWygnHRtgiJ77HCm+1rvHw==";
 
+/// The headers of one request.
+type Headers = Vec<(String, String)>;
+
 /// The headers of every request the SDK sends, as signed.
 #[derive(Debug, Clone, Default)]
-struct Sent(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+struct Sent(Arc<Mutex<Vec<Headers>>>);
 
 impl Sent {
     fn last(&self, name: &str) -> Option<String> {
@@ -58,6 +62,13 @@ async fn start() -> (ssec_conform::ServerHandle, Client, Sent) {
     (server, client, sent)
 }
 
+sse_c_requests!(BUCKET);
+sse_c_requests! {
+    BUCKET;
+    /// A CompleteMultipartUpload (no upload id or parts yet).
+    sse_c_complete: complete_multipart_upload -> CompleteMultipartUploadFluentBuilder;
+}
+
 fn data(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
@@ -66,13 +77,7 @@ fn data(len: usize) -> Vec<u8> {
 async fn default_checksum_is_crc32_and_head_with_checksum_mode_returns_it() {
     let (server, client, sent) = start().await;
     let body = data(100_000);
-    let put = client
-        .put_object()
-        .bucket(BUCKET)
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let put = sse_c_put(&client, "obj", (K_A, K_A_MD5))
         .body(ByteStream::from(body.clone()))
         .send()
         .await
@@ -81,29 +86,14 @@ async fn default_checksum_is_crc32_and_head_with_checksum_mode_returns_it() {
     assert_eq!(sent.last("x-amz-checksum-crc32").as_deref(), Some(crc32.as_str()), "the SDK sent a CRC32");
     assert_eq!(put.checksum_crc32(), Some(crc32.as_str()), "A7.2: PUT answers the CRC32");
     assert_eq!(put.checksum_type(), Some(&ChecksumType::FullObject), "A7.2: type FULL_OBJECT");
-    let head = client
-        .head_object()
-        .bucket(BUCKET)
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let head = sse_c_head(&client, "obj", (K_A, K_A_MD5))
         .checksum_mode(ChecksumMode::Enabled)
         .send()
         .await
         .expect("HEAD with the key and checksum mode");
     assert_eq!(head.checksum_crc32(), Some(crc32.as_str()), "A7.2: HEAD with checksum mode returns the CRC32");
     assert_eq!(head.checksum_type(), Some(&ChecksumType::FullObject));
-    let plain_head = client
-        .head_object()
-        .bucket(BUCKET)
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
-        .send()
-        .await
-        .expect("HEAD with the key");
+    let plain_head = sse_c_head(&client, "obj", (K_A, K_A_MD5)).send().await.expect("HEAD with the key");
     assert_eq!(plain_head.checksum_crc32(), None, "no checksum without checksum mode");
     server.shutdown().await;
 }
@@ -112,13 +102,7 @@ async fn default_checksum_is_crc32_and_head_with_checksum_mode_returns_it() {
 async fn explicit_sha256_put_is_returned_by_get_with_checksum_mode_and_validated_by_the_sdk() {
     let (server, client, _) = start().await;
     let body = data(300_000);
-    let put = client
-        .put_object()
-        .bucket(BUCKET)
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let put = sse_c_put(&client, "obj", (K_A, K_A_MD5))
         .checksum_algorithm(ChecksumAlgorithm::Sha256)
         .body(ByteStream::from(body.clone()))
         .send()
@@ -127,13 +111,7 @@ async fn explicit_sha256_put_is_returned_by_get_with_checksum_mode_and_validated
     let sha256 = Algorithm::Sha256.compute(&body);
     assert_eq!(put.checksum_sha256(), Some(sha256.as_str()));
     assert_eq!(put.checksum_crc32(), None, "only the algorithm asked for");
-    let get = client
-        .get_object()
-        .bucket(BUCKET)
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let get = sse_c_get(&client, "obj", (K_A, K_A_MD5))
         .checksum_mode(ChecksumMode::Enabled)
         .send()
         .await
@@ -156,13 +134,7 @@ async fn streaming_upload_sends_an_aws_chunked_body_with_a_crc32_trailer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("body");
     std::fs::write(&path, &body).unwrap();
-    let put = client
-        .put_object()
-        .bucket(BUCKET)
-        .key("streamed")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let put = sse_c_put(&client, "streamed", (K_A, K_A_MD5))
         .checksum_algorithm(ChecksumAlgorithm::Crc32)
         .body(ByteStream::from_path(&path).await.unwrap())
         .send()
@@ -172,16 +144,7 @@ async fn streaming_upload_sends_an_aws_chunked_body_with_a_crc32_trailer() {
     assert_eq!(sent.last("content-encoding").as_deref(), Some("aws-chunked"));
     assert_eq!(put.checksum_crc32(), Some(Algorithm::Crc32.compute(&body).as_str()));
     assert_eq!(put.sse_customer_key_md5(), Some(K_A_MD5));
-    let get = client
-        .get_object()
-        .bucket(BUCKET)
-        .key("streamed")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
-        .send()
-        .await
-        .expect("GET");
+    let get = sse_c_get(&client, "streamed", (K_A, K_A_MD5)).send().await.expect("GET");
     assert_eq!(&get.body.collect().await.unwrap().into_bytes()[..], &body[..]);
     server.shutdown().await;
 }
@@ -190,13 +153,7 @@ async fn streaming_upload_sends_an_aws_chunked_body_with_a_crc32_trailer() {
 async fn multipart_crc32_upload_answers_part_and_composite_checksums() {
     let (server, client, _) = start().await;
     let (p1, p2) = (data(5 << 20), data(70_000));
-    let create = client
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key("mp")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
+    let create = sse_c_create_upload(&client, "mp", (K_A, K_A_MD5))
         .checksum_algorithm(ChecksumAlgorithm::Crc32)
         .send()
         .await
@@ -205,15 +162,9 @@ async fn multipart_crc32_upload_answers_part_and_composite_checksums() {
     let upload_id = create.upload_id().unwrap().to_owned();
     let mut parts = Vec::new();
     for (n, body) in [(1, &p1), (2, &p2)] {
-        let out = client
-            .upload_part()
-            .bucket(BUCKET)
-            .key("mp")
+        let out = sse_c_upload_part(&client, "mp", (K_A, K_A_MD5))
             .upload_id(&upload_id)
             .part_number(n)
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(K_A)
-            .sse_customer_key_md5(K_A_MD5)
             .checksum_algorithm(ChecksumAlgorithm::Crc32)
             .body(ByteStream::from(body.clone()))
             .send()
@@ -238,14 +189,8 @@ async fn multipart_crc32_upload_answers_part_and_composite_checksums() {
         .await
         .unwrap_err();
     assert_eq!(without_key.as_service_error().and_then(|e| e.code()), Some("InvalidRequest"), "A7.6");
-    let done = client
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key("mp")
+    let done = sse_c_complete(&client, "mp", (K_A, K_A_MD5))
         .upload_id(&upload_id)
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(K_A)
-        .sse_customer_key_md5(K_A_MD5)
         .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
         .send()
         .await

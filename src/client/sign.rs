@@ -182,9 +182,6 @@ mod tests {
     #[test]
     fn unsigned_trailer_body_ends_with_the_trailer() {
         let body = unsigned_trailer_body(b"hello world", 4, &[("x-amz-checksum-crc32".into(), "DUoRhQ==".into())]);
-        assert_eq!(
-            &body[..],
-            b"4\r\nhell\r\n4\r\no wo\r\n3\r\nrld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n"
-        );
+        assert_eq!(&body[..], b"4\r\nhell\r\n4\r\no wo\r\n3\r\nrld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n");
     }
 }

@@ -12,9 +12,9 @@ use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::model::Step;
 use super::model::{Capability, KeySpec, Level, version_slot};
+use super::oracles;
 use super::profile::Disposition;
 use super::scrub::Scrubber;
-use super::oracles;
 use super::security::security;
 use super::transcript;
 use super::vars::Vars;
@@ -299,7 +299,10 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
         "upload-part" | "upload-part-copy" => {
             let etag = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"));
             if let (Some(u), Some(p)) = (upload, part) {
-                vars.part_checksums.entry(u.clone()).or_default().insert(p, super::payload::answered_part_checksums(resp));
+                vars.part_checksums
+                    .entry(u.clone())
+                    .or_default()
+                    .insert(p, super::payload::answered_part_checksums(resp));
                 if let Some(e) = etag {
                     vars.part_etags.entry(u).or_default().insert(p, e);
                 }

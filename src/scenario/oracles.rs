@@ -118,16 +118,16 @@ pub fn subject_of<'a>(
     uploads: &BTreeMap<String, String>,
     sse_c_keys: &'a BTreeSet<String>,
 ) -> Subject<'a> {
-    let slot = built.outgoing.key.as_ref().map(|object| {
-        match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
+    let slot =
+        built.outgoing.key.as_ref().map(|object| match built.outgoing.query.iter().find(|(k, _)| k == "versionId") {
             Some((_, v)) => super::model::version_slot(object, v),
             None => object.clone(),
-        }
-    });
+        });
     // A write's answer is about the object it makes, SSE-C when the request carried a triple; any
     // other answer is about the upload or object it names.
     let writes = matches!(built.operation, "put" | "post" | "copy" | "create-multipart");
-    let owner = if writes { None } else { upload.and_then(|u| uploads.get(u)).or_else(|| slot.and_then(|s| objects.get(&s))) };
+    let owner =
+        if writes { None } else { upload.and_then(|u| uploads.get(u)).or_else(|| slot.and_then(|s| objects.get(&s))) };
     Subject {
         sse_c: owner.is_some() || (writes && built.complete_triple),
         with_key: match owner {
@@ -218,4 +218,135 @@ fn element(body: &str, tag: &str) -> Option<String> {
 
 fn checksum_elements(body: &str) -> Vec<String> {
     Algorithm::ALL.iter().flat_map(|a| all_elements(body, &format!("Checksum{}", a.name()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Outgoing;
+
+    fn built(operation: &'static str, method: &str, key: Option<&str>, presented: Option<&str>) -> Built {
+        Built {
+            outgoing: Outgoing::new(method, Some("b"), key),
+            operation,
+            sent_body: None,
+            presented_key: presented.map(str::to_owned),
+            source_slot: None,
+            presented_source_key: None,
+            sent_md5: None,
+            complete_triple: presented.is_some(),
+        }
+    }
+
+    fn answer(headers: &[(&str, &str)], body: &str) -> Incoming {
+        Incoming {
+            status: 200,
+            headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    /// One SSE-C object `obj` (under key `k`) and one SSE-C upload `u` with two parts, all written.
+    fn scenario() -> (Plaintexts, BTreeMap<String, String>, BTreeMap<String, String>, Bytes, Bytes, Bytes) {
+        let (obj, p1, p2) =
+            (Bytes::from_static(b"secret"), Bytes::from_static(b"part one"), Bytes::from_static(b"two"));
+        let mut known = Plaintexts::default();
+        let mut put = built("put", "PUT", Some("obj"), Some("k"));
+        put.sent_body = Some(obj.clone());
+        known.remember(&put, Some("obj"), None);
+        for (n, body) in [(1, &p1), (2, &p2)] {
+            let mut part = built("upload-part", "PUT", Some("mp"), Some("k"));
+            part.sent_body = Some(body.clone());
+            known.remember(&part, Some("mp"), Some(("u", Some(n))));
+        }
+        let objects = BTreeMap::from([("obj".to_owned(), "k".to_owned())]);
+        let uploads = BTreeMap::from([("u".to_owned(), "k".to_owned())]);
+        (known, objects, uploads, obj, p1, p2)
+    }
+
+    fn check(b: &Built, upload: Option<&str>, resp: &Incoming) -> Vec<String> {
+        let (known, objects, uploads, ..) = scenario();
+        let keys = object_keys(&objects);
+        oracles(b, resp, &known, subject_of(b, upload, &objects, &uploads, &keys))
+    }
+
+    #[test]
+    fn a_listing_entry_of_an_sse_c_object_with_its_plaintext_md5_or_checksum_is_caught() {
+        let (_, _, _, obj, ..) = scenario();
+        let md5 = hex::encode(Md5::digest(&obj));
+        let list = built("list", "GET", None, None);
+        let entry = |key: &str, inner: &str| format!("<Contents><Key>{key}</Key>{inner}</Contents>");
+        let etag = answer(&[], &entry("obj", &format!("<ETag>&quot;{md5}&quot;</ETag>")));
+        assert_eq!(check(&list, None, &etag), ["an ETag in the list answer is the MD5 of an SSE-C object's plaintext"]);
+        let sum =
+            answer(&[], &entry("obj", &format!("<ChecksumCRC32>{}</ChecksumCRC32>", Algorithm::Crc32.compute(&obj))));
+        assert_eq!(
+            check(&list, None, &sum),
+            ["the list answer served a checksum of an SSE-C object's plaintext in a listing"]
+        );
+        let plain = answer(&[], &entry("plain-copy", &format!("<ETag>\"{md5}\"</ETag>")));
+        assert!(check(&list, None, &plain).is_empty(), "a plain object may have an MD5 ETag");
+    }
+
+    #[test]
+    fn a_complete_answer_without_the_key_must_not_carry_the_objects_checksum() {
+        let (_, _, _, _, p1, p2) = scenario();
+        let whole = [p1.as_ref(), p2.as_ref()].concat();
+        let body = format!(
+            "<CompleteMultipartUploadResult><ChecksumCRC64NVME>{}</ChecksumCRC64NVME></CompleteMultipartUploadResult>",
+            Algorithm::Crc64Nvme.compute(&whole)
+        );
+        let without = built("complete", "POST", Some("mp"), None);
+        assert_eq!(
+            check(&without, Some("u"), &answer(&[], &body)),
+            ["the complete answer served a checksum of an SSE-C object's plaintext without the key"]
+        );
+        let with = built("complete", "POST", Some("mp"), Some("k"));
+        assert!(check(&with, Some("u"), &answer(&[], &body)).is_empty(), "the key holder may see it");
+    }
+
+    #[test]
+    fn part_etags_and_multipart_etags_that_are_plaintext_md5s_are_caught() {
+        let (_, _, _, _, p1, p2) = scenario();
+        let parts = built("list-parts", "GET", Some("mp"), None);
+        let listed = format!("<Part><ETag>\"{}\"</ETag></Part>", hex::encode(Md5::digest(&p1)));
+        assert_eq!(
+            check(&parts, Some("u"), &answer(&[], &listed)),
+            ["an ETag in the list-parts answer is the MD5 of an SSE-C object's plaintext"]
+        );
+        let md5s = [Md5::digest(&p1).to_vec(), Md5::digest(&p2).to_vec()].concat();
+        let multipart = format!("<ETag>\"{}-2\"</ETag>", hex::encode(Md5::digest(&md5s)));
+        let complete = built("complete", "POST", Some("mp"), Some("k"));
+        assert_eq!(
+            check(&complete, Some("u"), &answer(&[], &multipart)),
+            ["an ETag in the complete answer is the MD5 of an SSE-C object's plaintext"]
+        );
+    }
+
+    #[test]
+    fn a_copy_is_judged_by_its_destination() {
+        let (_, _, _, obj, ..) = scenario();
+        let result =
+            format!("<CopyObjectResult><ETag>\"{}\"</ETag></CopyObjectResult>", hex::encode(Md5::digest(&obj)));
+        let mut to_sse_c = built("copy", "PUT", Some("dst"), Some("k"));
+        to_sse_c.source_slot = Some("obj".into());
+        assert_eq!(
+            check(&to_sse_c, None, &answer(&[], &result)),
+            ["an ETag in the copy answer is the MD5 of an SSE-C object's plaintext"]
+        );
+        let mut to_plain = built("copy", "PUT", Some("dst"), None);
+        to_plain.source_slot = Some("obj".into());
+        assert!(check(&to_plain, None, &answer(&[], &result)).is_empty(), "a plain copy has the plaintext MD5");
+    }
+
+    #[test]
+    fn a_head_without_the_key_must_not_carry_a_checksum_header() {
+        let (_, _, _, obj, ..) = scenario();
+        let head = built("head", "HEAD", Some("obj"), None);
+        let resp = answer(&[("x-amz-checksum-sha256", &Algorithm::Sha256.compute(&obj))], "");
+        assert_eq!(
+            check(&head, None, &resp),
+            ["the head answer served a checksum of an SSE-C object's plaintext without the key"]
+        );
+    }
 }

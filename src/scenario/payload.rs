@@ -7,8 +7,8 @@ use bytes::Bytes;
 use super::load::parse_size;
 use super::model::{Algorithm, PayloadMode, Request};
 use super::vars::Vars;
-use crate::client::{Incoming, Outgoing};
 use crate::client::chunked::Payload;
+use crate::client::{Incoming, Outgoing};
 
 /// Bytes per aws-chunked chunk when a scenario gives no `chunk-size` (what the AWS SDKs send).
 pub const DEFAULT_CHUNK_SIZE: usize = 64 << 10;
@@ -100,9 +100,10 @@ pub fn answered_part_checksums(resp: &Incoming) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|a| {
             let element = format!("Checksum{}", a.name());
-            let value = resp.header(a.header()).map(str::to_owned).or_else(|| {
-                crate::client::xml::element(std::str::from_utf8(&resp.body).ok()?, &element)
-            })?;
+            let value = resp
+                .header(a.header())
+                .map(str::to_owned)
+                .or_else(|| crate::client::xml::element(std::str::from_utf8(&resp.body).ok()?, &element))?;
             Some((element, value))
         })
         .collect()

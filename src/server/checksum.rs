@@ -278,8 +278,7 @@ mod tests {
         let (a, b, c) = (vec![1u8; 1000], vec![2u8; 77], vec![3u8; 5]);
         let whole = [a.clone(), b.clone(), c.clone()].concat();
         for algorithm in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
-            let parts: Vec<(String, u64)> =
-                [&a, &b, &c].iter().map(|p| (sum(algorithm, p), p.len() as u64)).collect();
+            let parts: Vec<(String, u64)> = [&a, &b, &c].iter().map(|p| (sum(algorithm, p), p.len() as u64)).collect();
             let combined = ObjectChecksum::of_parts(algorithm, Kind::FullObject, &parts).unwrap();
             assert_eq!(combined.value, sum(algorithm, &whole), "{algorithm:?}");
         }

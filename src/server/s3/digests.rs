@@ -73,7 +73,9 @@ impl Declared {
         for algorithm in &self.checksums {
             let header = algorithm.header();
             let sent = header_str(headers, header).map(str::to_owned).or_else(|| {
-                trailers.and_then(|t| t.read(|h| h.get(header).and_then(|v| v.to_str().ok()).map(str::to_owned))).flatten()
+                trailers
+                    .and_then(|t| t.read(|h| h.get(header).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+                    .flatten()
             });
             if sent.is_none() || sent != algorithm.value_in(&got.checksums) {
                 let alg = algorithm.name();

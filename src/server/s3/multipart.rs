@@ -12,10 +12,10 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 
 use super::copy::{open_source, source_failure};
-use super::part_checksums;
 use super::digests::Declared;
 use super::guard::check_write;
 use super::list::{owner, timestamp};
+use super::part_checksums;
 use super::put::write_triple;
 use super::read_access::open_sealed;
 use super::write::{body_error, random_etag, reported_version};
@@ -142,8 +142,14 @@ where
     let last_modified_ms = now_ms();
     let salt = part_cipher.map(|p| p.salt());
     let checksums = ingested.checksums;
-    let part =
-        UploadedPart { size: ingested.size, etag: etag.clone(), last_modified_ms, data, salt, checksums: checksums.clone() };
+    let part = UploadedPart {
+        size: ingested.size,
+        etag: etag.clone(),
+        last_modified_ms,
+        data,
+        salt,
+        checksums: checksums.clone(),
+    };
     lock(upload).parts.insert(number, part);
     Ok((etag, last_modified_ms, checksums))
 }
@@ -301,7 +307,9 @@ pub(super) async fn complete(
             }
             previous = n;
             let stored = u.parts.get(&n).ok_or_else(invalid_part)?;
-            if p.e_tag.as_ref().is_some_and(|e| e.value() != stored.etag) || (reveal && part_checksums::differs(p, stored)) {
+            if p.e_tag.as_ref().is_some_and(|e| e.value() != stored.etag)
+                || (reveal && part_checksums::differs(p, stored))
+            {
                 return Err(invalid_part());
             }
             parts.push(PartMeta { number: n, size: stored.size, etag: stored.etag.clone(), salt: stored.salt });

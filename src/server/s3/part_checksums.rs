@@ -13,16 +13,24 @@ use crate::server::store::UploadedPart;
 /// The algorithm and type of a CreateMultipartUpload. A type without an algorithm, a full-object
 /// digest and a composite CRC64NVME are refused with 400 `InvalidRequest` (K10: AWS documents the
 /// combinations; its answer to the wrong ones was not observed: chosen).
-pub fn requested(algorithm: Option<&ChecksumAlgorithm>, kind: Option<&ChecksumType>) -> S3Result<Option<(Algorithm, Kind)>> {
+pub fn requested(
+    algorithm: Option<&ChecksumAlgorithm>,
+    kind: Option<&ChecksumType>,
+) -> S3Result<Option<(Algorithm, Kind)>> {
     let invalid = |msg: String| Err(s3_error(400, "InvalidRequest", msg));
     let Some(name) = algorithm else {
         return match kind {
             None => Ok(None),
-            Some(_) => invalid("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into()),
+            Some(_) => invalid(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into(),
+            ),
         };
     };
     let Some(algorithm) = Algorithm::of(name) else {
-        return invalid(format!("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256] ({})", name.as_str()));
+        return invalid(format!(
+            "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256] ({})",
+            name.as_str()
+        ));
     };
     let kind = match kind {
         None => algorithm.default_multipart_kind(),
@@ -31,7 +39,9 @@ pub fn requested(algorithm: Option<&ChecksumAlgorithm>, kind: Option<&ChecksumTy
             None => return invalid(format!("Value for x-amz-checksum-type header is invalid: {}", k.as_str())),
         },
     };
-    if (kind == Kind::FullObject && !algorithm.combines()) || (kind == Kind::Composite && algorithm == Algorithm::Crc64Nvme) {
+    if (kind == Kind::FullObject && !algorithm.combines())
+        || (kind == Kind::Composite && algorithm == Algorithm::Crc64Nvme)
+    {
         let type_name = if kind == Kind::FullObject { "FULL_OBJECT" } else { "COMPOSITE" };
         return invalid(format!(
             "The {type_name} checksum type cannot be used with the {} checksum algorithm.",

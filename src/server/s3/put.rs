@@ -7,9 +7,9 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 
 use super::digests::Declared;
-use crate::server::checksum::{Algorithm, ObjectChecksum};
 use super::guard::check_write;
 use super::write::{NewObject, commit, reported_version, stage};
+use crate::server::checksum::{Algorithm, ObjectChecksum};
 use crate::server::edge::{PostFile, Transport};
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 use crate::sse_c::rules::validate_write;
