@@ -284,7 +284,7 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
     let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
     let sse_c_upload = upload.as_deref().filter(|u| objects.uploads.contains_key(*u));
     if built.presented_key.is_some() || sse_c_upload.is_some() {
-        objects.plaintexts.remember(built, object.as_deref(), sse_c_upload.map(|u| (u, part)));
+        objects.plaintexts.remember(built, sse_c_upload.map(|u| (u, part)));
     }
     match built.operation {
         "create-multipart" => {

@@ -16,21 +16,30 @@ use super::build::Built;
 use crate::client::Incoming;
 use crate::server::checksum::{Algorithm, Kind, ObjectChecksum};
 
-/// The SSE-C plaintexts a scenario wrote, by object slot and by upload part.
+/// The SSE-C plaintexts a scenario wrote (parts by upload, until it completes) and their
+/// fingerprints, computed once as each is written.
 #[derive(Debug, Default)]
 pub struct Plaintexts {
-    objects: BTreeMap<String, Bytes>,
     parts: BTreeMap<String, BTreeMap<u32, Bytes>>,
+    fingerprints: Fingerprints,
 }
 
 /// What gives a plaintext away: MD5 ETags and checksum values.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Fingerprints {
     etags: BTreeSet<String>,
     checksums: BTreeSet<String>,
 }
 
 impl Fingerprints {
+    /// A completed upload of `parts`: its multipart ETag and checksums, and its whole plaintext's.
+    fn add_completed(&mut self, parts: &BTreeMap<u32, Bytes>) {
+        let ordered: Vec<&Bytes> = parts.values().collect();
+        self.add_multipart(&ordered);
+        let whole: Vec<u8> = ordered.iter().flat_map(|b| b.iter().copied()).collect();
+        self.add_whole(&whole);
+    }
+
     fn add_whole(&mut self, data: &[u8]) {
         self.etags.insert(hex::encode(Md5::digest(data)));
         for a in Algorithm::ALL {
@@ -56,44 +65,37 @@ impl Fingerprints {
 }
 
 impl Plaintexts {
+    /// The fingerprints so far, and those of every upload in progress as if it completed now (for
+    /// the answer to a CompleteMultipartUpload, before it is recorded).
+    fn with_pending(&self) -> Fingerprints {
+        let mut f = self.fingerprints.clone();
+        for parts in self.parts.values() {
+            f.add_completed(parts);
+        }
+        f
+    }
+
     /// Records the plaintext of a successful write under SSE-C: a PUT or POST of an object, a part
     /// of an SSE-C upload (`upload`), or a completed SSE-C upload (its parts, in order).
-    pub fn remember(&mut self, built: &Built, slot: Option<&str>, upload: Option<(&str, Option<u32>)>) {
+    pub fn remember(&mut self, built: &Built, upload: Option<(&str, Option<u32>)>) {
         match (built.operation, upload) {
             ("upload-part", Some((name, Some(n)))) => {
                 if let Some(body) = &built.sent_body {
+                    self.fingerprints.add_whole(body);
                     self.parts.entry(name.to_owned()).or_default().insert(n, body.clone());
                 }
             }
             ("complete", Some((name, _))) => {
-                let whole: Vec<u8> =
-                    self.parts.get(name).into_iter().flat_map(|p| p.values()).flat_map(|b| b.to_vec()).collect();
-                if let Some(slot) = slot {
-                    self.objects.insert(slot.to_owned(), Bytes::from(whole));
-                }
+                let parts = self.parts.remove(name).unwrap_or_default();
+                self.fingerprints.add_completed(&parts);
             }
             ("put" | "post", _) => {
-                if let (Some(slot), Some(body)) = (slot, &built.sent_body) {
-                    self.objects.insert(slot.to_owned(), body.clone());
+                if let Some(body) = &built.sent_body {
+                    self.fingerprints.add_whole(body);
                 }
             }
             _ => {}
         }
-    }
-
-    fn fingerprints(&self) -> Fingerprints {
-        let mut f = Fingerprints::default();
-        for data in self.objects.values() {
-            f.add_whole(data);
-        }
-        for parts in self.parts.values() {
-            let ordered: Vec<&Bytes> = parts.values().collect();
-            for p in &ordered {
-                f.add_whole(p);
-            }
-            f.add_multipart(&ordered);
-        }
-        f
     }
 }
 
@@ -149,7 +151,13 @@ pub fn oracles(built: &Built, resp: &Incoming, known: &Plaintexts, subject: Subj
     if !(200..300).contains(&resp.status) {
         return Vec::new();
     }
-    let f = known.fingerprints();
+    let pending;
+    let f = if built.operation == "complete" {
+        pending = known.with_pending();
+        &pending
+    } else {
+        &known.fingerprints
+    };
     if f.etags.is_empty() {
         return Vec::new();
     }
@@ -253,11 +261,11 @@ mod tests {
         let mut known = Plaintexts::default();
         let mut put = built("put", "PUT", Some("obj"), Some("k"));
         put.sent_body = Some(obj.clone());
-        known.remember(&put, Some("obj"), None);
+        known.remember(&put, None);
         for (n, body) in [(1, &p1), (2, &p2)] {
             let mut part = built("upload-part", "PUT", Some("mp"), Some("k"));
             part.sent_body = Some(body.clone());
-            known.remember(&part, Some("mp"), Some(("u", Some(n))));
+            known.remember(&part, Some(("u", Some(n))));
         }
         let objects = BTreeMap::from([("obj".to_owned(), "k".to_owned())]);
         let uploads = BTreeMap::from([("u".to_owned(), "k".to_owned())]);
