@@ -43,7 +43,12 @@ fn encode_body(req: &Outgoing) -> (Bytes, Vec<(String, String)>) {
 }
 
 /// [`sign`] at a given time (for the documented test vectors).
-pub(super) fn sign_at(target: &Target, req: &Outgoing, url: &str, now: SystemTime) -> Result<http::Request<Bytes>, ClientError> {
+pub(super) fn sign_at(
+    target: &Target,
+    req: &Outgoing,
+    url: &str,
+    now: SystemTime,
+) -> Result<http::Request<Bytes>, ClientError> {
     let build = |e: &dyn std::fmt::Display| ClientError::Build(e.to_string());
     let mut builder = http::Request::builder().method(req.method.as_str()).uri(url);
     let (body, stream_headers) = encode_body(req);

@@ -4,11 +4,11 @@
 
 use bytes::Bytes;
 
-use super::load::parse_size;
 use super::model::{Algorithm, PayloadMode, Request};
 use super::vars::Vars;
 use crate::client::chunked::Payload;
 use crate::client::{Incoming, Outgoing};
+use crate::units::parse_size;
 
 /// Bytes per aws-chunked chunk when a scenario gives no `chunk-size` (what the AWS SDKs send).
 pub const DEFAULT_CHUNK_SIZE: usize = 64 << 10;
@@ -36,7 +36,7 @@ pub fn errors(op: &str, r: &Request) -> Vec<String> {
     if let Some(size) = &r.chunk_size {
         if !streaming {
             out.push("`chunk-size` needs a streaming `payload`".into());
-        } else if parse_size(size).is_none_or(|n| n == 0) {
+        } else if !parse_size(size).is_ok_and(|n| n > 0) {
             out.push(format!("`chunk-size`: bad size `{size}`"));
         }
     }
@@ -81,7 +81,7 @@ pub fn apply(r: &Request, body: &Bytes, vars: &Vars, out: &mut Outgoing) -> Resu
     let chunk_size = r
         .chunk_size
         .as_deref()
-        .and_then(parse_size)
+        .and_then(|s| parse_size(s).ok())
         .map_or(DEFAULT_CHUNK_SIZE, |n| usize::try_from(n).unwrap_or(DEFAULT_CHUNK_SIZE));
     out.payload = match mode(r) {
         PayloadMode::Signed => Payload::Signed,
@@ -107,52 +107,4 @@ pub fn answered_part_checksums(resp: &Incoming) -> Vec<(String, String)> {
             Some((element, value))
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::load::parse;
-
-    const PUT: &str = "title: t\ncases: [K1]\nlevel: must\nkeys: { a: random }\nbodies: { d: { text: hi } }\nsteps:\n  - put: { key: o, body: d, sse-c: a, FIELDS }\n    expect: { status: 200 }\n";
-
-    fn errors(fields: &str) -> Vec<String> {
-        parse("x.yaml", &PUT.replace("FIELDS", fields)).err().unwrap_or_default()
-    }
-
-    #[test]
-    fn checksum_and_payload_fields_load() {
-        for ok in [
-            "checksum: { algorithm: CRC32 }",
-            "checksum: { algorithm: SHA256, trailer: true }",
-            "checksum: { algorithm: CRC64NVME, trailer: true }, payload: streaming-unsigned-trailer, chunk-size: 256KiB+1",
-            "checksum: { algorithm: CRC32C, value: \"${crc32c.d}\" }",
-            "payload: streaming-signed, chunk-size: 1KiB",
-            "payload: unsigned",
-        ] {
-            assert_eq!(errors(ok), Vec::<String>::new(), "{ok}");
-        }
-    }
-
-    #[test]
-    fn misuse_is_an_error_at_the_step() {
-        for (fields, message) in [
-            ("chunk-size: 1KiB", "x.yaml:7:5: `chunk-size` needs a streaming `payload`"),
-            ("payload: streaming-signed, chunk-size: lots", "x.yaml:7:5: `chunk-size`: bad size `lots`"),
-            (
-                "checksum: { algorithm: CRC32, trailer: true }, payload: streaming-signed",
-                "x.yaml:7:5: a trailer checksum needs `payload: streaming-unsigned-trailer`",
-            ),
-            ("checksum-mode: true", "x.yaml:7:5: `checksum-mode` applies to get, head only, not `put`"),
-            ("checksum: { algorithm: CRC32, value: \"${crc32.nope}\" }", "x.yaml:7:5: `${crc32.nope}`: body `nope`"),
-        ] {
-            let e = errors(fields);
-            assert!(e.iter().any(|l| l.starts_with(message)), "{fields}: {e:?}");
-        }
-    }
-
-    #[test]
-    fn an_unknown_algorithm_is_an_error_at_its_line_and_column() {
-        let e = errors("checksum: { algorithm: MD5 }");
-        assert!(e[0].starts_with("x.yaml:7:") && e[0].contains("MD5"), "{e:?}");
-    }
 }
