@@ -258,7 +258,7 @@ struct Tracked {
 
 impl Tracked {
     /// The equality oracles of an answer (ETags and checksums giving SSE-C plaintexts away).
-    fn oracles(&self, step: &Step, built: &Built, resp: &Incoming) -> Vec<String> {
+    fn oracles(&self, step: &Step, built: &Built, resp: &Response) -> Vec<String> {
         let keys = oracles::object_keys(&self.sse_c);
         let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
         let subject = oracles::subject_of(built, upload.as_deref(), &self.sse_c, &self.uploads, &keys);

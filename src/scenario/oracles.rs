@@ -13,13 +13,13 @@ use bytes::Bytes;
 use md5::{Digest as _, Md5};
 
 use super::build::Built;
-use crate::client::Incoming;
+use crate::client::Response;
 use crate::server::checksum::{Algorithm, Kind, ObjectChecksum};
 
 /// The SSE-C plaintexts a scenario wrote (parts by upload, until it completes) and their
 /// fingerprints, computed once as each is written.
 #[derive(Debug, Default)]
-pub struct Plaintexts {
+pub(crate) struct Plaintexts {
     parts: BTreeMap<String, BTreeMap<u32, Bytes>>,
     fingerprints: Fingerprints,
 }
@@ -77,7 +77,7 @@ impl Plaintexts {
 
     /// Records the plaintext of a successful write under SSE-C: a PUT or POST of an object, a part
     /// of an SSE-C upload (`upload`), or a completed SSE-C upload (its parts, in order).
-    pub fn remember(&mut self, built: &Built, upload: Option<(&str, Option<u32>)>) {
+    pub(crate) fn remember(&mut self, built: &Built, upload: Option<(&str, Option<u32>)>) {
         match (built.operation, upload) {
             ("upload-part", Some((name, Some(n)))) => {
                 if let Some(body) = &built.sent_body {
@@ -101,7 +101,7 @@ impl Plaintexts {
 
 /// What an answer is about, as far as SSE-C goes.
 #[derive(Debug, Clone, Copy)]
-pub struct Subject<'a> {
+pub(crate) struct Subject<'a> {
     /// The answer concerns an SSE-C object or upload (or writes one).
     pub sse_c: bool,
     /// The request presented that object's key.
@@ -113,7 +113,7 @@ pub struct Subject<'a> {
 /// What `built` is about: `objects` maps SSE-C object slots, `uploads` SSE-C upload names, to the
 /// name of their key; `upload` is the upload the request names.
 #[must_use]
-pub fn subject_of<'a>(
+pub(crate) fn subject_of<'a>(
     built: &Built,
     upload: Option<&str>,
     objects: &BTreeMap<String, String>,
@@ -142,12 +142,12 @@ pub fn subject_of<'a>(
 
 /// The object keys (without version) of the SSE-C slots.
 #[must_use]
-pub fn object_keys(objects: &BTreeMap<String, String>) -> BTreeSet<String> {
+pub(crate) fn object_keys(objects: &BTreeMap<String, String>) -> BTreeSet<String> {
     objects.keys().map(|slot| slot.split('\0').next().unwrap_or_default().to_owned()).collect()
 }
 
 /// The equality oracles of one answer; each is one line.
-pub fn oracles(built: &Built, resp: &Incoming, known: &Plaintexts, subject: Subject<'_>) -> Vec<String> {
+pub(crate) fn oracles(built: &Built, resp: &Response, known: &Plaintexts, subject: Subject<'_>) -> Vec<String> {
     if !(200..300).contains(&resp.status) {
         return Vec::new();
     }
@@ -246,8 +246,8 @@ mod tests {
         }
     }
 
-    fn answer(headers: &[(&str, &str)], body: &str) -> Incoming {
-        Incoming {
+    fn answer(headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
             status: 200,
             headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
             body: Bytes::from(body.to_owned()),
@@ -272,7 +272,7 @@ mod tests {
         (known, objects, uploads, obj, p1, p2)
     }
 
-    fn check(b: &Built, upload: Option<&str>, resp: &Incoming) -> Vec<String> {
+    fn check(b: &Built, upload: Option<&str>, resp: &Response) -> Vec<String> {
         let (known, objects, uploads, ..) = scenario();
         let keys = object_keys(&objects);
         oracles(b, resp, &known, subject_of(b, upload, &objects, &uploads, &keys))

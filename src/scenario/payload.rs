@@ -7,18 +7,18 @@ use bytes::Bytes;
 use super::model::{Algorithm, PayloadMode, Request};
 use super::vars::Vars;
 use crate::client::chunked::Payload;
-use crate::client::{Incoming, Outgoing};
+use crate::client::{Outgoing, Response};
 use crate::units::parse_size;
 
 /// Bytes per aws-chunked chunk when a scenario gives no `chunk-size` (what the AWS SDKs send).
-pub const DEFAULT_CHUNK_SIZE: usize = 64 << 10;
+pub(crate) const DEFAULT_CHUNK_SIZE: usize = 64 << 10;
 
 /// Operations that send a body these fields apply to.
 const BODY_OPS: [&str; 2] = ["put", "upload-part"];
 
 /// What is wrong with the checksum and payload fields of `op`'s request.
 #[must_use]
-pub fn errors(op: &str, r: &Request) -> Vec<String> {
+pub(crate) fn errors(op: &str, r: &Request) -> Vec<String> {
     let mut out = Vec::new();
     let mut only = |set: bool, field: &str, ops: &[&str]| {
         if set && !ops.contains(&op) {
@@ -59,7 +59,7 @@ fn mode(r: &Request) -> PayloadMode {
 }
 
 /// Adds the checksum headers (or trailer) and the payload mode of `r` to `out`, whose body is `body`.
-pub fn apply(r: &Request, body: &Bytes, vars: &Vars, out: &mut Outgoing) -> Result<(), String> {
+pub(crate) fn apply(r: &Request, body: &Bytes, vars: &Vars, out: &mut Outgoing) -> Result<(), String> {
     if r.checksum_mode {
         out.headers.push(("x-amz-checksum-mode".into(), "ENABLED".into()));
     }
@@ -95,7 +95,7 @@ pub fn apply(r: &Request, body: &Bytes, vars: &Vars, out: &mut Outgoing) -> Resu
 /// The part checksums an UploadPart (header) or UploadPartCopy (XML) answer carried, as the
 /// CompleteMultipartUpload elements that repeat them (`ChecksumCRC32`, …).
 #[must_use]
-pub fn answered_part_checksums(resp: &Incoming) -> Vec<(String, String)> {
+pub(crate) fn answered_part_checksums(resp: &Response) -> Vec<(String, String)> {
     Algorithm::ALL
         .into_iter()
         .filter_map(|a| {

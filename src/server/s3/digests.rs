@@ -50,7 +50,7 @@ impl Declared {
 
     /// The checksum algorithm the request sent a value for (by header or trailer), if any.
     #[must_use]
-    pub fn algorithm(&self) -> Option<Algorithm> {
+    pub(crate) fn algorithm(&self) -> Option<Algorithm> {
         self.checksums.first().copied()
     }
 

@@ -95,7 +95,7 @@ pub(super) fn list_objects_v2(
 }
 
 /// ListObjects (V1): the V2 listing from `marker`, with V1's `Marker` and `NextMarker`.
-pub fn list_objects(store: &Store, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+pub(crate) fn list_objects(store: &Store, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
     let marker = req.input.marker.clone();
     let v2 = list_objects_v2(
         store,

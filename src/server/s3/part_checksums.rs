@@ -13,7 +13,7 @@ use crate::server::store::UploadedPart;
 /// The algorithm and type of a CreateMultipartUpload. A type without an algorithm, a full-object
 /// digest and a composite CRC64NVME are refused with 400 `InvalidRequest` (K10: AWS documents the
 /// combinations; its answer to the wrong ones was not observed: chosen).
-pub fn requested(
+pub(crate) fn requested(
     algorithm: Option<&ChecksumAlgorithm>,
     kind: Option<&ChecksumType>,
 ) -> S3Result<Option<(Algorithm, Kind)>> {
@@ -54,7 +54,7 @@ pub fn requested(
 /// The hasher of a part: CRC64NVME (the default object checksum), the upload's algorithm and the
 /// one the request sent. A part sending another algorithm than the upload's is refused (K11: AWS
 /// answer not observed: chosen).
-pub fn part_hasher(upload: Option<(Algorithm, Kind)>, declared: Option<&Declared>) -> S3Result<ChecksumHasher> {
+pub(crate) fn part_hasher(upload: Option<(Algorithm, Kind)>, declared: Option<&Declared>) -> S3Result<ChecksumHasher> {
     let mut hasher = ChecksumHasher::default();
     Algorithm::Crc64Nvme.enable(&mut hasher);
     let sent = declared.and_then(Declared::algorithm);
@@ -79,7 +79,7 @@ pub fn part_hasher(upload: Option<(Algorithm, Kind)>, declared: Option<&Declared
 
 /// The checksums a part's answer (UploadPart, UploadPartCopy, ListParts) shows: the upload's
 /// algorithm and the one the request sent, never the internal CRC64NVME of an upload without one.
-pub fn shown(upload: Option<(Algorithm, Kind)>, sent: Option<Algorithm>, sums: &Checksum) -> Checksum {
+pub(crate) fn shown(upload: Option<(Algorithm, Kind)>, sent: Option<Algorithm>, sums: &Checksum) -> Checksum {
     let mut out = Checksum::default();
     for a in upload.map(|(a, _)| a).into_iter().chain(sent) {
         if let Some(v) = a.value_in(sums) {
@@ -97,7 +97,7 @@ pub fn shown(upload: Option<(Algorithm, Kind)>, sent: Option<Algorithm>, sums: &
 /// The completed object's checksum: the upload's algorithm and type, or a full-object CRC64NVME
 /// when it named none (A7.3).
 #[must_use]
-pub fn of_object(upload: Option<(Algorithm, Kind)>, parts: &[&UploadedPart]) -> Option<ObjectChecksum> {
+pub(crate) fn of_object(upload: Option<(Algorithm, Kind)>, parts: &[&UploadedPart]) -> Option<ObjectChecksum> {
     let (algorithm, kind) = upload.unwrap_or((Algorithm::Crc64Nvme, Kind::FullObject));
     let values: Vec<(String, u64)> =
         parts.iter().map(|p| Some((algorithm.value_in(&p.checksums)?, p.size))).collect::<Option<_>>()?;
@@ -106,7 +106,7 @@ pub fn of_object(upload: Option<(Algorithm, Kind)>, parts: &[&UploadedPart]) -> 
 
 /// Whether a part named in CompleteMultipartUpload carries a checksum that differs from the
 /// stored part's.
-pub fn differs(named: &s3s::dto::CompletedPart, stored: &UploadedPart) -> bool {
+pub(crate) fn differs(named: &s3s::dto::CompletedPart, stored: &UploadedPart) -> bool {
     let pairs = [
         (&named.checksum_crc32, &stored.checksums.checksum_crc32),
         (&named.checksum_crc32c, &stored.checksums.checksum_crc32c),

@@ -38,7 +38,7 @@ impl ReadAccess {
 impl ReadAccess {
     /// The object's stored checksum, opened with the presented key for an SSE-C object.
     #[must_use]
-    pub fn checksum(&self, obj: &StoredObject) -> Option<ObjectChecksum> {
+    pub(crate) fn checksum(&self, obj: &StoredObject) -> Option<ObjectChecksum> {
         let key = self.cipher.as_ref().map(|c| c.checksum_key());
         obj.meta.checksum.as_ref()?.reveal(key.as_ref())
     }
