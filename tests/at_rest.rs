@@ -6,6 +6,8 @@
 //!   ciphertexts of part 1 is not the XOR of their plaintexts.
 //! - The object's shape is authenticated: swapping parts, dropping one, truncating the last segment
 //!   or changing a recorded size makes every read (GET, range, part, HEAD, copy source) a 500.
+//! - An SSE-C object's checksum is stored sealed: no checksum of its plaintext is on disk, and
+//!   HEAD with the key and checksum mode answers it after a restart.
 //! - A segment altered in the middle of an object breaks the transfer after the authentic bytes that
 //!   precede it: the client sees an error, never a byte of the altered segment; an altered first
 //!   segment is a 500 before any byte.
@@ -381,4 +383,73 @@ async fn a_tampered_segment_breaks_the_transfer_before_any_of_its_bytes() {
         let r = disk.send(&req).await;
         assert_eq!((r.status, element(&r.body, "Code")), (500, Some("InternalError")), "{what}");
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Checksums at rest.
+// ------------------------------------------------------------------------------------------------
+
+/// A single PUT (default CRC64NVME) and a multipart upload (CRC32, composite): no checksum of either
+/// plaintext, nor its base64 text, is written anywhere in the data directory, and both are answered
+/// with the key after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_c_checksums_are_sealed_on_disk() {
+    use ssec_conform::server::checksum::{Algorithm, Kind, ObjectChecksum};
+    let disk = Disk::start().await;
+    let key = CustomerKey::random();
+    let single = random_bytes(70_000);
+    disk.put("single", &key, &single).await;
+    let part = random_bytes(4_000);
+    let mut create = with_key(Outgoing::new("POST", Some(BUCKET), Some("multi")), &key);
+    create.query.push(("uploads".into(), String::new()));
+    create.headers.push(("x-amz-checksum-algorithm".into(), "CRC32".into()));
+    let upload_id = element(&disk.ok(&create).await.body, "UploadId").expect("UploadId").to_owned();
+    let etag = disk.upload_part("multi", &key, &upload_id, 1, &part).await;
+    let mut complete = with_key(Outgoing::new("POST", Some(BUCKET), Some("multi")), &key);
+    complete.query.push(("uploadId".into(), upload_id));
+    complete.body = Bytes::from(format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    ));
+    disk.ok(&complete).await;
+    let composite =
+        ObjectChecksum::of_parts(Algorithm::Crc32, Kind::Composite, &[(Algorithm::Crc32.compute(&part), 4_000)])
+            .unwrap()
+            .value;
+    let mut secrets: Vec<String> = Algorithm::ALL.iter().map(|a| a.compute(&single)).collect();
+    secrets.extend(Algorithm::ALL.iter().map(|a| a.compute(&part)));
+    secrets.push(composite.clone());
+    let mut files = Vec::new();
+    collect_files(&disk.data(), &mut files);
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for secret in &secrets {
+            let raw =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, secret.split('-').next().unwrap())
+                    .unwrap();
+            assert!(!contains(&bytes, secret.as_bytes()), "{} holds the checksum {secret}", file.display());
+            assert!(!contains(&bytes, hex::encode(&raw).as_bytes()), "{} holds a checksum in hex", file.display());
+        }
+    }
+    let disk = disk.restart().await;
+    for (name, header, want) in [
+        ("single", "x-amz-checksum-crc64nvme", Algorithm::Crc64Nvme.compute(&single)),
+        ("multi", "x-amz-checksum-crc32", composite),
+    ] {
+        let mut head = with_key(Outgoing::new("HEAD", Some(BUCKET), Some(name)), &key);
+        head.headers.push(("x-amz-checksum-mode".into(), "ENABLED".into()));
+        let r = disk.ok(&head).await;
+        assert_eq!(r.header(header), Some(want.as_str()), "{name}: the sealed checksum opens with the key");
+    }
+    disk.server.shutdown().await;
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { collect_files(&path, out) } else { out.push(path) }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }

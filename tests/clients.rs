@@ -16,11 +16,6 @@ use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput;
-use aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder;
-use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
-use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
-use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
-use aws_sdk_s3::operation::upload_part::builders::UploadPartFluentBuilder;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -169,30 +164,7 @@ fn sdk_client(server: &ServerHandle, endpoint: &str, seen: Recorder) -> Client {
     Client::from_conf(config)
 }
 
-/// Defines, per operation, `fn name(client, key, (customer key, key MD5)) -> builder`: the request
-/// for `key` in [`BUCKET`] carrying the SSE-C triple (the SDK's builders share no trait for it).
-macro_rules! sse_c_requests {
-    ($($(#[$doc:meta])* $name:ident: $operation:ident -> $builder:ty;)*) => {$(
-        $(#[$doc])*
-        fn $name(client: &Client, key: &str, (k, md5): (&str, &str)) -> $builder {
-            let request = client.$operation().bucket(BUCKET).key(key);
-            request.sse_customer_algorithm("AES256").sse_customer_key(k).sse_customer_key_md5(md5)
-        }
-    )*};
-}
-
-sse_c_requests! {
-    /// A GetObject.
-    sse_c_get: get_object -> GetObjectFluentBuilder;
-    /// A HeadObject.
-    sse_c_head: head_object -> HeadObjectFluentBuilder;
-    /// A PutObject (no body yet).
-    sse_c_put: put_object -> PutObjectFluentBuilder;
-    /// A CreateMultipartUpload.
-    sse_c_create_upload: create_multipart_upload -> CreateMultipartUploadFluentBuilder;
-    /// An UploadPart (no upload id, part number or body yet).
-    sse_c_upload_part: upload_part -> UploadPartFluentBuilder;
-}
+sse_c_requests!(BUCKET);
 
 /// A plain HTTP client (no SDK) trusting `server`'s certificate, for presigned URLs.
 fn presigned_url_client(server: &ServerHandle) -> reqwest::Client {

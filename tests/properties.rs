@@ -124,6 +124,7 @@ fn read_partial(
             parts: stored.parts.clone(),
             manifest_tag: None,
             tags: std::collections::BTreeMap::new(),
+            checksum: None,
         },
         data: ObjectData::Memory(segments),
     });

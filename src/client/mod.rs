@@ -6,6 +6,7 @@
 //! and sends it with a timeout. HEAD requests go on a connection of their own, read from the wire,
 //! so that a body sent after a HEAD response is seen.
 
+pub mod chunked;
 mod post;
 mod sign;
 pub mod swift;
@@ -142,8 +143,10 @@ pub struct Outgoing {
     pub headers: Vec<(String, String)>,
     /// Headers added after signing, not covered by the signature.
     pub unsigned_headers: Vec<(String, String)>,
-    /// Body.
+    /// Body (the plaintext: a streaming payload mode encodes it as it is signed).
     pub body: Bytes,
+    /// How the signature covers the body.
+    pub payload: chunked::Payload,
     /// Use the plain-HTTP endpoint.
     pub plain_http: bool,
     /// Authentication.
@@ -162,6 +165,7 @@ impl Outgoing {
             headers: Vec::new(),
             unsigned_headers: Vec::new(),
             body: Bytes::new(),
+            payload: chunked::Payload::Signed,
             plain_http: false,
             auth: Auth::Header,
         }

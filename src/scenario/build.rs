@@ -215,6 +215,8 @@ pub fn build(step: &Step, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at: &Lo
         "complete" => complete_body(r, vars)?,
         _ => sent_body.clone().unwrap_or_default(),
     };
+    let body = out.body.clone();
+    super::payload::apply(r, &body, vars, &mut out)?;
     out.plain_http = r.plain_http;
     if let Some(secs) = r.presign {
         out.auth = Auth::Presigned(Duration::from_secs(secs));
@@ -266,11 +268,12 @@ fn build_raw(raw: &RawRequest, vars: &Vars, bodies: &BTreeMap<String, Bytes>, at
     out.plain_http = raw.plain_http;
     out.auth = if raw.sign { Auth::Header } else { Auth::Anonymous };
     let sent_md5 = out.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(KEY_MD5)).map(|(_, v)| v.clone());
+    let presented_key = presented_in(&out.headers, vars);
     Ok(Built {
         outgoing: out,
         operation: "raw",
         sent_body: None,
-        presented_key: None,
+        presented_key,
         source_slot: None,
         presented_source_key: None,
         sent_md5,
@@ -322,11 +325,17 @@ fn build_swift(
 fn complete_body(r: &Request, vars: &Vars) -> Result<Bytes, String> {
     let name = r.upload.as_deref().ok_or("no `upload`")?;
     let etags = vars.part_etags.get(name).cloned().unwrap_or_default();
+    let checksums = vars.part_checksums.get(name).cloned().unwrap_or_default();
     let numbers: Vec<u32> = r.parts.clone().unwrap_or_else(|| etags.keys().copied().collect());
     let mut xml = String::from("<CompleteMultipartUpload>");
     for n in numbers {
         let etag = etags.get(&n).map_or("\"unknown\"", String::as_str);
-        xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>", etag.replace('&', "&amp;")));
+        xml.push_str(&format!("<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag>", etag.replace('&', "&amp;")));
+        // The part checksums an upload with a checksum algorithm answered, as an SDK sends them.
+        for (element, value) in checksums.get(&n).into_iter().flatten() {
+            xml.push_str(&format!("<{element}>{value}</{element}>"));
+        }
+        xml.push_str("</Part>");
     }
     xml.push_str("</CompleteMultipartUpload>");
     Ok(Bytes::from(xml))

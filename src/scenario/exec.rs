@@ -12,9 +12,10 @@ use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::model::Step;
 use super::model::{Capability, KeySpec, Level, version_slot};
+use super::oracles;
 use super::profile::Disposition;
 use super::scrub::Scrubber;
-use super::security::security;
+use super::security::{Violation, security};
 use super::transcript;
 use super::vars::Vars;
 use crate::client::{Client, Response};
@@ -175,6 +176,7 @@ async fn run_steps(
     let mut vars = Vars {
         keys,
         sizes: bodies.iter().map(|(n, b)| (n.clone(), b.len() as u64)).collect(),
+        bodies: bodies.clone(),
         bucket: at.bucket.clone(),
         prefix: at.prefix.clone(),
         ..Vars::default()
@@ -216,7 +218,9 @@ async fn run_steps(
         };
         step_report.actual = Some(transcript::response(&resp));
         let mismatches: Vec<Mismatch> = check(&step.expect, level, strictness, &resp, &vars, &bodies);
-        for v in security(&built, &resp, &vars, &objects.sse_c) {
+        let mut violations = security(&built, &resp, &vars, &objects.sse_c);
+        violations.extend(objects.oracles(step, &built, &resp));
+        for v in violations {
             report.security_violations.push(format!("step {}: {}", i + 1, v.text));
             report.violated_checks.push(CheckViolation {
                 step: i + 1,
@@ -260,6 +264,17 @@ async fn run_steps(
 struct Tracked {
     sse_c: BTreeMap<String, String>,
     uploads: BTreeMap<String, String>,
+    plaintexts: oracles::Plaintexts,
+}
+
+impl Tracked {
+    /// The equality oracles of an answer (ETags and checksums giving SSE-C plaintexts away).
+    fn oracles(&self, step: &Step, built: &Built, resp: &Response) -> Vec<Violation> {
+        let keys = oracles::object_keys(&self.sse_c);
+        let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+        let subject = oracles::subject_of(built, upload.as_deref(), &self.sse_c, &self.uploads, &keys);
+        oracles::oracles(built, resp, &self.plaintexts, subject)
+    }
 }
 
 /// Records what a successful step saved and stored.
@@ -277,6 +292,11 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
     }
     let object = built.outgoing.key.clone();
     let upload = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.upload.clone()));
+    let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
+    let sse_c_upload = upload.as_deref().filter(|u| objects.uploads.contains_key(*u));
+    if built.presented_key.is_some() || sse_c_upload.is_some() {
+        objects.plaintexts.remember(built, sse_c_upload.map(|u| (u, part)));
+    }
     match built.operation {
         "create-multipart" => {
             if let (Some(name), Some(id)) = (&step.save_upload, xml_element(&resp.body, "UploadId")) {
@@ -289,9 +309,14 @@ fn remember(step: &Step, built: &Built, resp: &Response, vars: &mut Vars, object
         }
         "upload-part" | "upload-part-copy" => {
             let etag = resp.header("etag").map(str::to_owned).or_else(|| xml_element(&resp.body, "ETag"));
-            let part = step.operations().first().and_then(|(_, r)| r.and_then(|r| r.part));
-            if let (Some(u), Some(p), Some(e)) = (upload, part, etag) {
-                vars.part_etags.entry(u).or_default().insert(p, e);
+            if let (Some(u), Some(p)) = (upload, part) {
+                vars.part_checksums
+                    .entry(u.clone())
+                    .or_default()
+                    .insert(p, super::payload::answered_part_checksums(resp));
+                if let Some(e) = etag {
+                    vars.part_etags.entry(u).or_default().insert(p, e);
+                }
             }
         }
         "complete" | "put" | "copy" | "post" | "swift-put" => {

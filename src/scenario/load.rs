@@ -169,6 +169,7 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
             if op.starts_with("upload-part") && r.part.is_none() {
                 err(format!("`{op}` needs `part`"));
             }
+            super::payload::errors(op, r).into_iter().for_each(&mut err);
         }
         if step.save_upload.is_some() && op != "create-multipart" {
             err("`save-upload` belongs on a `create-multipart` step".into());
@@ -196,7 +197,8 @@ fn validate(origin: &str, s: &Scenario) -> Vec<String> {
                     .as_deref()
                     .into_iter()
                     .chain(r.copy_source_version.as_deref())
-                    .chain(r.copy_source_range.as_deref()),
+                    .chain(r.copy_source_range.as_deref())
+                    .chain(r.checksum.as_ref().and_then(|c| c.value.as_deref())),
             );
         }
         if let Some(sw) = &step.swift {

@@ -8,6 +8,8 @@ pub mod grade;
 pub mod keys_env;
 pub mod load;
 pub mod model;
+mod oracles;
+mod payload;
 pub mod profile;
 pub mod runner;
 pub mod schema;

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::server::checksum::{Algorithm, Kind};
+
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -188,6 +190,47 @@ pub struct Request {
     pub part: Option<u32>,
     /// CompleteMultipartUpload: the part numbers to list (default: all uploaded, in order).
     pub parts: Option<Vec<u32>>,
+    /// PutObject, UploadPart: a flexible checksum of the body, in a header or a trailer.
+    pub checksum: Option<ChecksumSpec>,
+    /// GetObject, HeadObject: send `x-amz-checksum-mode: ENABLED`.
+    #[serde(default)]
+    pub checksum_mode: bool,
+    /// CreateMultipartUpload, CopyObject: `x-amz-checksum-algorithm`.
+    pub checksum_algorithm: Option<Algorithm>,
+    /// CreateMultipartUpload: `x-amz-checksum-type` (`FULL_OBJECT` or `COMPOSITE`).
+    pub checksum_type: Option<Kind>,
+    /// How the signature covers the body (default `signed`; `streaming-unsigned-trailer` when the
+    /// checksum is a trailer).
+    pub payload: Option<PayloadMode>,
+    /// Streaming payloads: bytes of body per chunk, a size like `64KiB` or `256KiB+1` (default 64KiB).
+    pub chunk_size: Option<String>,
+}
+
+/// A flexible checksum sent with a body.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChecksumSpec {
+    /// The algorithm: `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
+    pub algorithm: Algorithm,
+    /// Send it as an aws-chunked trailer instead of a header.
+    #[serde(default)]
+    pub trailer: bool,
+    /// Send this value instead of the body's checksum (a wrong checksum); `${...}` variables expand.
+    pub value: Option<String>,
+}
+
+/// How a request's signature covers its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PayloadMode {
+    /// `x-amz-content-sha256` is the body's SHA-256.
+    Signed,
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked, every chunk signed.
+    StreamingSigned,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, unsigned, checksum in a trailer.
+    StreamingUnsignedTrailer,
 }
 
 /// A body by name or inline.

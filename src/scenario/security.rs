@@ -26,17 +26,20 @@ pub enum Check {
     ReadNeedsKey,
     /// An SSE-C object is never copied without its key.
     CopySourceNeedsKey,
+    /// No checksum of an SSE-C plaintext is served without the key, nor in a listing.
+    ChecksumNeedsKey,
 }
 
 impl Check {
     /// Every check.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::KeyNotEchoed,
         Self::SseCHeadersEchoed,
         Self::EtagNotPlaintextMd5,
         Self::HeadErrorHasNoBody,
         Self::ReadNeedsKey,
         Self::CopySourceNeedsKey,
+        Self::ChecksumNeedsKey,
     ];
 
     /// The name reports and profiles use.
@@ -49,6 +52,7 @@ impl Check {
             Self::HeadErrorHasNoBody => "head-error-has-no-body",
             Self::ReadNeedsKey => "read-needs-key",
             Self::CopySourceNeedsKey => "copy-source-needs-key",
+            Self::ChecksumNeedsKey => "checksum-needs-key",
         }
     }
 }

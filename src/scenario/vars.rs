@@ -8,6 +8,7 @@
 //! | `${K.b64-double}` | the base64 text of `K`, base64-encoded again (what a client that double-encodes sends) |
 //! | `${K.md5-double}` | base64 MD5 of the base64 text of `K` (the MD5 matching `b64-double`) |
 //! | `${size.B}` | byte length of body `B` |
+//! | `${crc32.B}`, `${crc32c.B}`, `${crc64nvme.B}`, `${sha1.B}`, `${sha256.B}` | base64 checksum of body `B` |
 //! | `${etag.E}` | the ETag saved as `E` by an earlier step (with quotes) |
 //! | `${etag-unquoted.E}` | the same ETag without its quotes (as GetObjectAttributes writes it) |
 //! | `${version.V}` | the version id saved as `V` by an earlier step |
@@ -19,7 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::model::Scenario;
+use bytes::Bytes;
+
+use super::model::{Algorithm, Scenario};
 use crate::sse_c::{CustomerKey, key_md5_b64};
 
 const KEY_FIELDS: [&str; 5] = ["b64", "md5", "hex", "b64-double", "md5-double"];
@@ -48,6 +51,10 @@ pub fn check(var: &str, scenario: &Scenario, saved: &BTreeSet<String>) -> Result
     match head {
         "size" if scenario.bodies.contains_key(field) => Ok(()),
         "size" => Err(format!("`${{{var}}}`: body `{field}` is not defined in `bodies`")),
+        alg if Algorithm::parse(alg).is_some() && scenario.bodies.contains_key(field) => Ok(()),
+        alg if Algorithm::parse(alg).is_some() => {
+            Err(format!("`${{{var}}}`: body `{field}` is not defined in `bodies`"))
+        }
         "etag" | "version" | "upload" if saved.contains(var) => Ok(()),
         "etag" | "version" | "upload" => Err(format!("`${{{var}}}`: `{field}` is not saved by an earlier step")),
         "etag-unquoted" if saved.contains(&format!("etag.{field}")) => Ok(()),
@@ -56,7 +63,9 @@ pub fn check(var: &str, scenario: &Scenario, saved: &BTreeSet<String>) -> Result
         key if scenario.keys.contains_key(key) => {
             Err(format!("`${{{var}}}`: a key has fields {}", KEY_FIELDS.join(", ")))
         }
-        _ => Err(format!("`${{{var}}}`: `{head}` is not a key, `size`, `etag`, `version` or `upload`")),
+        _ => Err(format!(
+            "`${{{var}}}`: `{head}` is not a key, `size`, a checksum algorithm, `etag`, `version` or `upload`"
+        )),
     }
 }
 
@@ -67,6 +76,8 @@ pub struct Vars {
     pub keys: BTreeMap<String, CustomerKey>,
     /// Body sizes.
     pub sizes: BTreeMap<String, u64>,
+    /// The plaintexts, for `${crc32.B}` and the other checksums.
+    pub bodies: BTreeMap<String, Bytes>,
     /// Saved ETags.
     pub etags: BTreeMap<String, String>,
     /// Saved version ids.
@@ -75,6 +86,8 @@ pub struct Vars {
     pub uploads: BTreeMap<String, String>,
     /// ETags of the parts uploaded so far, per saved upload name.
     pub part_etags: BTreeMap<String, BTreeMap<u32, String>>,
+    /// Checksums the parts' answers carried (`ChecksumCRC32` → value), per saved upload name.
+    pub part_checksums: BTreeMap<String, BTreeMap<u32, Vec<(String, String)>>>,
     /// The scenario's bucket.
     pub bucket: String,
     /// The prefix of the scenario's object keys (empty unless sharing a bucket).
@@ -96,6 +109,9 @@ impl Vars {
             "version" => self.versions.get(field).cloned(),
             "upload" => self.uploads.get(field).cloned(),
             key => {
+                if let Some(a) = Algorithm::parse(key) {
+                    return self.bodies.get(field).map(|b| a.compute(b));
+                }
                 let k = self.keys.get(key)?;
                 let b64 = k.to_base64();
                 Some(match field {

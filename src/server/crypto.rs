@@ -25,6 +25,10 @@
 //! A multipart upload keeps its manifest key (which can authenticate but not decrypt) in memory until
 //! CompleteMultipartUpload, which needs no customer key.
 //!
+//! The object's flexible checksum (a CRC or SHA of the plaintext) is sealed with AES-256-GCM under
+//! `HMAC-SHA256(data key, "checksum")`, bound to the identity, so that it is never read without the
+//! customer key.
+//!
 //! A read decrypts only the segments its range covers, each exactly once, and authenticates each
 //! segment before any of its bytes are returned.
 
@@ -35,10 +39,12 @@ use zeroize::Zeroizing;
 
 use crate::sse_c::CustomerKey;
 
+mod checksum_key;
 mod manifest;
 #[cfg(feature = "fuzzing")]
 pub mod nonce_log;
 
+pub use self::checksum_key::{ChecksumKey, SealedChecksum};
 pub use self::manifest::{Manifest, ManifestKey, ManifestTag, ManifestTampered, PartShape};
 
 /// Plaintext bytes per encrypted segment. Chosen from the throughput benchmark: large enough that the
@@ -238,6 +244,12 @@ impl ObjectCipher {
     #[must_use]
     pub fn manifest_key(&self) -> ManifestKey {
         ManifestKey::derive(&self.data_key, self.binding.clone())
+    }
+
+    /// The key that seals this object's stored checksum.
+    #[must_use]
+    pub fn checksum_key(&self) -> ChecksumKey {
+        ChecksumKey::derive(&self.data_key, self.binding.clone())
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`crypto`] for what is kept instead.
 
 mod bucket_encryption;
+pub mod checksum;
 pub mod crypto;
 mod edge;
 mod error;

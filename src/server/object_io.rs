@@ -317,6 +317,7 @@ mod tests {
                 parts: Vec::new(),
                 manifest_tag: None,
                 tags: std::collections::BTreeMap::new(),
+                checksum: None,
             },
             data: crate::server::store::ObjectData::Memory(Vec::new()),
         });

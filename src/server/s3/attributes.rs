@@ -16,7 +16,7 @@ pub(super) fn get_object_attributes(
     let mut i = req.input;
     let obj = readable(store, &i.bucket, &i.key, i.version_id.as_deref())?;
     let raw = take_triple!(i);
-    authorize(&raw, &obj)?;
+    let access = authorize(&raw, &obj)?;
     // The header is a comma-separated list; s3s hands it over as one item per header line.
     let wants = |name: &str| {
         i.object_attributes.iter().flat_map(|a| a.as_str().split(',')).any(|a| a.trim().eq_ignore_ascii_case(name))
@@ -42,6 +42,7 @@ pub(super) fn get_object_attributes(
         object_size: wants("ObjectSize").then(|| i64::try_from(meta.size).unwrap_or(i64::MAX)),
         storage_class: wants("StorageClass").then(|| StorageClass::from_static(StorageClass::STANDARD)),
         object_parts: parts,
+        checksum: wants("Checksum").then(|| access.checksum(&obj).map(|c| c.dto())).flatten(),
         last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
         version_id: reported_version(meta),
         ..Default::default()

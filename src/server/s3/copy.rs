@@ -17,6 +17,7 @@ use super::preconditions::{Conditions, Current};
 use super::put::sse_header;
 use super::read_access::{ReadAccess, authorize};
 use super::write::{NewObject, commit, default_encryption, reported_version, stage};
+use crate::server::checksum::{Algorithm, Kind, ObjectChecksum};
 use crate::server::error::{internal, s3_error};
 use crate::server::store::{Store, StoredObject};
 use crate::sse_c::headers::AES256;
@@ -123,17 +124,37 @@ pub(super) async fn copy_object(
     } else {
         source.obj.meta.tags.clone()
     };
-    let new = NewObject { bucket: i.bucket, key: i.key, content_type, user_metadata, triple, content_md5: false, tags };
+    // The copy keeps the source's full-object algorithm unless the request names one (K7; AWS not
+    // observed for SSE-C: chosen), and its checksum is computed over the bytes copied.
+    let checksum = i
+        .checksum_algorithm
+        .as_ref()
+        .and_then(Algorithm::of)
+        .or_else(|| source.access.checksum(&source.obj).filter(|c| c.kind == Kind::FullObject).map(|c| c.algorithm))
+        .unwrap_or(Algorithm::Crc64Nvme);
+    let new = NewObject {
+        bucket: i.bucket,
+        key: i.key,
+        content_type,
+        user_metadata,
+        triple,
+        content_md5: false,
+        tags,
+        checksum,
+    };
     let staged =
         stage(store, new, Some(body), s3s::checksum::ChecksumHasher::default()).await.map_err(source_failure)?;
     let key_md5 = staged.key_md5.clone();
+    let sums = staged.checksum.as_ref().map(ObjectChecksum::dto).unwrap_or_default();
     let meta = commit(store, staged).await?;
+    let mut result = CopyObjectResult {
+        e_tag: Some(ETag::Strong(meta.etag.clone())),
+        last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
+        ..Default::default()
+    };
+    set_checksums!(result, sums, with type);
     Ok(S3Response::new(CopyObjectOutput {
-        copy_object_result: Some(CopyObjectResult {
-            e_tag: Some(ETag::Strong(meta.etag.clone())),
-            last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
-            ..Default::default()
-        }),
+        copy_object_result: Some(result),
         copy_source_version_id: reported_version(&source.obj.meta),
         version_id: reported_version(&meta),
         server_side_encryption: default_encryption(key_md5.as_ref()),

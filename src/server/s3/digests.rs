@@ -5,20 +5,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use http::HeaderMap;
 use s3s::checksum::ChecksumHasher;
-use s3s::dto::Checksum;
 use s3s::{S3Result, TrailingHeaders};
 
+use crate::server::checksum::Algorithm;
 use crate::server::error::s3_error;
 use crate::server::object_io::Ingested;
-
-/// Flexible-checksum algorithms as named in `x-amz-checksum-<name>` headers and trailers.
-const CHECKSUM_NAMES: [&str; 5] = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"];
 
 /// What a request promises about its body.
 #[derive(Debug, Default)]
 pub(super) struct Declared {
     content_md5: Option<[u8; 16]>,
-    checksums: Vec<&'static str>,
+    checksums: Vec<Algorithm>,
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -41,20 +38,20 @@ impl Declared {
         let trailer = header_str(headers, "x-amz-trailer").unwrap_or_default().to_ascii_lowercase();
         let mut hasher = ChecksumHasher::default();
         let mut checksums = Vec::new();
-        for name in CHECKSUM_NAMES {
-            let header = format!("x-amz-checksum-{name}");
-            if headers.contains_key(header.as_str()) || trailer.split(',').any(|t| t.trim() == header) {
-                checksums.push(name);
-                match name {
-                    "crc32" => hasher.crc32 = Some(Default::default()),
-                    "crc32c" => hasher.crc32c = Some(Default::default()),
-                    "crc64nvme" => hasher.crc64nvme = Some(Default::default()),
-                    "sha1" => hasher.sha1 = Some(Default::default()),
-                    _ => hasher.sha256 = Some(Default::default()),
-                }
+        for algorithm in Algorithm::ALL {
+            let header = algorithm.header();
+            if headers.contains_key(header) || trailer.split(',').any(|t| t.trim() == header) {
+                checksums.push(algorithm);
+                algorithm.enable(&mut hasher);
             }
         }
         Ok((Self { content_md5, checksums }, hasher))
+    }
+
+    /// The checksum algorithm the request sent a value for (by header or trailer), if any.
+    #[must_use]
+    pub(crate) fn algorithm(&self) -> Option<Algorithm> {
+        self.checksums.first().copied()
     }
 
     /// Whether the request sent a `Content-MD5`.
@@ -73,15 +70,15 @@ impl Declared {
         if self.content_md5.is_some_and(|m| Some(m) != got.md5) {
             return Err(s3_error(400, "BadDigest", "The Content-MD5 you specified did not match what we received."));
         }
-        for name in &self.checksums {
-            let header = format!("x-amz-checksum-{name}");
-            let sent = header_str(headers, &header).map(str::to_owned).or_else(|| {
+        for algorithm in &self.checksums {
+            let header = algorithm.header();
+            let sent = header_str(headers, header).map(str::to_owned).or_else(|| {
                 trailers
-                    .and_then(|t| t.read(|h| h.get(header.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned)))
+                    .and_then(|t| t.read(|h| h.get(header).and_then(|v| v.to_str().ok()).map(str::to_owned)))
                     .flatten()
             });
-            if sent.is_none() || sent != computed(&got.checksums, name) {
-                let alg = name.to_ascii_uppercase();
+            if sent.is_none() || sent != algorithm.value_in(&got.checksums) {
+                let alg = algorithm.name();
                 return Err(s3_error(
                     400,
                     "BadDigest",
@@ -90,15 +87,5 @@ impl Declared {
             }
         }
         Ok(())
-    }
-}
-
-fn computed(sum: &Checksum, name: &str) -> Option<String> {
-    match name {
-        "crc32" => sum.checksum_crc32.clone(),
-        "crc32c" => sum.checksum_crc32c.clone(),
-        "crc64nvme" => sum.checksum_crc64nvme.clone(),
-        "sha1" => sum.checksum_sha1.clone(),
-        _ => sum.checksum_sha256.clone(),
     }
 }

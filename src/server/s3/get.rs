@@ -145,6 +145,13 @@ fn parts_count(g: &Granted, part_number: Option<i32>) -> Option<i32> {
         .then(|| i32::try_from(g.obj.meta.parts.len()).unwrap_or(i32::MAX))
 }
 
+/// With `x-amz-checksum-mode: ENABLED`, a whole-object read answers the stored checksum and its type
+/// (A7.2, A7.3); an SSE-C object's checksum opens only with its key, which `grant` has checked.
+fn checksum_fields(g: &Granted, mode: Option<&ChecksumMode>) -> Checksum {
+    let enabled = mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED));
+    (enabled && !g.partial).then(|| g.access.checksum(&g.obj)).flatten().map(|c| c.dto()).unwrap_or_default()
+}
+
 /// 206 for ranges and parts. s3s applies `S3Response::status` to GetObject but not to HeadObject, so
 /// the status also travels as an extension that the edge applies.
 fn respond<T>(output: T, g: &Granted) -> S3Response<T> {
@@ -182,7 +189,7 @@ pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) ->
     let len = usize::try_from(g.range.end - g.range.start).unwrap_or(usize::MAX);
     let body = ExactStream::new(stream, len);
     let meta = &g.obj.meta;
-    let output = GetObjectOutput {
+    let mut output = GetObjectOutput {
         body: Some(StreamingBlob::new(body)),
         accept_ranges: Some("bytes".into()),
         content_length: Some(length(&g)),
@@ -199,6 +206,7 @@ pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) ->
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()
     };
+    set_checksums!(output, checksum_fields(&g, i.checksum_mode.as_ref()), with type);
     Ok(respond(output, &g))
 }
 
@@ -230,7 +238,7 @@ pub(super) async fn head_object(
         g.access.source(&g.obj)?;
     }
     let meta = &g.obj.meta;
-    let output = HeadObjectOutput {
+    let mut output = HeadObjectOutput {
         accept_ranges: Some("bytes".into()),
         content_length: Some(length(&g)),
         content_range: content_range(&g),
@@ -245,5 +253,6 @@ pub(super) async fn head_object(
         sse_customer_key_md5: g.access.key_md5.clone(),
         ..Default::default()
     };
+    set_checksums!(output, checksum_fields(&g, i.checksum_mode.as_ref()), with type);
     Ok(respond(output, &g))
 }

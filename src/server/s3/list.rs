@@ -1,4 +1,5 @@
-//! ListObjectsV2: sizes are plaintext sizes, and no key material appears (catalogue L1).
+//! ListObjectsV2 and ListObjects (V1): sizes are plaintext sizes, and no key material appears
+//! (catalogue L1).
 
 use std::collections::BTreeSet;
 
@@ -91,6 +92,40 @@ pub(super) fn list_objects_v2(
         ..Default::default()
     };
     Ok(S3Response::new(output))
+}
+
+/// ListObjects (V1): the V2 listing from `marker`, with V1's `Marker` and `NextMarker`.
+pub(crate) fn list_objects(store: &Store, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    let marker = req.input.marker.clone();
+    let v2 = list_objects_v2(
+        store,
+        req.map_input(|i| ListObjectsV2Input {
+            bucket: i.bucket,
+            delimiter: i.delimiter,
+            max_keys: i.max_keys,
+            prefix: i.prefix,
+            start_after: i.marker,
+            ..Default::default()
+        }),
+    )?
+    .output;
+    let truncated = v2.is_truncated == Some(true);
+    // V1 names the last key (or common prefix) returned only when a delimiter is used.
+    let next_marker = (truncated && v2.delimiter.is_some())
+        .then(|| v2.next_continuation_token.and_then(|t| String::from_utf8(hex::decode(t).ok()?).ok()))
+        .flatten();
+    Ok(S3Response::new(ListObjectsOutput {
+        name: v2.name,
+        prefix: v2.prefix,
+        delimiter: v2.delimiter,
+        marker: Some(marker.unwrap_or_default()),
+        max_keys: v2.max_keys,
+        is_truncated: v2.is_truncated,
+        contents: v2.contents,
+        common_prefixes: v2.common_prefixes,
+        next_marker,
+        ..Default::default()
+    }))
 }
 
 fn invalid_token() -> s3s::S3Error {

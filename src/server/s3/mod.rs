@@ -26,6 +26,24 @@ macro_rules! take_copy_source_triple {
     };
 }
 
+/// Sets the five `checksum_*` fields of an s3s output from an `s3s::dto::Checksum` (and, with
+/// `with type`, its `checksum_type`).
+macro_rules! set_checksums {
+    ($output:expr, $sums:expr) => {{
+        let sums: s3s::dto::Checksum = $sums;
+        $output.checksum_crc32 = sums.checksum_crc32;
+        $output.checksum_crc32c = sums.checksum_crc32c;
+        $output.checksum_crc64nvme = sums.checksum_crc64nvme;
+        $output.checksum_sha1 = sums.checksum_sha1;
+        $output.checksum_sha256 = sums.checksum_sha256;
+    }};
+    ($output:expr, $sums:expr, with type) => {{
+        let sums: s3s::dto::Checksum = $sums;
+        $output.checksum_type = sums.checksum_type.clone();
+        set_checksums!($output, sums);
+    }};
+}
+
 mod attributes;
 mod bucket;
 mod bucket_policy;
@@ -38,6 +56,7 @@ mod list;
 mod lookup;
 mod multipart;
 mod preconditions;
+mod part_checksums;
 mod put;
 mod read_access;
 pub(crate) mod received;
@@ -109,6 +128,10 @@ impl S3 for ReferenceS3 {
 
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
         list::list_objects_v2(&self.store, req)
+    }
+
+    async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+        list::list_objects(&self.store, req)
     }
 
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {

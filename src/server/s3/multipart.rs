@@ -15,10 +15,12 @@ use super::copy::{open_source, source_failure};
 use super::digests::Declared;
 use super::guard::check_write;
 use super::list::{owner, timestamp};
+use super::part_checksums;
 use super::preconditions::{Conditions, current_etag};
 use super::put::write_triple;
 use super::read_access::open_sealed;
 use super::write::{body_error, default_encryption, random_etag, reported_version};
+use crate::server::checksum::{ObjectChecksum, StoredChecksum};
 use crate::server::crypto::{Binding, ObjectCipher};
 use crate::server::error::{internal, no_such_bucket, s3_error};
 use crate::server::object_io::{ByteRange, ingest};
@@ -53,6 +55,7 @@ pub(super) fn create(
     let sse = super::put::sse_header(&req.headers, i.server_side_encryption.as_ref());
     check_write(store, &i.bucket, &i.key, &raw, sse.as_deref())?;
     let triple = write_triple(&req.headers, &raw, sse.as_deref())?;
+    let checksum = part_checksums::requested(i.checksum_algorithm.as_ref(), i.checksum_type.as_ref())?;
     let upload_id = random_id();
     let cipher = triple.as_ref().map(|_| ObjectCipher::generate(Binding::new(&i.bucket, &i.key, &upload_id)));
     let sse_c = cipher.as_ref().zip(triple.as_ref()).map(|(c, t)| c.seal(&t.key));
@@ -65,11 +68,15 @@ pub(super) fn create(
         user_metadata: i.metadata.unwrap_or_default().into_iter().collect(),
         tags: super::tagging::from_header(i.tagging.as_deref())?,
         sse_c,
-        manifest_key: cipher.map(|c| c.manifest_key()),
+        manifest_key: cipher.as_ref().map(ObjectCipher::manifest_key),
+        checksum_key: cipher.as_ref().map(ObjectCipher::checksum_key),
+        checksum,
         parts: BTreeMap::new(),
     });
     let key_md5 = triple.map(|t| t.key_md5);
     Ok(S3Response::new(CreateMultipartUploadOutput {
+        checksum_algorithm: checksum.map(|(a, _)| ChecksumAlgorithm::from(a.name().to_owned())),
+        checksum_type: checksum.map(|(_, k)| k.dto()),
         bucket: Some(i.bucket),
         key: Some(i.key),
         upload_id: Some(upload_id),
@@ -118,7 +125,7 @@ async fn store_part<S, E>(
     body: Option<S>,
     declared: Option<(&Declared, &http::HeaderMap, Option<&s3s::TrailingHeaders>)>,
     hasher: s3s::checksum::ChecksumHasher,
-) -> S3Result<(String, i64)>
+) -> S3Result<(String, i64, s3s::dto::Checksum)>
 where
     S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -137,9 +144,17 @@ where
     };
     let last_modified_ms = now_ms();
     let salt = part_cipher.map(|p| p.salt());
-    let part = UploadedPart { size: ingested.size, etag: etag.clone(), last_modified_ms, data, salt };
+    let checksums = ingested.checksums;
+    let part = UploadedPart {
+        size: ingested.size,
+        etag: etag.clone(),
+        last_modified_ms,
+        data,
+        salt,
+        checksums: checksums.clone(),
+    };
     lock(upload).parts.insert(number, part);
-    Ok((etag, last_modified_ms))
+    Ok((etag, last_modified_ms, checksums))
 }
 
 pub(super) async fn upload_part(
@@ -151,10 +166,15 @@ pub(super) async fn upload_part(
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
     let raw = take_triple!(i);
     check_write(store, &i.bucket, &i.key, &raw, None)?;
-    let (cipher, key_md5) = part_cipher(&lock(&upload), &raw)?;
-    let (declared, hasher) = Declared::from_request(&req.headers, i.content_md5.as_deref())?;
+    let (cipher, key_md5, checksum) = {
+        let u = lock(&upload);
+        let (cipher, key_md5) = part_cipher(&u, &raw)?;
+        (cipher, key_md5, u.checksum)
+    };
+    let (declared, _) = Declared::from_request(&req.headers, i.content_md5.as_deref())?;
+    let hasher = part_checksums::part_hasher(checksum, Some(&declared))?;
     let (body, received) = super::received::count(i.body, &req.extensions, i.content_length);
-    let (etag, _) = store_part(
+    let (etag, _, sums) = store_part(
         store,
         &upload,
         number,
@@ -165,13 +185,15 @@ pub(super) async fn upload_part(
     )
     .await
     .map_err(|e| received.or(e))?;
-    Ok(S3Response::new(UploadPartOutput {
+    let mut output = UploadPartOutput {
         e_tag: Some(ETag::Strong(etag)),
         server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         ..Default::default()
-    }))
+    };
+    set_checksums!(output, part_checksums::shown(checksum, declared.algorithm(), &sums));
+    Ok(S3Response::new(output))
 }
 
 /// `bytes=first-last` of `x-amz-copy-source-range`, within a source of `size` bytes.
@@ -219,19 +241,24 @@ pub(super) async fn upload_part_copy(
             if_unmodified_since: i.copy_source_if_unmodified_since.as_ref(),
         },
     )?;
-    let (cipher, key_md5) = part_cipher(&lock(&upload), &dst_raw)?;
+    let (cipher, key_md5, checksum) = {
+        let u = lock(&upload);
+        let (cipher, key_md5) = part_cipher(&u, &dst_raw)?;
+        (cipher, key_md5, u.checksum)
+    };
     let range = copy_range(i.copy_source_range.as_deref(), source.obj.meta.size)?;
     let body = source.access.source(&source.obj)?.stream(range);
-    let (etag, last_modified_ms) =
-        store_part(store, &upload, number, cipher.as_ref(), Some(body), None, s3s::checksum::ChecksumHasher::default())
-            .await
-            .map_err(source_failure)?;
+    let hasher = part_checksums::part_hasher(checksum, None)?;
+    let (etag, last_modified_ms, sums) =
+        store_part(store, &upload, number, cipher.as_ref(), Some(body), None, hasher).await.map_err(source_failure)?;
+    let mut result = CopyPartResult {
+        e_tag: Some(ETag::Strong(etag)),
+        last_modified: Some(timestamp(last_modified_ms)),
+        ..Default::default()
+    };
+    set_checksums!(result, part_checksums::shown(checksum, None, &sums));
     Ok(S3Response::new(UploadPartCopyOutput {
-        copy_part_result: Some(CopyPartResult {
-            e_tag: Some(ETag::Strong(etag)),
-            last_modified: Some(timestamp(last_modified_ms)),
-            ..Default::default()
-        }),
+        copy_part_result: Some(result),
         copy_source_version_id: reported_version(&source.obj.meta),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
@@ -247,8 +274,11 @@ fn invalid_part() -> s3s::S3Error {
     )
 }
 
-/// M9: CompleteMultipartUpload needs no SSE-C headers; when sent they must name the upload's key
-/// (AWS not observed for a mismatch; refusing is the most defensible answer).
+/// M9: CompleteMultipartUpload needs no SSE-C headers, unless the upload named a checksum algorithm
+/// (A7.6: documented, answer not observed; the UploadPart answer to a missing triple is chosen);
+/// when sent they must name the upload's key (AWS not observed for a mismatch; refusing is the most
+/// defensible answer). The object's checksum is answered only to a request presenting the key (K8):
+/// without it, it would be a plaintext checksum served to anyone.
 pub(super) async fn complete(
     store: &Store,
     min_part_size: u64,
@@ -265,15 +295,17 @@ pub(super) async fn complete(
             "The XML you provided was not well-formed or did not validate against our published schema",
         ));
     }
-    let (meta, data) = {
+    let (meta, data, checksum) = {
         let mut u = lock(&upload);
-        if !raw.is_absent() {
+        if !raw.is_absent() || (u.sse_c.is_some() && u.checksum.is_some()) {
             part_cipher(&u, &raw)?;
         }
         // V4: after the triple (M4's answer wins), before any part is taken.
         let conditions =
             Conditions { if_match: i.if_match.as_ref(), if_none_match: i.if_none_match.as_ref(), ..Default::default() };
         conditions.check_write(current_etag(store, &i.bucket, &i.key).as_deref())?;
+        // Part checksums are compared only for a request that may see them.
+        let reveal = u.sse_c.is_none() || !raw.is_absent();
         let mut previous = 0;
         let mut parts = Vec::new();
         for p in &requested {
@@ -287,7 +319,9 @@ pub(super) async fn complete(
             }
             previous = n;
             let stored = u.parts.get(&n).ok_or_else(invalid_part)?;
-            if p.e_tag.as_ref().is_some_and(|e| e.value() != stored.etag) {
+            if p.e_tag.as_ref().is_some_and(|e| e.value() != stored.etag)
+                || (reveal && part_checksums::differs(p, stored))
+            {
                 return Err(invalid_part());
             }
             parts.push(PartMeta { number: n, size: stored.size, etag: stored.etag.clone(), salt: stored.salt });
@@ -307,6 +341,8 @@ pub(super) async fn complete(
             md5.update(hex::decode(&p.etag).unwrap_or_default());
         }
         let etag = format!("{}-{}", hex::encode(md5.finalize()), parts.len());
+        let listed: Vec<&UploadedPart> = parts.iter().filter_map(|p| u.parts.get(&p.number)).collect();
+        let checksum = part_checksums::of_object(u.checksum, &listed);
         let data = parts.iter().filter_map(|p| u.parts.remove(&p.number).map(|part| part.data)).collect::<Vec<_>>();
         let mut meta = ObjectMeta {
             bucket: u.bucket.clone(),
@@ -323,16 +359,18 @@ pub(super) async fn complete(
             parts,
             manifest_tag: None,
             tags: u.tags.clone(),
+            checksum: checksum.clone().map(|c| StoredChecksum::keep(c, u.checksum_key.as_ref())),
         };
         meta.manifest_tag = u.manifest_key.as_ref().zip(meta.manifest()).map(|(k, m)| k.tag(&m));
-        (meta, data)
+        let shown = if reveal { checksum } else { None };
+        (meta, data, shown)
     };
     store.uploads().remove(&i.upload_id);
     let meta = store.commit(meta, data).await.map_err(|e| match e {
         CommitError::NoSuchBucket => no_such_bucket(),
         CommitError::Io => internal(&e),
     })?;
-    Ok(S3Response::new(CompleteMultipartUploadOutput {
+    let mut output = CompleteMultipartUploadOutput {
         bucket: Some(meta.bucket.clone()),
         key: Some(meta.key.clone()),
         e_tag: Some(ETag::Strong(meta.etag.clone())),
@@ -343,7 +381,9 @@ pub(super) async fn complete(
             .is_none()
             .then(|| ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
         ..Default::default()
-    }))
+    };
+    set_checksums!(output, checksum.as_ref().map(ObjectChecksum::dto).unwrap_or_default(), with type);
+    Ok(S3Response::new(output))
 }
 
 pub(super) fn abort(
@@ -356,11 +396,17 @@ pub(super) fn abort(
     Ok(S3Response::new(AbortMultipartUploadOutput::default()))
 }
 
-/// M8: ListParts needs no SSE-C headers.
+/// M8: ListParts needs no SSE-C headers, unless the upload named a checksum algorithm (A7.6, chosen
+/// as for Complete); the parts' checksums are listed with the key only.
 pub(super) fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
-    let i = req.input;
+    let mut i = req.input;
     let upload = store.uploads().get(&i.bucket, &i.key, &i.upload_id).ok_or_else(no_such_upload)?;
+    let raw = take_triple!(i);
     let u = lock(&upload);
+    if !raw.is_absent() || (u.sse_c.is_some() && u.checksum.is_some()) {
+        part_cipher(&u, &raw)?;
+    }
+    let checksum = if u.sse_c.is_none() || !raw.is_absent() { u.checksum } else { None };
     let marker = i.part_number_marker.unwrap_or(0);
     let max = usize::try_from(i.max_parts.unwrap_or(1000)).unwrap_or(1000).min(1000);
     let all: Vec<_> = u.parts.iter().filter(|(n, _)| i64::from(**n) > i64::from(marker)).collect();
@@ -368,12 +414,16 @@ pub(super) fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Res
     let shown = &all[..all.len().min(max)];
     let parts = shown
         .iter()
-        .map(|(n, p)| Part {
-            part_number: Some(i32::try_from(**n).unwrap_or(i32::MAX)),
-            size: Some(i64::try_from(p.size).unwrap_or(i64::MAX)),
-            e_tag: Some(ETag::Strong(p.etag.clone())),
-            last_modified: Some(timestamp(p.last_modified_ms)),
-            ..Default::default()
+        .map(|(n, p)| {
+            let mut part = Part {
+                part_number: Some(i32::try_from(**n).unwrap_or(i32::MAX)),
+                size: Some(i64::try_from(p.size).unwrap_or(i64::MAX)),
+                e_tag: Some(ETag::Strong(p.etag.clone())),
+                last_modified: Some(timestamp(p.last_modified_ms)),
+                ..Default::default()
+            };
+            set_checksums!(part, part_checksums::shown(checksum, None, &p.checksums));
+            part
         })
         .collect();
     Ok(S3Response::new(ListPartsOutput {
@@ -387,6 +437,8 @@ pub(super) fn list_parts(store: &Store, req: S3Request<ListPartsInput>) -> S3Res
         parts: Some(parts),
         owner: Some(owner()),
         storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+        checksum_algorithm: u.checksum.map(|(a, _)| ChecksumAlgorithm::from(a.name().to_owned())),
+        checksum_type: u.checksum.map(|(_, k)| k.dto()),
         ..Default::default()
     }))
 }

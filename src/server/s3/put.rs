@@ -11,6 +11,7 @@ use super::digests::Declared;
 use super::guard::check_write;
 use super::preconditions::{Conditions, current_etag};
 use super::write::{NewObject, commit, default_encryption, reported_version, stage};
+use crate::server::checksum::{Algorithm, ObjectChecksum};
 use crate::server::edge::{PostFile, Transport};
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 use crate::sse_c::rules::validate_write;
@@ -56,6 +57,7 @@ pub(super) async fn put_object(
         triple,
         content_md5: declared.has_content_md5(),
         tags: super::tagging::from_header(input.tagging.as_deref())?,
+        checksum: declared.algorithm().unwrap_or(Algorithm::Crc64Nvme),
     };
     let (body, received) = super::received::count(input.body, &req.extensions, input.content_length);
     let staged = stage(store, new, body, hasher).await.map_err(|e| received.or(e))?;
@@ -65,22 +67,18 @@ pub(super) async fn put_object(
         return Err(super::write::body_error(&crate::server::object_io::IngestError::Body("length".into())));
     }
     declared.verify(&staged.ingested, &req.headers, req.trailing_headers.as_ref())?;
-    let sums = staged.ingested.checksums.clone();
+    let checksum = staged.checksum.as_ref().map(ObjectChecksum::dto).unwrap_or_default();
     let key_md5 = staged.key_md5.clone();
     let meta = commit(store, staged).await?;
-    let output = PutObjectOutput {
+    let mut output = PutObjectOutput {
         e_tag: Some(ETag::Strong(meta.etag.clone())),
-        checksum_crc32: sums.checksum_crc32,
-        checksum_crc32c: sums.checksum_crc32c,
-        checksum_crc64nvme: sums.checksum_crc64nvme,
-        checksum_sha1: sums.checksum_sha1,
-        checksum_sha256: sums.checksum_sha256,
         server_side_encryption: default_encryption(key_md5.as_ref()),
         sse_customer_algorithm: key_md5.as_ref().map(|_| AES256.to_owned()),
         sse_customer_key_md5: key_md5,
         version_id: reported_version(&meta),
         ..Default::default()
     };
+    set_checksums!(output, checksum, with type);
     Ok(S3Response::new(output))
 }
 
@@ -108,6 +106,7 @@ pub(super) async fn post_object(
         content_md5: false,
         // A POST form's `tagging` field is XML, not the header's query form; it is not read.
         tags: Default::default(),
+        checksum: Algorithm::Crc64Nvme,
     };
     // The edge streams the file past s3s when it can (`PostFile`); s3s read it otherwise.
     let file: Option<futures::stream::BoxStream<'static, Result<bytes::Bytes, String>>> =

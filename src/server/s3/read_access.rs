@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use s3s::S3Error;
 
+use crate::server::checksum::ObjectChecksum;
 use crate::server::crypto::{Binding, ObjectCipher, OpenError, encrypted_len};
 use crate::server::error::internal;
 use crate::server::object_io::ObjectSource;
@@ -31,6 +32,15 @@ impl ReadAccess {
             reader.check_lengths(&expected).map_err(|e| internal(&e))?;
         }
         Ok(ObjectSource { reader, cipher: self.cipher.clone(), parts: Arc::new(obj.meta.parts.clone()) })
+    }
+}
+
+impl ReadAccess {
+    /// The object's stored checksum, opened with the presented key for an SSE-C object.
+    #[must_use]
+    pub(crate) fn checksum(&self, obj: &StoredObject) -> Option<ObjectChecksum> {
+        let key = self.cipher.as_ref().map(|c| c.checksum_key());
+        obj.meta.checksum.as_ref()?.reveal(key.as_ref())
     }
 }
 

@@ -7,6 +7,7 @@ use futures::Stream;
 use s3s::checksum::ChecksumHasher;
 use s3s::{S3Error, S3Result};
 
+use crate::server::checksum::{Algorithm, Kind, ObjectChecksum, StoredChecksum};
 use crate::server::crypto::{Binding, ObjectCipher};
 use crate::server::error::{incomplete_body, internal, no_such_bucket, s3_error};
 use crate::server::object_io::{IngestError, Ingested, ingest};
@@ -30,6 +31,8 @@ pub(super) struct NewObject {
     pub content_md5: bool,
     /// The tag set.
     pub tags: BTreeMap<String, String>,
+    /// The algorithm of the checksum to store (the one the request sent, else CRC64NVME: A7.3).
+    pub checksum: Algorithm,
 }
 
 /// An object whose bytes are written but which is not yet visible.
@@ -41,6 +44,8 @@ pub(super) struct Staged {
     pub ingested: Ingested,
     /// The key MD5 to echo, for SSE-C.
     pub key_md5: Option<String>,
+    /// The object's checksum, for the answer to the request that wrote it.
+    pub checksum: Option<ObjectChecksum>,
     part: PartData,
 }
 
@@ -68,7 +73,7 @@ pub(super) async fn stage<S, E>(
     store: &Store,
     new: NewObject,
     body: Option<S>,
-    hasher: ChecksumHasher,
+    mut hasher: ChecksumHasher,
 ) -> S3Result<Staged>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -82,6 +87,7 @@ where
     let part_cipher = cipher.as_ref().map(|c| c.new_part(0));
     let mut sink = store.begin().map_err(|e| internal(&e))?;
     let want_md5 = new.triple.is_none() || new.content_md5;
+    new.checksum.enable(&mut hasher);
     let ingested = ingest(body, part_cipher.as_ref(), &mut sink, hasher, want_md5).await.map_err(|e| body_error(&e))?;
     let part = sink.finish().await.map_err(|e| internal(&e))?;
     let etag = match (&new.triple, ingested.md5) {
@@ -104,9 +110,17 @@ where
         parts: vec![PartMeta { number: 0, size: ingested.size, etag, salt: part_cipher.map(|p| p.salt()) }],
         manifest_tag: None,
         tags: new.tags,
+        checksum: None,
     };
+    let checksum = new.checksum.value_in(&ingested.checksums).map(|value| ObjectChecksum {
+        algorithm: new.checksum,
+        kind: Kind::FullObject,
+        value,
+    });
+    let checksum_key = cipher.as_ref().map(ObjectCipher::checksum_key);
+    meta.checksum = checksum.clone().map(|c| StoredChecksum::keep(c, checksum_key.as_ref()));
     meta.manifest_tag = cipher.zip(meta.manifest()).map(|(c, m)| c.manifest_key().tag(&m));
-    Ok(Staged { meta, ingested, key_md5: new.triple.map(|t| t.key_md5), part })
+    Ok(Staged { meta, ingested, key_md5: new.triple.map(|t| t.key_md5), checksum, part })
 }
 
 /// Makes a staged object visible; returns its committed metadata.

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::server::checksum::StoredChecksum;
 use crate::server::crypto::{Manifest, ManifestTag, PartSalt, PartShape, SealedKey};
 
 pub use self::dir::{DirBackend, TempData};
@@ -78,6 +79,9 @@ pub struct ObjectMeta {
     /// The object's tag set (`x-amz-tagging`, PutObjectTagging); not encrypted, like metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// The flexible checksum (sealed for SSE-C objects); none for objects stored before checksums.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
 }
 
 impl ObjectMeta {
@@ -504,6 +508,7 @@ impl Store {
                     parts: Vec::new(),
                     manifest_tag: None,
                     tags: BTreeMap::new(),
+                    checksum: None,
                 };
                 let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
                 Ok(Some(committed.version_id))

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::server::crypto::{ManifestKey, PartSalt, SealedKey};
+use crate::server::checksum::{Algorithm, Kind};
+use crate::server::crypto::{ChecksumKey, ManifestKey, PartSalt, SealedKey};
 
 /// A part's stored segments before the upload completes.
 #[derive(Debug)]
@@ -42,6 +43,9 @@ pub struct UploadedPart {
     pub data: PartData,
     /// For SSE-C: the salt of this upload's part key.
     pub salt: Option<PartSalt>,
+    /// The part's checksums (CRC64NVME, the upload's algorithm and any the request sent), kept in
+    /// memory only.
+    pub checksums: s3s::dto::Checksum,
 }
 
 /// A multipart upload in progress.
@@ -66,6 +70,10 @@ pub struct Upload {
     /// For an SSE-C upload: the key that authenticates the completed object's manifest, kept in
     /// memory only (CompleteMultipartUpload needs no customer key; this key cannot decrypt).
     pub manifest_key: Option<ManifestKey>,
+    /// For an SSE-C upload: the key that seals the completed object's checksum, in memory only.
+    pub checksum_key: Option<ChecksumKey>,
+    /// The checksum algorithm and type named at initiation, if any.
+    pub checksum: Option<(Algorithm, Kind)>,
     /// Parts by number.
     pub parts: BTreeMap<u32, UploadedPart>,
 }

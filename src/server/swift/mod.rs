@@ -194,6 +194,7 @@ impl SwiftFront {
             parts: vec![PartMeta { number: 0, size: ingested.size, etag: etag.clone(), salt: None }],
             manifest_tag: None,
             tags: std::collections::BTreeMap::new(),
+            checksum: None,
         };
         match self.store.commit(meta, vec![part]).await {
             Ok(_) => {
