@@ -10,6 +10,7 @@ pub mod checksum;
 pub mod crypto;
 mod edge;
 mod error;
+mod extensions;
 mod host;
 #[cfg(feature = "fuzzing")]
 mod in_process;

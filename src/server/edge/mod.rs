@@ -39,32 +39,7 @@ use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
 
 pub(super) use self::connection::serve;
-pub(super) use self::post_file::PostFile;
-
-/// A status a handler needs that s3s does not apply for its operation (HeadObject's 206).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct StatusOverride(pub http::StatusCode);
-
-/// GetObjectAttributes writes its `<ETag>` unquoted (catalogue A7.5), which s3s cannot serialise: the
-/// handler marks its answer with this, and the edge takes the quotes out.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct UnquotedETag;
-
-/// How a request arrived, for the handlers that must check SSE-C transport themselves (POST form
-/// fields are invisible to the edge).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Transport {
-    secure: bool,
-    allow_sse_c_over_http: bool,
-}
-
-impl Transport {
-    /// Whether SSE-C parameters may be accepted on this request.
-    #[must_use]
-    pub(super) fn sse_c_allowed(self) -> bool {
-        self.secure || self.allow_sse_c_over_http
-    }
-}
+use crate::server::extensions::Transport;
 
 /// The request handler shared by all connections, and the connection counts.
 pub(super) struct Edge {

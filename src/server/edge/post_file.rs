@@ -3,10 +3,9 @@
 //! s3s reads a form's file whole into memory. Once the edge has authenticated a form from its fields
 //! ([`super::post_form`]), s3s gets the fields and an empty file part, checks the policy's
 //! expiration and conditions on them as usual, and the handler reads the real file from a
-//! [`PostFile`] in the request's extensions, up to the next delimiter, as it arrives.
+//! [`PostFile`](crate::server::extensions::PostFile) in the request's extensions, up to the next delimiter, as it arrives.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
@@ -16,18 +15,7 @@ use http_body::Body as _;
 
 use super::body::SharedBody;
 use super::post_form::FilePart;
-
-/// The file of a POST form, for the POST Object handler to take (once).
-#[derive(Clone)]
-pub(crate) struct PostFile(Arc<Mutex<Option<FileStream>>>);
-
-impl PostFile {
-    /// The file's bytes, the first time.
-    #[must_use]
-    pub(crate) fn take(&self) -> Option<FileStream> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
+use crate::server::extensions::PostFile;
 
 /// The bytes of a form's file part, ending at the delimiter that follows it.
 pub(crate) struct FileStream {
@@ -99,6 +87,6 @@ pub(super) fn stream_file(
     };
     let (mut parts, _) = req.into_parts();
     parts.headers.insert(http::header::CONTENT_LENGTH, form.len().into());
-    parts.extensions.insert(PostFile(Arc::new(Mutex::new(Some(file)))));
+    parts.extensions.insert(PostFile::new(Box::pin(file)));
     Request::from_parts(parts, s3s::Body::from(form))
 }

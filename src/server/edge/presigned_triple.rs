@@ -10,8 +10,8 @@
 use http::{HeaderName, HeaderValue, Request};
 use zeroize::Zeroizing;
 
-use super::Transport;
 use crate::server::error::s3_error;
+use crate::server::extensions::Transport;
 use crate::sse_c::SseCError;
 use crate::sse_c::headers::is_sse_c_header;
 

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use http::Response;
 use http_body_util::BodyExt as _;
 
-use super::{StatusOverride, UnquotedETag};
 use crate::server::error::EXTRA_XML_HEADER;
+use crate::server::extensions::{StatusOverride, UnquotedETag};
 
 pub(super) fn error_response(err: s3s::S3Error) -> Response<s3s::Body> {
     err.to_http_response().unwrap_or_else(|_| {

@@ -48,6 +48,6 @@ pub(super) fn get_object_attributes(
         ..Default::default()
     });
     // A7.5: AWS writes this ETag without quotes (HEAD and GET quote theirs).
-    resp.extensions.insert(crate::server::edge::UnquotedETag);
+    resp.extensions.insert(crate::server::extensions::UnquotedETag);
     Ok(resp)
 }

@@ -82,17 +82,7 @@ pub(super) async fn copy_object(
     // C10: rotating "to the same key" with a key that is not the object's is answered as a parameter
     // mismatch, not as a wrong key (AWS text quoted in minio #5625; code not quoted, InvalidRequest
     // like its UploadPart sibling M4).
-    let source = match open_source(
-        store,
-        &i.copy_source,
-        &src_raw,
-        Conditions {
-            if_match: i.copy_source_if_match.as_ref(),
-            if_none_match: i.copy_source_if_none_match.as_ref(),
-            if_modified_since: i.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: i.copy_source_if_unmodified_since.as_ref(),
-        },
-    ) {
+    let source = match open_source(store, &i.copy_source, &src_raw, copy_source_conditions!(i)) {
         Err(e)
             if self_copy_target && *e.code() == s3s::S3ErrorCode::AccessDenied && same_triple(&src_raw, &dst_raw) =>
         {

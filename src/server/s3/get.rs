@@ -158,55 +158,68 @@ fn respond<T>(output: T, g: &Granted) -> S3Response<T> {
     let mut resp = S3Response::new(output);
     if g.partial {
         resp.status = Some(StatusCode::PARTIAL_CONTENT);
-        resp.extensions.insert(crate::server::edge::StatusOverride(StatusCode::PARTIAL_CONTENT));
+        resp.extensions.insert(crate::server::extensions::StatusOverride(StatusCode::PARTIAL_CONTENT));
     }
     resp
 }
 
+/// The [`ReadRequest`] of a GetObject or HeadObject input (the two carry the same fields), taking
+/// its SSE-C triple.
+macro_rules! read_request {
+    ($input:ident, $headers:expr) => {
+        ReadRequest {
+            bucket: &$input.bucket,
+            key: &$input.key,
+            version: $input.version_id.as_deref(),
+            headers: &$headers,
+            triple: take_triple!($input),
+            part_number: $input.part_number,
+            range: $input.range.as_ref(),
+            conditions: Conditions {
+                if_match: $input.if_match.as_ref(),
+                if_none_match: $input.if_none_match.as_ref(),
+                if_modified_since: $input.if_modified_since.as_ref(),
+                if_unmodified_since: $input.if_unmodified_since.as_ref(),
+            },
+        }
+    };
+}
+
+/// Sets the headers GetObject and HeadObject share on `$output` (two s3s types with the same field
+/// names) from the grant `$g` of input `$input`.
+macro_rules! object_headers {
+    ($output:ident, $g:ident, $input:ident) => {{
+        let meta = &$g.obj.meta;
+        $output.accept_ranges = Some("bytes".into());
+        $output.content_length = Some(length(&$g));
+        $output.content_range = content_range(&$g);
+        $output.content_type = meta.content_type.clone();
+        $output.e_tag = Some(ETag::Strong(meta.etag.clone()));
+        $output.last_modified = Some(super::list::timestamp(meta.last_modified_ms));
+        $output.metadata = user_metadata(&$g.obj);
+        $output.parts_count = parts_count(&$g, $input.part_number);
+        $output.version_id = reported_version(meta);
+        $output.server_side_encryption = default_encryption($g.access.key_md5.as_ref());
+        $output.sse_customer_algorithm = $g.access.key_md5.as_ref().map(|_| AES256.to_owned());
+        $output.sse_customer_key_md5 = $g.access.key_md5.clone();
+        set_checksums!($output, checksum_fields(&$g, $input.checksum_mode.as_ref()), with type);
+    }};
+}
+
 pub(super) async fn get_object(store: &Store, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
     let mut i = req.input;
-    let g = grant(
-        store,
-        &ReadRequest {
-            bucket: &i.bucket,
-            key: &i.key,
-            version: i.version_id.as_deref(),
-            headers: &req.headers,
-            triple: take_triple!(i),
-            part_number: i.part_number,
-            range: i.range.as_ref(),
-            conditions: Conditions {
-                if_match: i.if_match.as_ref(),
-                if_none_match: i.if_none_match.as_ref(),
-                if_modified_since: i.if_modified_since.as_ref(),
-                if_unmodified_since: i.if_unmodified_since.as_ref(),
-            },
-        },
-    )?;
+    let g = grant(store, &read_request!(i, req.headers))?;
     // The first segment is authenticated here, so an object altered from its start is a 500; a later
     // segment that fails ends the body early, so the client sees a broken transfer (catalogue D.6).
     let stream = g.access.source(&g.obj)?.open_stream(g.range).await.map_err(|e| internal(&e))?;
     let len = usize::try_from(g.range.end - g.range.start).unwrap_or(usize::MAX);
     let body = ExactStream::new(stream, len);
-    let meta = &g.obj.meta;
     let mut output = GetObjectOutput {
         body: Some(StreamingBlob::new(body)),
-        accept_ranges: Some("bytes".into()),
-        content_length: Some(length(&g)),
-        content_range: content_range(&g),
-        content_type: meta.content_type.clone(),
-        e_tag: Some(ETag::Strong(meta.etag.clone())),
-        last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
-        metadata: user_metadata(&g.obj),
-        tag_count: super::tagging::count(&meta.tags),
-        parts_count: parts_count(&g, i.part_number),
-        version_id: reported_version(meta),
-        server_side_encryption: default_encryption(g.access.key_md5.as_ref()),
-        sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
-        sse_customer_key_md5: g.access.key_md5.clone(),
+        tag_count: super::tagging::count(&g.obj.meta.tags),
         ..Default::default()
     };
-    set_checksums!(output, checksum_fields(&g, i.checksum_mode.as_ref()), with type);
+    object_headers!(output, g, i);
     Ok(respond(output, &g))
 }
 
@@ -215,44 +228,12 @@ pub(super) async fn head_object(
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     let mut i = req.input;
-    let g = grant(
-        store,
-        &ReadRequest {
-            bucket: &i.bucket,
-            key: &i.key,
-            version: i.version_id.as_deref(),
-            headers: &req.headers,
-            triple: take_triple!(i),
-            part_number: i.part_number,
-            range: i.range.as_ref(),
-            conditions: Conditions {
-                if_match: i.if_match.as_ref(),
-                if_none_match: i.if_none_match.as_ref(),
-                if_modified_since: i.if_modified_since.as_ref(),
-                if_unmodified_since: i.if_unmodified_since.as_ref(),
-            },
-        },
-    )?;
+    let g = grant(store, &read_request!(i, req.headers))?;
     if g.access.cipher.is_some() {
         // The stored parts must match the authenticated manifest, as for a GET.
         g.access.source(&g.obj)?;
     }
-    let meta = &g.obj.meta;
-    let mut output = HeadObjectOutput {
-        accept_ranges: Some("bytes".into()),
-        content_length: Some(length(&g)),
-        content_range: content_range(&g),
-        content_type: meta.content_type.clone(),
-        e_tag: Some(ETag::Strong(meta.etag.clone())),
-        last_modified: Some(super::list::timestamp(meta.last_modified_ms)),
-        metadata: user_metadata(&g.obj),
-        parts_count: parts_count(&g, i.part_number),
-        version_id: reported_version(meta),
-        server_side_encryption: default_encryption(g.access.key_md5.as_ref()),
-        sse_customer_algorithm: g.access.key_md5.as_ref().map(|_| AES256.to_owned()),
-        sse_customer_key_md5: g.access.key_md5.clone(),
-        ..Default::default()
-    };
-    set_checksums!(output, checksum_fields(&g, i.checksum_mode.as_ref()), with type);
+    let mut output = HeadObjectOutput::default();
+    object_headers!(output, g, i);
     Ok(respond(output, &g))
 }

@@ -15,6 +15,18 @@ macro_rules! take_triple {
     };
 }
 
+/// The `x-amz-copy-source-if-*` preconditions of a CopyObject or UploadPartCopy input.
+macro_rules! copy_source_conditions {
+    ($input:expr) => {
+        $crate::server::s3::preconditions::Conditions {
+            if_match: $input.copy_source_if_match.as_ref(),
+            if_none_match: $input.copy_source_if_none_match.as_ref(),
+            if_modified_since: $input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: $input.copy_source_if_unmodified_since.as_ref(),
+        }
+    };
+}
+
 /// [`take_triple!`] for the copy-source triple (`copy_source_sse_customer_*`).
 macro_rules! take_copy_source_triple {
     ($input:expr) => {

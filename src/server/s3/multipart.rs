@@ -230,17 +230,7 @@ pub(super) async fn upload_part_copy(
     let src_raw = take_copy_source_triple!(i);
     let dst_raw = take_triple!(i);
     check_write(store, &i.bucket, &i.key, &dst_raw, None)?;
-    let source = open_source(
-        store,
-        &i.copy_source,
-        &src_raw,
-        Conditions {
-            if_match: i.copy_source_if_match.as_ref(),
-            if_none_match: i.copy_source_if_none_match.as_ref(),
-            if_modified_since: i.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: i.copy_source_if_unmodified_since.as_ref(),
-        },
-    )?;
+    let source = open_source(store, &i.copy_source, &src_raw, copy_source_conditions!(i))?;
     let (cipher, key_md5, checksum) = {
         let u = lock(&upload);
         let (cipher, key_md5) = part_cipher(&u, &dst_raw)?;

@@ -12,7 +12,7 @@ use super::guard::check_write;
 use super::preconditions::{Conditions, current_etag};
 use super::write::{NewObject, commit, default_encryption, reported_version, stage};
 use crate::server::checksum::{Algorithm, ObjectChecksum};
-use crate::server::edge::{PostFile, Transport};
+use crate::server::extensions::{PostFile, Transport};
 use crate::sse_c::headers::{AES256, SERVER_SIDE_ENCRYPTION};
 use crate::sse_c::rules::validate_write;
 use crate::sse_c::{RawTriple, SseCError, TripleKind, ValidTriple};
@@ -111,7 +111,7 @@ pub(super) async fn post_object(
     // The edge streams the file past s3s when it can (`PostFile`); s3s read it otherwise.
     let file: Option<futures::stream::BoxStream<'static, Result<bytes::Bytes, String>>> =
         match req.extensions.get::<PostFile>().and_then(PostFile::take) {
-            Some(file) => Some(Box::pin(file)),
+            Some(file) => Some(file),
             None => input.body.map(|b| Box::pin(futures::TryStreamExt::map_err(b, |e| e.to_string())) as _),
         };
     let (file, received) = super::received::count(file, &req.extensions, None);

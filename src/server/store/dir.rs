@@ -18,12 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 use tokio::io::AsyncWriteExt as _;
 
+use super::layout::{BUCKET_FILE, BUCKETS, Loaded, LoadedBucket, OBJECTS, TMP, VersionFile, key_hash};
 use super::quarantine::Quarantine;
-use super::startup::{BUCKET_FILE, BUCKETS, OBJECTS, TMP};
 use super::{Controls, ObjectData, ObjectMeta, PartData, StoredObject, Versioning, marker, safe_fs, startup};
 
 /// The directory backend.
@@ -31,39 +29,6 @@ use super::{Controls, ObjectData, ObjectMeta, PartData, StoredObject, Versioning
 pub struct DirBackend {
     root: PathBuf,
     quarantine: Quarantine,
-}
-
-/// A bucket found at start.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoadedBucket {
-    /// Name.
-    pub name: String,
-    /// Creation time.
-    pub created_ms: i64,
-    /// Versioning state.
-    #[serde(default)]
-    pub versioning: Versioning,
-    /// SSE-C controls.
-    #[serde(default)]
-    pub controls: Controls,
-}
-
-/// What a previous run left committed.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Buckets.
-    pub buckets: Vec<LoadedBucket>,
-    /// Committed object versions.
-    pub objects: Vec<StoredObject>,
-}
-
-/// One version in a key's metadata file.
-#[derive(Serialize, Deserialize)]
-pub(super) struct VersionFile {
-    /// The version's metadata.
-    pub meta: ObjectMeta,
-    /// The names of its data files (one per part) in the bucket's `objects/` directory.
-    pub data_files: Vec<String>,
 }
 
 /// An upload in progress: a temporary file under `tmp/`.
@@ -94,11 +59,6 @@ impl Drop for TempData {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-/// The name under which a key's files are stored: hex SHA-256 of the key.
-pub(super) fn key_hash(key: &str) -> String {
-    hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
 impl DirBackend {

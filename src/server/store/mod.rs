@@ -9,6 +9,7 @@
 //! in temporary files, and are gone after a restart.
 
 mod dir;
+mod layout;
 mod marker;
 mod quarantine;
 mod safe_fs;

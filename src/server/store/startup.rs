@@ -6,19 +6,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::dir::{Loaded, LoadedBucket, VersionFile, key_hash};
+use super::layout::{BUCKET_FILE, BUCKETS, Loaded, LoadedBucket, OBJECTS, TMP, VersionFile, key_hash};
 use super::quarantine::{self, Quarantine};
 use super::safe_fs::{self, Kind};
 use super::{ObjectData, StoredObject, marker};
-
-/// Uploads in progress.
-pub(super) const TMP: &str = "tmp";
-/// One directory per bucket.
-pub(super) const BUCKETS: &str = "buckets";
-/// A bucket's metadata, in its directory.
-pub(super) const BUCKET_FILE: &str = "bucket.json";
-/// A bucket's objects, in its directory.
-pub(super) const OBJECTS: &str = "objects";
 
 /// Whether `s` is `len` lower-case hex digits (the server's random ids and key hashes).
 fn is_hex(s: &str, len: usize) -> bool {
