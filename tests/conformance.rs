@@ -22,7 +22,7 @@ use ssec_conform::client::{Addressing, Client, DEFAULT_REGION, Target, Trust};
 use ssec_conform::report::model::{Outcome, ScenarioReport};
 use ssec_conform::scenario::exec::{self, Placement};
 use ssec_conform::scenario::grade::Strictness;
-use ssec_conform::scenario::profile::Disposition;
+use ssec_conform::scenario::judge::{self, Disposition, Judge};
 use ssec_conform::scenario::{LoadedScenario, Profile, catalogue, runner};
 use ssec_conform::{ReferenceServer, ServerConfig, ServerHandle};
 
@@ -75,7 +75,9 @@ fn target(rt: &tokio::runtime::Runtime) -> (Client, Profile, Option<ServerHandle
         timeout,
         ..Target::new(parse("SSEC_ENDPOINT_URL", endpoint), credentials.0, credentials.1)
     };
-    let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| "aws".into())).expect("SSEC_PROFILE");
+    let default = Profile::default_name(target.endpoint.host_str());
+    let profile = Profile::find(&env("SSEC_PROFILE").unwrap_or_else(|| default.into())).expect("SSEC_PROFILE");
+    let profile = profile.with_plain_http(target.plain_endpoint.is_some());
     let mut client = Client::new(target).expect("client");
     if let (Some(auth_url), Some(user), Some(key)) =
         (env("SSEC_SWIFT_AUTH_URL"), env("SSEC_SWIFT_USER"), env("SSEC_SWIFT_KEY"))
@@ -132,14 +134,14 @@ fn scenario_trial(
     index: usize,
     s: LoadedScenario,
 ) -> Trial {
-    let disposition = profile.disposition(&s);
+    let disposition = judge::disposition(profile, &s);
     let ignored = matches!(disposition, Disposition::Unsupported(_) | Disposition::Skip(_));
     let kind = s.area.clone();
     let name = s.id.clone();
     let (rt, client, settings) = (Arc::clone(rt), client.clone(), settings.clone());
     Trial::test(name, move || {
         // With --include-ignored, an ignored scenario runs as if the profile allowed it.
-        let disposition = if ignored { Disposition::Run } else { disposition };
+        let disposition = if ignored { Disposition::Run(Judge::default()) } else { disposition };
         let run = exec::run_scenario(&client, &s, index, &settings.placement, &disposition, settings.strictness, None);
         let report = rt.block_on(run);
         match report.outcome {

@@ -68,7 +68,10 @@ fn profile(dir: &Path, known: bool) -> String {
         "name: vendor\ncapabilities: [sse-c, plain-http, presign, copy, multipart, versioning, post, block-sse-c, bucket-policy, swift]\n",
     );
     if known {
-        yaml.push_str("xfail:\n  - scenario: get-head/003-wrong-key\n    reason: answers 200 to a wrong key\n");
+        yaml.push_str(
+            "xfail:\n  - scenario: get-head/003-wrong-key\n    finding: \"get: 200 AccessDenied → 403 AccessDenied\"\n",
+        );
+        yaml.push_str("    reason: answers 403 where the edited catalogue expects 200\n");
     }
     let path = dir.join(if known { "known.yaml" } else { "unknown.yaml" });
     std::fs::write(&path, yaml).unwrap();

@@ -115,7 +115,7 @@ pub(super) fn check_profiles(args: CheckProfilesArgs) -> anyhow::Result<ExitCode
                     println!("{origin}: {s}");
                 }
                 if stale.is_empty() {
-                    println!("{origin}: ok ({} xfail, {} skip)", p.xfail.len(), p.skip.len());
+                    println!("{origin}: ok ({} waive, {} xfail, {} skip)", p.waive.len(), p.xfail.len(), p.skip.len());
                 }
             }
             Err(e) => {

@@ -7,6 +7,7 @@ mod endpoint;
 mod fuzz;
 mod keygen;
 mod load;
+mod profile;
 mod report;
 mod run;
 mod serve;
@@ -32,6 +33,9 @@ enum Command {
     /// Work with the scenario catalogue built into the binary.
     #[command(subcommand)]
     Scenarios(catalogue::ScenariosCommand),
+    /// Work with endpoint profiles: `profile draft --from report.json` writes a starting one.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Check profiles for unknown capabilities, missing reasons and stale entries.
     CheckProfiles(catalogue::CheckProfilesArgs),
     /// Differential fuzzing of --endpoint-url against the embedded reference server.
@@ -77,6 +81,7 @@ pub(crate) fn main() -> std::process::ExitCode {
             Command::Load(args) => load::run(*args).await,
             Command::List(args) => catalogue::list(args),
             Command::CheckProfiles(args) => catalogue::check_profiles(args),
+            Command::Profile(command) => profile::run(command),
             Command::Report(args) => report::merge(args),
             Command::Keygen => keygen::keygen(),
             Command::Serve(args) => serve::run(args).await,

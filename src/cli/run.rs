@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::builder::BoolishValueParser;
 
 use ssec_conform::report::escape::terminal;
+use ssec_conform::report::findings;
 use ssec_conform::report::model::{Outcome, Report, ScenarioReport};
 use ssec_conform::scenario::Profile;
 use ssec_conform::scenario::exec::Placement;
@@ -24,7 +25,8 @@ pub(super) struct RunArgs {
     #[command(flatten)]
     endpoint: EndpointArgs,
     /// The endpoint's profile: the name of a built-in profile (see `check-profiles`) or a path to a
-    /// YAML file (default: reference for the embedded server, aws otherwise).
+    /// YAML file (default: reference for the embedded server, aws for *.amazonaws.com,
+    /// s3-compatible for any other endpoint). `--http-endpoint-url` adds the plain-http capability.
     #[arg(long, value_name = "NAME", env = "SSEC_PROFILE")]
     profile: Option<String>,
     /// Grade strictly: on a `must` step every mismatch fails (error message, ArgumentName and
@@ -107,8 +109,9 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (Some(p), _) => Profile::find(p)?,
         (None, Some(_)) => Profile::reference(),
         (None, None) if args.endpoint.swift_only()? => Profile::find("openstack-swift")?,
-        (None, None) => Profile::find("aws")?,
+        (None, None) => Profile::find(Profile::default_name(client.target().endpoint.host_str()))?,
     };
+    let profile = profile.with_plain_http(client.target().plain_endpoint.is_some());
     let placement = match &args.bucket {
         Some(bucket) => {
             Placement::SharedBucket { bucket: bucket.clone(), run_id, allow_bucket_changes: args.allow_bucket_changes }
@@ -147,7 +150,6 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         print_failure(r);
     }
     let written = ssec_conform::report::write_all(&report, &args.report_dir)?;
-    summarize(&report);
     println!(
         "reports: {} {} {} {}",
         written.json.display(),
@@ -160,6 +162,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         log.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
         println!("keys: {} (secret: the values of the $KEY_ variables; never share it)", path.display());
     }
+    summarize(&report);
     let ok = match &args.baseline {
         Some(path) => {
             let baseline = ssec_conform::report::read_json(path)?;
@@ -174,6 +177,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// The counts, then the findings (most severe first) and the verdict with the score.
 fn summarize(report: &Report) {
     let counts: Vec<String> = Outcome::ALL
         .iter()
@@ -185,4 +189,24 @@ fn summarize(report: &Report) {
         report.duration_ms as f64 / 1000.0,
         counts.join(", ")
     );
+    if !report.findings.is_empty() {
+        println!("\nfindings:");
+    }
+    for f in &report.findings {
+        let known = f.known.as_deref().map_or_else(|| "NOT IN THE PROFILE".to_owned(), |r| format!("known: {r}"));
+        println!(
+            "  {:<11} {} ({} scenarios, e.g. {} step {}; {})",
+            f.severity.as_str(),
+            terminal(&f.signature),
+            f.scenarios.len(),
+            f.reproduction.scenario,
+            f.reproduction.step.index,
+            terminal(&known)
+        );
+    }
+    for stale in &report.stale_entries {
+        println!("stale profile entry: {}", terminal(stale));
+    }
+    let (exact, applicable) = findings::score(report);
+    println!("\n{}; {exact} of {applicable} scenarios exactly as AWS", findings::verdict(report));
 }

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use crate::client::xml::error_body;
 use crate::client::{Client, Response};
 use crate::scenario::build::{Location, build};
+use crate::scenario::check::Check;
 use crate::scenario::model::Scenario;
-use crate::scenario::security::{Check, security};
+use crate::scenario::security::security;
 use crate::scenario::vars::Vars;
 use crate::sse_c::headers::{ALGORITHM, KEY_MD5};
 

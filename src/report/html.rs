@@ -9,8 +9,9 @@
 use std::fmt::{self, Write as _};
 
 use super::escape::html as escape;
+use super::findings::{score, verdict};
 use super::matrix::{Matrix, anchor};
-use super::model::{Outcome, Report, ScenarioReport, StepReport};
+use super::model::{Finding, FindingSeverity, Outcome, Report, ScenarioReport, StepReport};
 
 /// The page's style sheet.
 const STYLE: &str = "\
@@ -48,6 +49,10 @@ ul{margin:.2em 0;padding-left:1.5em}
 .o-skipped{background:#ececec}
 .o-expected-fail{background:#f5b971}
 .o-unexpected-pass{background:#ff8fc7}
+.o-changed{background:#ff6f3c}
+.s-security{background:#f07070}
+.s-conformance{background:#f5b971}
+.s-cosmetic{background:#e6e35c}
 ";
 
 /// The CSS class of an outcome.
@@ -55,16 +60,25 @@ fn class(outcome: Outcome) -> String {
     format!("o-{}", outcome.as_str())
 }
 
+/// Whether the page carries every scenario's transcript, or only one reproduction per finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transcripts {
+    /// Every request and answer of every scenario, below the matrix.
+    All,
+    /// Only each finding's reproduction: a page small enough to commit and view.
+    FindingsOnly,
+}
+
 /// Renders the page for `reports` (one column each).
-pub(super) fn render(reports: &[Report]) -> String {
+pub(super) fn render(reports: &[Report], transcripts: Transcripts) -> String {
     let matrix = Matrix::new(reports);
     let mut out = String::with_capacity(16 * 1024);
-    page(&mut out, &matrix).expect("formatting into a String never fails");
+    page(&mut out, &matrix, transcripts).expect("formatting into a String never fails");
     out
 }
 
 /// The whole page.
-fn page(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
+fn page(out: &mut String, m: &Matrix<'_>, transcripts: Transcripts) -> fmt::Result {
     let names: Vec<&str> = m.columns.iter().map(|c| c.label.as_str()).collect();
     writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(out, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
@@ -72,10 +86,13 @@ fn page(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
     writeln!(out, "<style>\n{STYLE}</style>\n</head>\n<body>")?;
     writeln!(out, "<h1>SSE-C conformance</h1>")?;
     endpoints(out, m)?;
+    findings(out, m)?;
     legend(out)?;
     counts(out, m)?;
-    table(out, m)?;
-    details(out, m)?;
+    table(out, m, transcripts)?;
+    if transcripts == Transcripts::All {
+        details(out, m)?;
+    }
     writeln!(out, "</body>\n</html>")
 }
 
@@ -86,18 +103,26 @@ fn endpoints(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
         return writeln!(out, "<p class=\"muted\">No report.</p>");
     }
     writeln!(out, "<table>\n<thead><tr><th>Endpoint</th><th>URL</th><th>Profile</th><th>Verdict</th>")?;
-    writeln!(out, "<th>Scenarios</th><th>Started</th><th>Duration</th><th>ssec-conform</th></tr></thead>\n<tbody>")?;
+    writeln!(out, "<th>Exactly as AWS</th><th>Scenarios</th><th>Started</th><th>Duration</th><th>ssec-conform</th>")?;
+    writeln!(out, "</tr></thead>\n<tbody>")?;
     for c in &m.columns {
         let r = c.report;
-        let (verdict, class) = if r.passed() { ("passed", "o-pass") } else { ("failed", "o-fail") };
+        let class = match (r.passed(), r.findings.is_empty()) {
+            (true, true) => "o-pass",
+            (true, false) => "o-expected-fail",
+            (false, _) => "o-fail",
+        };
+        let (exact, applicable) = score(r);
         let embedded = if r.endpoint.embedded { " <span class=\"muted\">(embedded)</span>" } else { "" };
         writeln!(
             out,
-            "<tr><th>{}</th><td><code>{}</code>{embedded}</td><td>{}</td><td class=\"verdict {class}\">{verdict}</td>\
-             <td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><th>{}</th><td><code>{}</code>{embedded}</td><td>{}</td><td class=\"verdict {class}\">{}</td>\
+             <td class=\"num\">{exact} / {applicable}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td>{}</td></tr>",
             escape(&c.label),
             escape(&r.endpoint.url),
             escape(&r.endpoint.profile),
+            escape(&verdict(r)),
             r.scenarios.len(),
             escape(&r.started_at),
             seconds(r.duration_ms),
@@ -105,6 +130,77 @@ fn endpoints(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
         )?;
     }
     writeln!(out, "</tbody>\n</table>")
+}
+
+/// The findings of every endpoint, most severe first, each with one reproduction.
+fn findings(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
+    writeln!(out, "<h2 id=\"findings\">Findings</h2>")?;
+    writeln!(
+        out,
+        "<p class=\"muted\">Every distinct deviation from AWS, grouped by what AWS answers and what the endpoint \
+         answered (or the automatic check that fired). <i>Exactly as AWS</i> counts the scenarios answered \
+         exactly as AWS among those that apply (not unsupported, skipped or info).</p>"
+    )?;
+    for c in &m.columns {
+        let r = c.report;
+        let (exact, applicable) = score(r);
+        writeln!(
+            out,
+            "<h3>{}: {} · {exact} of {applicable} scenarios exactly as AWS</h3>",
+            escape(&c.label),
+            escape(&verdict(r))
+        )?;
+        for stale in &r.stale_entries {
+            writeln!(out, "<p class=\"bad\">Stale profile entry: {}</p>", escape(stale))?;
+        }
+        if r.findings.is_empty() {
+            writeln!(out, "<p>No finding.</p>")?;
+            continue;
+        }
+        writeln!(out, "<table>\n<thead><tr><th>Severity</th><th>Finding</th><th>Cases</th><th>Scenarios</th>")?;
+        writeln!(out, "<th>Profile</th></tr></thead>\n<tbody>")?;
+        for f in &r.findings {
+            finding(out, f)?;
+        }
+        writeln!(out, "</tbody>\n</table>")?;
+    }
+    Ok(())
+}
+
+/// One finding's row: severity, signature with its reproduction, cases, scenarios, profile reason.
+fn finding(out: &mut String, f: &Finding) -> fmt::Result {
+    let class = match f.severity {
+        FindingSeverity::Security => "s-security",
+        FindingSeverity::Conformance => "s-conformance",
+        FindingSeverity::Cosmetic => "s-cosmetic",
+    };
+    write!(
+        out,
+        "<tr><td class=\"cell {class}\">{}</td><td><code>{}</code>",
+        f.severity.as_str(),
+        escape(&f.signature)
+    )?;
+    let r = &f.reproduction;
+    writeln!(
+        out,
+        "<details><summary>reproduction: <code>{}</code> step {}</summary>",
+        escape(&r.scenario),
+        r.step.index
+    )?;
+    step(out, &r.step)?;
+    let known = match &f.known {
+        Some(reason) => escape(reason),
+        None => "<span class=\"bad\">not in the profile</span>".to_owned(),
+    };
+    let scenarios: Vec<String> = f.scenarios.iter().map(|id| format!("<code>{}</code>", escape(id))).collect();
+    writeln!(
+        out,
+        "</details></td><td>{}</td><td>{}: {}</td><td>{known}</td></tr>",
+        escape(&f.cases.join(", ")),
+        f.scenarios.len(),
+        scenarios.join(" "),
+    )?;
+    Ok(())
 }
 
 /// Milliseconds as seconds, e.g. `1.234 s`.
@@ -150,8 +246,9 @@ fn counts(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
     writeln!(out, "</tr>\n</tbody>\n</table>")
 }
 
-/// The matrix: area header rows, one row per scenario, one coloured cell per endpoint.
-fn table(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
+/// The matrix: area header rows, one row per scenario, one coloured cell per endpoint (a link
+/// to its transcript when the page has them).
+fn table(out: &mut String, m: &Matrix<'_>, transcripts: Transcripts) -> fmt::Result {
     writeln!(out, "<h2 id=\"matrix\">Matrix</h2>")?;
     writeln!(out, "<table class=\"matrix\">\n<thead><tr><th>Scenario</th><th>Title</th><th>Cases</th><th>Level</th>")?;
     for c in &m.columns {
@@ -173,12 +270,19 @@ fn table(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
             )?;
             for (c, cell) in m.columns.iter().zip(&row.cells) {
                 match cell {
-                    Some(cell) => write!(
+                    Some(cell) if transcripts == Transcripts::All => write!(
                         out,
                         "<td class=\"cell {}\" title=\"{}\"><a href=\"#{}\">{}</a></td>",
                         class(cell.outcome),
                         escape(cell.reason.as_deref().unwrap_or_else(|| cell.outcome.legend())),
                         escape(&anchor(&c.label, &cell.id)),
+                        cell.outcome.as_str(),
+                    )?,
+                    Some(cell) => write!(
+                        out,
+                        "<td class=\"cell {}\" title=\"{}\">{}</td>",
+                        class(cell.outcome),
+                        escape(cell.reason.as_deref().unwrap_or_else(|| cell.outcome.legend())),
                         cell.outcome.as_str(),
                     )?,
                     None => write!(out, "<td class=\"missing\" title=\"not run\">–</td>")?,
@@ -306,7 +410,7 @@ mod tests {
 
     #[test]
     fn has_legend_and_counts_for_every_outcome() {
-        let html = render(&[sample("minio")]);
+        let html = render(&[sample("minio")], Transcripts::All);
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains("<h2 id=\"legend\">Legend</h2>"));
         for o in Outcome::ALL {
@@ -318,7 +422,7 @@ mod tests {
 
     #[test]
     fn one_column_per_merged_endpoint() {
-        let html = render(&[sample("minio"), sample("garage"), sample("reference")]);
+        let html = render(&[sample("minio"), sample("garage"), sample("reference")], Transcripts::All);
         let header = html.split("<table class=\"matrix\">").nth(1).expect("matrix").split("</thead>").next().unwrap();
         assert!(header.contains("<th>minio</th><th>garage</th><th>reference</th>"), "{header}");
         // Area header rows span the four fixed columns plus three endpoints.
@@ -333,7 +437,7 @@ mod tests {
 
     #[test]
     fn escapes_everything() {
-        let html = render(&[sample("minio")]);
+        let html = render(&[sample("minio")], Transcripts::All);
         assert!(!html.contains("<script"), "unescaped script tag");
         assert!(html.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;"));
         assert!(html.contains("?x=1&amp;y=2"));
@@ -345,7 +449,7 @@ mod tests {
 
     #[test]
     fn detail_shows_transcript() {
-        let html = render(&[sample("minio")]);
+        let html = render(&[sample("minio")], Transcripts::All);
         let detail = html.split("<details id=\"minio-basic/002-wrong-key\">").nth(1).unwrap();
         let detail = detail.split("</details>").next().unwrap();
         assert!(detail.contains("Security violations"));
@@ -366,14 +470,63 @@ mod tests {
         let mut b = sample("garage");
         b.scenarios.retain(|s| s.id != "copy/001-copy-ssec");
         b.counts = Report::count(&b.scenarios);
-        let html = render(&[a, b]);
+        let html = render(&[a, b], Transcripts::All);
         assert!(html.contains("<td class=\"missing\" title=\"not run\">–</td>"));
         assert!(!html.contains("garage-copy/001-copy-ssec"));
     }
 
+    /// `sample` with one known security finding and one cosmetic finding no profile lists, and
+    /// nothing that fails the run.
+    fn with_findings(name: &str) -> Report {
+        use super::super::model::Deviation;
+        let mut r = sample(name);
+        r.scenarios.retain(|s| !s.outcome.fails_run());
+        let deviation = |signature: &str, severity, known: Option<&str>| Deviation {
+            signature: signature.into(),
+            severity,
+            check: None,
+            cases: vec!["G3".into()],
+            failing: false,
+            known: known.map(Into::into),
+        };
+        r.scenarios[0].steps[0].deviations = vec![
+            deviation("get: 403 AccessDenied → 200", FindingSeverity::Security, Some("reads <without> keys")),
+            deviation("get: 400 InvalidRequest, message differs", FindingSeverity::Cosmetic, None),
+        ];
+        r.findings = super::super::findings::collect(&r.scenarios);
+        r
+    }
+
+    #[test]
+    fn opens_with_findings_and_score_before_the_matrix() {
+        let html = render(&[with_findings("minio")], Transcripts::All);
+        let findings = html.find("<h2 id=\"findings\">").expect("findings section");
+        assert!(findings < html.find("<h2 id=\"matrix\">").unwrap());
+        assert!(findings < html.find("<h2 id=\"legend\">").unwrap());
+        assert!(html.contains("passed with 2 known findings (1 security)"), "never an unqualified passed");
+        assert!(!html.contains(">passed<"), "{html}");
+        assert!(
+            html.contains("<td class=\"cell s-security\">security</td><td><code>get: 403 AccessDenied → 200</code>")
+        );
+        assert!(html.contains("reads &lt;without&gt; keys"), "the profile's reason, escaped");
+        assert!(html.contains("not in the profile"));
+        assert!(html.contains("scenarios exactly as AWS"));
+        assert!(html.contains("reproduction: <code>basic/001-put-get</code> step 1"));
+    }
+
+    #[test]
+    fn findings_only_pages_have_no_transcripts() {
+        let all = render(&[with_findings("minio"), sample("garage")], Transcripts::All);
+        let small = render(&[with_findings("minio"), sample("garage")], Transcripts::FindingsOnly);
+        assert!(!small.contains("<h2 id=\"details\">") && !small.contains("href=\"#minio-"), "no transcripts");
+        assert!(small.contains("<h2 id=\"findings\">") && small.contains("<table class=\"matrix\">"));
+        assert!(small.contains("reproduction: <code>basic/001-put-get</code>"), "findings keep their reproduction");
+        assert!(small.len() < all.len() * 3 / 5, "{} vs {}", small.len(), all.len());
+    }
+
     #[test]
     fn empty_merge_is_a_valid_page() {
-        let html = render(&[]);
+        let html = render(&[], Transcripts::All);
         assert!(html.contains("No report."));
         assert!(html.trim_end().ends_with("</html>"));
     }

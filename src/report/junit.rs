@@ -49,7 +49,7 @@ pub(super) fn render(report: &Report) -> anyhow::Result<String> {
 fn test_case(s: &ScenarioReport) -> TestCase {
     let reason = s.reason.as_deref();
     let status = match s.outcome {
-        Outcome::Fail | Outcome::UnexpectedPass | Outcome::Error => {
+        Outcome::Fail | Outcome::UnexpectedPass | Outcome::Changed | Outcome::Error => {
             let kind = if s.outcome == Outcome::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
             let mut status = TestCaseStatus::non_success(kind);
             let default = if s.outcome == Outcome::UnexpectedPass {
@@ -133,9 +133,9 @@ mod tests {
         for area in ["basic", "copy", "errors", "multipart"] {
             assert!(xml.contains(&format!("<testsuite name=\"{area}\"")), "{area}");
         }
-        assert_eq!(xml.matches("<testcase ").count(), 9);
+        assert_eq!(xml.matches("<testcase ").count(), 10);
         assert!(
-            xml.contains("<testsuites name=\"ssec-conform minio\" tests=\"9\" failures=\"2\" errors=\"1\""),
+            xml.contains("<testsuites name=\"ssec-conform minio\" tests=\"10\" failures=\"3\" errors=\"1\""),
             "{xml}"
         );
     }

@@ -4,6 +4,7 @@
 use std::fmt::{self, Write as _};
 
 use super::escape::markdown_cell as escape;
+use super::findings::{score, verdict as verdict_text};
 use super::matrix::Matrix;
 use super::model::{Outcome, Report};
 
@@ -19,12 +20,18 @@ pub(super) fn symbol(outcome: Outcome) -> &'static str {
         Outcome::Skipped => "⏭",
         Outcome::ExpectedFail => "☑️",
         Outcome::UnexpectedPass => "⚠️",
+        Outcome::Changed => "🔀",
     }
 }
 
-/// `✅ passed` or `❌ failed`.
-fn verdict(report: &Report) -> &'static str {
-    if report.passed() { "✅ passed" } else { "❌ failed" }
+/// `✅ passed`, `🟠 passed with 2 known findings (1 security)` or `❌ failed: ...`.
+fn verdict(report: &Report) -> String {
+    let symbol = match (report.passed(), report.findings.is_empty()) {
+        (true, true) => "✅",
+        (true, false) => "🟠",
+        (false, _) => "❌",
+    };
+    format!("{symbol} {}", verdict_text(report))
 }
 
 /// The number of scenarios of `report` with outcome `o`.
@@ -47,6 +54,11 @@ fn write_summary(out: &mut String, r: &Report) -> fmt::Result {
         write!(out, " ({failing} of {} scenarios fail the run)", r.scenarios.len())?;
     }
     writeln!(out, "\n")?;
+    let (exact, applicable) = score(r);
+    writeln!(
+        out,
+        "**{exact} of {applicable} scenarios answered exactly as AWS** (those that apply: not unsupported, skipped or info).\n"
+    )?;
     writeln!(
         out,
         "Endpoint {}{} · profile {} · {} scenarios in {}.{:03} s · ssec-conform {} · started {}\n",
@@ -87,7 +99,37 @@ fn write_summary(out: &mut String, r: &Report) -> fmt::Result {
         }
         writeln!(out)?;
     }
-    legend(out)
+    legend(out)?;
+    findings(out, r)
+}
+
+/// The findings of `r`: one row each, most severe first, and stale profile entries.
+fn findings(out: &mut String, r: &Report) -> fmt::Result {
+    writeln!(out, "\n## Findings ({})\n", r.findings.len())?;
+    for stale in &r.stale_entries {
+        writeln!(out, "- ⚠️ stale profile entry: {}", escape(stale))?;
+    }
+    if !r.stale_entries.is_empty() {
+        writeln!(out)?;
+    }
+    if r.findings.is_empty() {
+        return writeln!(out, "None: every scenario that ran answered as AWS.");
+    }
+    writeln!(out, "| Severity | Finding | Cases | Scenarios | Profile | Reproduction |\n|---|---|---|--:|---|---|")?;
+    for f in &r.findings {
+        writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} step {} |",
+            f.severity.as_str(),
+            escape(&f.signature).replace('`', "'"),
+            escape(&f.cases.join(", ")),
+            f.scenarios.len(),
+            escape(f.known.as_deref().unwrap_or("**not in the profile**")),
+            escape(&f.reproduction.scenario),
+            f.reproduction.step.index,
+        )?;
+    }
+    Ok(())
 }
 
 /// The legend, folded in a `<details>`.
@@ -131,7 +173,7 @@ fn write_matrix(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
     }
     writeln!(out)?;
     for c in &m.columns {
-        write!(out, "| {} | {} | {} |", escape(&c.label), escape(&c.report.endpoint.url), verdict(c.report))?;
+        write!(out, "| {} | {} | {} |", escape(&c.label), escape(&c.report.endpoint.url), escape(&verdict(c.report)))?;
         for o in Outcome::ALL {
             write!(out, " {} |", count(c.report, o))?;
         }
@@ -190,7 +232,12 @@ fn write_matrix(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
         writeln!(out)?;
     }
     writeln!(out, "· not run against that endpoint.\n")?;
-    legend(out)
+    legend(out)?;
+    for c in &m.columns {
+        write!(out, "\n# {}: {}\n", escape(&c.label), verdict(c.report))?;
+        findings(out, c.report)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -201,10 +248,15 @@ mod tests {
     #[test]
     fn summary_lists_failures() {
         let md = summary(&sample("minio"));
-        assert!(md.starts_with("# SSE-C conformance: minio — ❌ failed (3 of 9 scenarios fail the run)\n"), "{md}");
+        assert!(
+            md.starts_with(
+                "# SSE-C conformance: minio — ❌ failed: 0 findings (0 security), 0 not in the profile (4 of 10 scenarios fail the run)\n"
+            ),
+            "{md}"
+        );
         assert!(md.contains("| ❌ fail | 1 |"), "{md}");
         assert!(md.contains("| ✅ pass | 1 |"), "{md}");
-        assert!(md.contains("## Not passing (8)"), "{md}");
+        assert!(md.contains("## Not passing (9)"), "{md}");
         assert!(
             md.contains(
                 "| basic/002-wrong-key | ❌ fail | status: expected 403, got 200 &lt;script&gt;x&lt;/script&gt; |"
@@ -231,6 +283,34 @@ mod tests {
         let md = summary(&r);
         assert!(md.starts_with("# SSE-C conformance: reference — ✅ passed\n"), "{md}");
         assert!(md.contains("Every scenario passed."));
+        assert!(md.trim_end().ends_with("None: every scenario that ran answered as AWS."), "ends with the findings");
+    }
+
+    #[test]
+    fn summary_ends_with_findings_and_qualifies_a_pass() {
+        use super::super::model::{Deviation, FindingSeverity};
+        let mut r = sample("seaweedfs");
+        r.scenarios.retain(|s| !s.outcome.fails_run());
+        r.scenarios[0].steps[0].deviations = vec![Deviation {
+            signature: "check etag-not-plaintext-md5 on put".into(),
+            severity: FindingSeverity::Security,
+            check: Some("etag-not-plaintext-md5".into()),
+            cases: vec!["D.4".into()],
+            failing: false,
+            known: Some("the ETag is the MD5 | of the plaintext".into()),
+        }];
+        r.findings = super::super::findings::collect(&r.scenarios);
+        let md = summary(&r);
+        assert!(
+            md.starts_with("# SSE-C conformance: seaweedfs — 🟠 passed with 1 known finding (1 security)\n"),
+            "{md}"
+        );
+        let findings = md.split("## Findings (1)").nth(1).expect("findings at the end");
+        assert!(
+            findings.contains("| security | `check etag-not-plaintext-md5 on put` | D.4 | 1 | the ETag is the MD5 \\| of the plaintext | basic/001-put-get step 1 |"),
+            "{findings}"
+        );
+        assert!(md.contains("**0 of 3 scenarios answered exactly as AWS**"), "{md}");
     }
 
     #[test]

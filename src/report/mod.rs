@@ -16,6 +16,7 @@
 //! and the renderers only render what is there.
 
 pub mod escape;
+pub mod findings;
 pub mod model;
 
 mod html;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+pub use html::Transcripts;
 use model::Report;
 
 /// The files written by [`write_all`].
@@ -65,7 +67,7 @@ pub fn write_all(report: &Report, dir: &Path) -> anyhow::Result<Written> {
     };
     write(&written.json, &json::render(report)?)?;
     write(&written.junit, &junit::render(report)?)?;
-    write(&written.html, &html::render(std::slice::from_ref(report)))?;
+    write(&written.html, &html::render(std::slice::from_ref(report), Transcripts::All))?;
     write(&written.markdown, &markdown::summary(report))?;
     Ok(written)
 }
@@ -86,11 +88,12 @@ pub fn read_json(path: &Path) -> anyhow::Result<Report> {
     json::parse(&text).with_context(|| format!("{} is not a valid ssec-conform report.json", path.display()))
 }
 
-/// One self-contained HTML page: the matrix of every scenario against every report's endpoint
-/// (one column per [`model::EndpointInfo::name`]), with every transcript below it.
+/// One self-contained HTML page: each report's findings and conformance score, then the matrix of
+/// every scenario against every report's endpoint (one column per [`model::EndpointInfo::name`]),
+/// with every transcript below it, or only one reproduction per finding.
 #[must_use]
-pub fn merge_html(reports: &[Report]) -> String {
-    html::render(reports)
+pub fn merge_html(reports: &[Report], transcripts: Transcripts) -> String {
+    html::render(reports, transcripts)
 }
 
 /// A Markdown matrix of every scenario against every report's endpoint (one column per

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the `report.json` schema.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The grade of one scenario (after Autobahn, BoGo and Hurl).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Every expectation held.
@@ -31,11 +32,13 @@ pub enum Outcome {
     ExpectedFail,
     /// The profile lists it as a known deviation, but it passed: the profile is stale.
     UnexpectedPass,
+    /// The profile expects other findings than those observed: the deviation changed.
+    Changed,
 }
 
 impl Outcome {
     /// All outcomes, in report order.
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Self::Pass,
         Self::NonStrict,
         Self::Info,
@@ -45,6 +48,7 @@ impl Outcome {
         Self::Skipped,
         Self::ExpectedFail,
         Self::UnexpectedPass,
+        Self::Changed,
     ];
 
     /// The kebab-case name used in every report.
@@ -60,13 +64,14 @@ impl Outcome {
             Self::Skipped => "skipped",
             Self::ExpectedFail => "expected-fail",
             Self::UnexpectedPass => "unexpected-pass",
+            Self::Changed => "changed",
         }
     }
 
     /// Whether this outcome makes the run fail.
     #[must_use]
     pub fn fails_run(self) -> bool {
-        matches!(self, Self::Fail | Self::Error | Self::UnexpectedPass)
+        matches!(self, Self::Fail | Self::Error | Self::UnexpectedPass | Self::Changed)
     }
 
     /// One sentence for the legend of the HTML and Markdown reports.
@@ -82,12 +87,13 @@ impl Outcome {
             Self::Skipped => "The endpoint's profile skips this scenario, with a reason.",
             Self::ExpectedFail => "A known deviation listed in the endpoint's profile, with a reason.",
             Self::UnexpectedPass => "Listed as a known deviation, but passed: the profile is stale.",
+            Self::Changed => "Listed as a known deviation, but it now deviates in another way: a new finding.",
         }
     }
 }
 
 /// A whole run against one endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -103,10 +109,17 @@ pub struct Report {
     pub counts: BTreeMap<String, usize>,
     /// Every scenario, sorted by id.
     pub scenarios: Vec<ScenarioReport>,
+    /// Every distinct deviation from AWS, most severe first (see [`Finding`]).
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Profile entries whose expected finding no scenario of the run showed: the profile is stale,
+    /// which fails the run.
+    #[serde(default)]
+    pub stale_entries: Vec<String>,
 }
 
 /// What was tested.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EndpointInfo {
     /// A short name for report columns: the profile name, or `reference`.
     pub name: String,
@@ -114,6 +127,10 @@ pub struct EndpointInfo {
     pub url: String,
     /// The profile applied.
     pub profile: String,
+    /// The capabilities the run granted the endpoint (the profile's, with `plain-http` exactly
+    /// when a plain-HTTP endpoint was given).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
     /// True for the embedded reference server.
     pub embedded: bool,
     /// Whether the run was graded strictly (`--strict`): on a `must` step every mismatch fails,
@@ -123,7 +140,7 @@ pub struct EndpointInfo {
 }
 
 /// One scenario's result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioReport {
     /// `area/NNN-slug`, the path under `scenarios/` without `.yaml`.
     pub id: String,
@@ -153,7 +170,7 @@ pub struct ScenarioReport {
 }
 
 /// One request and its answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StepReport {
     /// Position in the scenario, from 1.
     pub index: usize,
@@ -170,12 +187,15 @@ pub struct StepReport {
     /// The same mismatches field by field: what was expected and what was observed.
     #[serde(default)]
     pub mismatch_details: Vec<MismatchDetail>,
+    /// How this step deviated from AWS, as grouped into findings (empty when it did not).
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
     /// A command reproducing the request (curl), with the scenario's generated test key.
     pub reproduce: String,
 }
 
 /// One expectation of a step that did not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MismatchDetail {
     /// What was compared: `status`, `code`, `message`, `argument-name`, `argument-value`, `header`,
     /// `body`, `etag`, `xml` or `listing`.
@@ -192,18 +212,18 @@ pub struct MismatchDetail {
 }
 
 /// One automatic security check that did not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckViolation {
     /// The step, from 1.
     pub step: usize,
-    /// The check's name, e.g. `etag-not-plaintext-md5` (see `scenario::security::Check`).
+    /// The check's name, e.g. `etag-not-plaintext-md5` (see `scenario::check::Check`).
     pub check: String,
     /// What was observed, in one line.
     pub detail: String,
 }
 
 /// A request as sent, redacted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RequestTranscript {
     /// HTTP method.
     pub method: String,
@@ -216,7 +236,7 @@ pub struct RequestTranscript {
 }
 
 /// A response as received, redacted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ResponseTranscript {
     /// HTTP status.
     pub status: u16,
@@ -243,9 +263,95 @@ impl Report {
         counts
     }
 
-    /// True when no scenario fails the run.
+    /// True when no scenario fails the run and the profile is not stale.
     #[must_use]
     pub fn passed(&self) -> bool {
-        !self.scenarios.iter().any(|s| s.outcome.fails_run())
+        !self.scenarios.iter().any(|s| s.outcome.fails_run()) && self.stale_entries.is_empty()
     }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingSeverity {
+    /// A security property is violated: data or metadata served without the key, the key echoed,
+    /// an ETag that confirms the plaintext, a request AWS refuses accepted.
+    Security,
+    /// A different answer than AWS's: status, error code, headers, body.
+    Conformance,
+    /// Only the error message differs.
+    Cosmetic,
+}
+
+impl FindingSeverity {
+    /// All severities, most severe first.
+    pub const ALL: [FindingSeverity; 3] = [Self::Security, Self::Conformance, Self::Cosmetic];
+
+    /// The kebab-case name used in every report.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Security => "security",
+            Self::Conformance => "conformance",
+            Self::Cosmetic => "cosmetic",
+        }
+    }
+}
+
+/// One way a step's answer differed from AWS's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Deviation {
+    /// The operation, what AWS answers and what the endpoint answered, without the values that
+    /// change from run to run: the same text for the same deviation in every scenario and every
+    /// run, e.g. `get: 403 AccessDenied → 400 InvalidRequest` or
+    /// `check etag-not-plaintext-md5 on put`.
+    pub signature: String,
+    /// How much it matters.
+    pub severity: FindingSeverity,
+    /// The automatic check that found it, when one did (a profile's `waive:` names it).
+    pub check: Option<String>,
+    /// The catalogue cases it violates: the scenario's, or the check's.
+    pub cases: Vec<String>,
+    /// Whether it fails its scenario (a wrong answer, or a check the profile does not waive)
+    /// rather than only making it non-strict.
+    #[serde(default)]
+    pub failing: bool,
+    /// The profile's reason when the profile lists it: a waiver of its check (it then changes no
+    /// outcome) or an `xfail` entry naming its signature.
+    pub known: Option<String>,
+}
+
+/// A distinct deviation from AWS: every scenario step with the same [`Deviation::signature`].
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// The signature shared by every occurrence; a profile's `xfail` entry names it.
+    pub signature: String,
+    /// How much it matters.
+    pub severity: FindingSeverity,
+    /// The automatic check that found it, if any.
+    pub check: Option<String>,
+    /// The operation of the deviating step (`get`, `put`, ...).
+    pub operation: String,
+    /// The catalogue cases it violates: those of every scenario it appears in, or the check's.
+    pub cases: Vec<String>,
+    /// Every scenario it appears in, sorted.
+    pub scenarios: Vec<String>,
+    /// Whether it fails a scenario somewhere (so a profile must name it, or the run fails), rather
+    /// than only making scenarios non-strict.
+    pub failing: bool,
+    /// The profile's reason when the profile lists it (a waiver or xfail entries); `None` for a
+    /// finding the profile does not know.
+    pub known: Option<String>,
+    /// One occurrence: the first scenario's deviating step, scrubbed as every transcript is.
+    pub reproduction: Reproduction,
+}
+
+/// One occurrence of a finding, enough to see it and send it again.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Reproduction {
+    /// The scenario id.
+    pub scenario: String,
+    /// The step, scrubbed as every transcript is; its mismatches include the security
+    /// violations of that step.
+    pub step: StepReport,
 }

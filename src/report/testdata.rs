@@ -36,6 +36,7 @@ fn failing_step() -> StepReport {
             observed: "200".to_owned(),
             fails: true,
         }],
+        deviations: vec![],
         reproduce: "curl -sS -X GET 'http://127.0.0.1:9000/bucket/key?x=1&y=2'".to_owned(),
     }
 }
@@ -62,6 +63,7 @@ fn passing_step() -> StepReport {
         }),
         mismatches: vec![],
         mismatch_details: vec![],
+        deviations: vec![],
         reproduce: "curl -sS -X PUT 'http://127.0.0.1:9000/bucket/key' --data-binary hello".to_owned(),
     }
 }
@@ -110,6 +112,7 @@ pub(super) fn sample(name: &str) -> Report {
         scenario("multipart/002-copy", Outcome::Skipped, Some("slow on this endpoint")),
         scenario("copy/001-copy-ssec", Outcome::ExpectedFail, Some("known: copy drops SSE-C")),
         scenario("copy/002-copy-plain", Outcome::UnexpectedPass, Some("listed as deviation but passed")),
+        scenario("copy/003-copy-changed", Outcome::Changed, Some("profile expects `a`; found instead `b`")),
     ];
     scenarios[2].cleanup_error = Some("DeleteObject: 500".to_owned());
     scenarios[2].steps[0].actual = None;
@@ -123,11 +126,14 @@ pub(super) fn sample(name: &str) -> Report {
             name: name.to_owned(),
             url: "http://127.0.0.1:9000".to_owned(),
             profile: name.to_owned(),
+            capabilities: vec!["sse-c".to_owned()],
             embedded: false,
             strict: true,
         },
         counts: Report::count(&scenarios),
         scenarios,
+        findings: vec![],
+        stale_entries: vec![],
     }
 }
 

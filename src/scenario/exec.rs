@@ -7,15 +7,17 @@ use bytes::Bytes;
 
 use super::bucket;
 use super::build::{Built, Location, build, make_bodies};
+use super::check::Violation;
+use super::deviation;
 use super::grade::{Mismatch, Severity, Strictness, check, describe};
+use super::judge::{Disposition, Judge};
 use super::keys_env::{KeyLog, KeyVars};
 use super::load::LoadedScenario;
 use super::model::Step;
 use super::model::{Capability, KeySpec, Level, version_slot};
 use super::oracles;
-use super::profile::Disposition;
 use super::scrub::Scrubber;
-use super::security::{Violation, security};
+use super::security::security;
 use super::transcript;
 use super::vars::Vars;
 use crate::client::{Client, Response};
@@ -115,8 +117,12 @@ pub async fn run_scenario(
             return base_report(s, Outcome::Unsupported, Some(format!("lacks capability {}", missing.join(", "))));
         }
         Disposition::Skip(reason) => return base_report(s, Outcome::Skipped, Some(reason.clone())),
-        Disposition::Run | Disposition::ExpectFail(_) => {}
+        Disposition::Run(_) => {}
     }
+    let judge = match disposition {
+        Disposition::Run(judge) => judge,
+        _ => &Judge::default(),
+    };
     if let Placement::SharedBucket { allow_bucket_changes: false, .. } = placement
         && let Some(change) = bucket::bucket_change(&s.scenario)
     {
@@ -139,22 +145,14 @@ pub async fn run_scenario(
     let swift = s.scenario.requires.contains(&Capability::Swift);
     let (owner, setup) = bucket::setup(client, &at, placement.fresh(), unblock, swift).await;
     let mut report = match setup {
-        Ok(()) => run_steps(client, s, &at, keys, strictness, &mut scrubber, &mut key_vars).await,
+        Ok(()) => run_steps(client, s, &at, keys, (judge, strictness), &mut scrubber, &mut key_vars).await,
         Err(e) => base_report(s, Outcome::Error, Some(format!("setup: {e}"))),
     };
     if let Some(owner) = owner {
         report.cleanup_error = bucket::cleanup(client, &at, owner, swift).await.err();
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if let Disposition::ExpectFail(reason) = disposition {
-        report.outcome = match report.outcome {
-            Outcome::Fail | Outcome::NonStrict | Outcome::Error => Outcome::ExpectedFail,
-            Outcome::Pass => Outcome::UnexpectedPass,
-            other => other,
-        };
-        let was = report.reason.take().map(|r| format!(" ({r})")).unwrap_or_default();
-        report.reason = Some(format!("profile: {reason}{was}"));
-    }
+    judge.settle(&mut report);
     scrubber.scrub_report(&mut report);
     if let Some(log) = key_log {
         log.record(key_vars);
@@ -167,7 +165,7 @@ async fn run_steps(
     s: &LoadedScenario,
     at: &Location,
     keys: BTreeMap<String, CustomerKey>,
-    strictness: Strictness,
+    (judge, strictness): (&Judge, Strictness),
     scrubber: &mut Scrubber,
     key_vars: &mut KeyVars,
 ) -> ScenarioReport {
@@ -204,12 +202,14 @@ async fn run_steps(
             actual: None,
             mismatches: Vec::new(),
             mismatch_details: Vec::new(),
+            deviations: Vec::new(),
             reproduce: transcript::reproduce(client, &built.outgoing, key_vars),
         };
         let resp = match exchange.response {
             Ok(r) => r,
             Err(e) => {
                 step_report.mismatches.push(format!("no response: {e}"));
+                step_report.deviations.push(deviation::of_no_answer(built.operation, &s.scenario.cases, &step.expect));
                 report.steps.push(step_report);
                 report.outcome = Outcome::Error;
                 report.reason = Some(format!("step {} ({}): {e}", i + 1, built.operation));
@@ -217,10 +217,14 @@ async fn run_steps(
             }
         };
         step_report.actual = Some(transcript::response(&resp));
-        let mismatches: Vec<Mismatch> = check(&step.expect, level, strictness, &resp, &vars, &bodies);
+        let mismatches = check(&step.expect, level, strictness, &resp, &vars, &bodies);
         let mut violations = security(&built, &resp, &vars, &objects.sse_c);
         violations.extend(objects.oracles(step, &built, &resp));
-        for v in violations {
+        let assessed =
+            deviation::assess(built.operation, &s.scenario, &step.expect, &resp, mismatches, violations, judge);
+        step_report.mismatches = assessed.lines;
+        step_report.deviations.extend(assessed.deviations);
+        for v in assessed.violations {
             report.security_violations.push(format!("step {}: {}", i + 1, v.text));
             report.violated_checks.push(CheckViolation {
                 step: i + 1,
@@ -228,7 +232,7 @@ async fn run_steps(
                 detail: v.text,
             });
         }
-        step_report.mismatches = mismatches.iter().map(|m| m.text.clone()).collect();
+        let mismatches = assessed.graded;
         step_report.mismatch_details = mismatches.iter().map(Mismatch::detail).collect();
         if report.reason.is_none()
             && let Some(first) = mismatches.iter().find(|m| m.severity == Severity::Hard).or(mismatches.first())

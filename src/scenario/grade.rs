@@ -33,7 +33,8 @@ pub enum Strictness {
     Lenient,
 }
 
-/// What part of a response an expectation is about.
+/// The part of an answer an expectation is about, named without the values that change from run
+/// to run (findings group deviations by it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
     /// The HTTP status.
@@ -46,16 +47,29 @@ pub enum Field {
     ArgumentName,
     /// The error `ArgumentValue`.
     ArgumentValue,
-    /// A response header, by name.
-    Header(String),
-    /// The body bytes.
+    /// A header: missing, present when it must not be, or with another value.
+    Header(String, HeaderFault),
+    /// The body.
     Body,
-    /// The ETag.
+    /// The ETag's relation to a saved ETag, or its absence.
     Etag,
-    /// An XML element, by name.
+    /// The ETag is the MD5 of a plaintext, where it must not be.
+    EtagIsPlaintextMd5,
+    /// An element of an XML answer.
     Xml(String),
-    /// The ListObjectsV2 entries.
+    /// The keys and sizes of a listing.
     Listing,
+}
+
+/// How a header differed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderFault {
+    /// Expected, absent.
+    Missing,
+    /// Present, expected absent.
+    Unexpected,
+    /// Present with another value.
+    Differs,
 }
 
 impl Field {
@@ -68,9 +82,9 @@ impl Field {
             Self::Message => "message",
             Self::ArgumentName => "argument-name",
             Self::ArgumentValue => "argument-value",
-            Self::Header(_) => "header",
+            Self::Header(..) => "header",
             Self::Body => "body",
-            Self::Etag => "etag",
+            Self::Etag | Self::EtagIsPlaintextMd5 => "etag",
             Self::Xml(_) => "xml",
             Self::Listing => "listing",
         }
@@ -80,8 +94,28 @@ impl Field {
     #[must_use]
     pub fn name(&self) -> Option<&str> {
         match self {
-            Self::Header(n) | Self::Xml(n) => Some(n),
+            Self::Header(n, _) | Self::Xml(n) => Some(n),
             _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Status => f.write_str("status"),
+            Self::Code => f.write_str("code"),
+            Self::Message => f.write_str("message differs"),
+            Self::ArgumentName => f.write_str("ArgumentName differs"),
+            Self::ArgumentValue => f.write_str("ArgumentValue differs"),
+            Self::Header(name, HeaderFault::Missing) => write!(f, "header {name} missing"),
+            Self::Header(name, HeaderFault::Unexpected) => write!(f, "header {name} present"),
+            Self::Header(name, HeaderFault::Differs) => write!(f, "header {name} differs"),
+            Self::Body => f.write_str("body differs"),
+            Self::Etag => f.write_str("ETag differs"),
+            Self::EtagIsPlaintextMd5 => f.write_str("ETag is the plaintext MD5"),
+            Self::Xml(name) => write!(f, "<{name}> differs"),
+            Self::Listing => f.write_str("listing differs"),
         }
     }
 }
@@ -247,22 +281,25 @@ pub fn check(
     }
     for (name, h) in &expect.headers {
         let got = resp.header(name);
-        let field = || Field::Header(name.clone());
+        let field = |fault| Field::Header(name.clone(), fault);
         match (h, got) {
             (HeaderExpect::Present(true), None) => {
-                out.push(Severity::Hard, field(), "present", ABSENT, format!("header {name} missing"));
+                let text = format!("header {name} missing");
+                out.push(Severity::Hard, field(HeaderFault::Missing), "present", ABSENT, text);
             }
             (HeaderExpect::Present(false), Some(v)) => {
-                out.push(Severity::Hard, field(), ABSENT, v, format!("header {name}: {v} (expected absent)"));
+                let text = format!("header {name}: {v} (expected absent)");
+                out.push(Severity::Hard, field(HeaderFault::Unexpected), ABSENT, v, text);
             }
             (HeaderExpect::Equals(want), got) => match vars.expand(want) {
                 Ok(want) if got == Some(want.as_str()) => {}
                 Ok(want) => {
+                    let fault = if got.is_some() { HeaderFault::Differs } else { HeaderFault::Missing };
                     let got = got.unwrap_or(ABSENT);
                     let text = format!("header {name}: {got} (expected {want})");
-                    out.push(Severity::Hard, field(), want, got, text);
+                    out.push(Severity::Hard, field(fault), want, got, text);
                 }
-                Err(e) => out.broken(field(), e),
+                Err(e) => out.broken(field(HeaderFault::Differs), e),
             },
             _ => {}
         }
@@ -279,8 +316,8 @@ pub fn check(
         }
     }
     if let Some(e) = &expect.etag {
-        for (expected, observed, text) in etag_mismatches(e, resp, vars, bodies) {
-            out.push(Severity::Hard, Field::Etag, expected, observed, text);
+        for (field, expected, observed, text) in etag_mismatches(e, resp, vars, bodies) {
+            out.push(Severity::Hard, field, expected, observed, text);
         }
     }
     if !expect.xml.is_empty() {
@@ -338,35 +375,36 @@ fn xml_mismatch(out: &mut Mismatches, name: &str, want: &XmlExpect, got: Option<
 
 /// The ETag relations that do not hold. The ETag is the header, or the `ETag` element of a
 /// CopyObject, UploadPartCopy or CompleteMultipartUpload answer; none at all is a mismatch.
-/// Each as (expected, observed, line).
+/// Each as (field, expected, observed, line).
 fn etag_mismatches(
     e: &super::model::EtagExpect,
     resp: &Response,
     vars: &Vars,
     bodies: &Bodies,
-) -> Vec<(String, String, String)> {
+) -> Vec<(Field, String, String, String)> {
     let from_body = element(&String::from_utf8_lossy(&resp.body), "ETag");
     let Some(got) = resp.header("etag").map(str::to_owned).or(from_body) else {
-        return vec![("an ETag".into(), ABSENT.into(), "no ETag in the response".into())];
+        return vec![(Field::Etag, "an ETag".into(), ABSENT.into(), "no ETag in the response".into())];
     };
     let got = unquote(&got);
     let mut out = Vec::new();
     if let Some(n) = &e.equals
         && vars.etags.get(n).map(|s| unquote(s)) != Some(got)
     {
-        out.push((format!("saved {n}"), got.to_owned(), format!("ETag {got} differs from saved {n}")));
+        out.push((Field::Etag, format!("saved {n}"), got.to_owned(), format!("ETag {got} differs from saved {n}")));
     }
     if let Some(n) = &e.differs_from
         && vars.etags.get(n).map(|s| unquote(s)) == Some(got)
     {
-        out.push((format!("not saved {n}"), got.to_owned(), format!("ETag {got} equals saved {n}")));
+        out.push((Field::Etag, format!("not saved {n}"), got.to_owned(), format!("ETag {got} equals saved {n}")));
     }
     if let Some(b) = &e.md5_of {
         let md5 = bodies.get(b).map(|b| md5_hex(b)).unwrap_or_default();
         if (got == md5) != e.is {
             let relation = if e.is { "=" } else { "≠" };
             let text = format!("ETag {got} {} MD5({b}) = {md5}", if e.is { "≠" } else { "=" });
-            out.push((format!("{relation} MD5({b})"), got.to_owned(), text));
+            let field = if e.is { Field::Etag } else { Field::EtagIsPlaintextMd5 };
+            out.push((field, format!("{relation} MD5({b})"), got.to_owned(), text));
         }
     }
     out

@@ -3,8 +3,12 @@
 mod bucket;
 pub mod build;
 pub mod catalogue;
+pub mod check;
+pub mod deviation;
+pub mod draft;
 pub mod exec;
 pub mod grade;
+pub mod judge;
 pub mod keys_env;
 pub mod load;
 pub mod model;

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use md5::{Digest as _, Md5};
 
 use super::build::Built;
-use super::security::{Check, Violation};
+use super::check::{Check, Violation};
 use crate::client::Response;
 use crate::server::checksum::{Algorithm, Kind, ObjectChecksum};
 

@@ -4,24 +4,38 @@
 //! name: garage
 //! description: Garage 2.5 with a TLS proxy
 //! capabilities: [sse-c, plain-http]
+//! waive:
+//!   - check: etag-not-plaintext-md5
+//!     reason: the ETag of every object is the MD5 of its plaintext
 //! xfail:
-//!   - scenario: get-head/003-wrong-key
+//!   - scenario: get-head/*-wrong-key
+//!     finding: "get: 403 AccessDenied → 400 InvalidRequest"
 //!     reason: answers 400 InvalidRequest instead of 403 AccessDenied
 //!     link: https://example/issue/1
 //! skip:
 //!   - scenario: transport/*
 //!     reason: no plain-HTTP listener
 //! ```
-//! Entries match scenario ids exactly or with a trailing `*`. An entry that matches no scenario is
-//! stale, and stale entries are errors: the list can only shrink as endpoints improve.
+//! `scenario` is a glob: `*` stands for any run of characters, `?` for one. A waiver turns one
+//! automatic check off for every scenario, so that one deviation does not hide the others; an
+//! `xfail` entry names the finding (its signature, as reports print it) it expects in the
+//! scenarios it matches, so a scenario that deviates in another way is `changed`, not hidden
+//! (see `judge`). An entry that matches no scenario is stale, and stale entries are errors: the
+//! list can only shrink as endpoints improve.
 
 use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::check::Check;
 use super::load::LoadedScenario;
 use super::model::Capability;
+
+/// The profile used for an endpoint on Amazon S3 (`*.amazonaws.com`) when none is given.
+pub const AWS: &str = "aws";
+/// The profile used for any other endpoint when none is given.
+pub const S3_COMPATIBLE: &str = "s3-compatible";
 
 /// A profile file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -34,19 +48,52 @@ pub struct Profile {
     pub description: String,
     /// Capabilities the endpoint has (see the scenario manual).
     pub capabilities: Vec<Capability>,
-    /// Known deviations: graded `expected-fail`, or `unexpected-pass` once fixed.
+    /// Automatic checks turned off, each once with one reason: what they find is still reported
+    /// as a known finding, but changes no outcome.
     #[serde(default)]
-    pub xfail: Vec<Entry>,
+    pub waive: Vec<Waiver>,
+    /// Known deviations: the scenarios matched are graded `expected-fail` while they show only
+    /// the findings their entries name, `changed` when they deviate otherwise, and
+    /// `unexpected-pass` once fixed.
+    #[serde(default)]
+    pub xfail: Vec<Expected>,
     /// Scenarios not run at all.
     #[serde(default)]
     pub skip: Vec<Entry>,
 }
 
-/// One profile entry.
+/// An automatic check the endpoint is known to fail.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Waiver {
+    /// The check.
+    pub check: Check,
+    /// Why: mandatory, one sentence.
+    pub reason: String,
+    /// An issue or document describing the deviation.
+    pub link: Option<String>,
+}
+
+/// A known deviation: a finding expected in the scenarios a glob matches.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expected {
+    /// Scenario ids, as a glob (`*` any characters, `?` one).
+    pub scenario: String,
+    /// The signature of the finding expected, as reports print it, e.g.
+    /// `get: 403 AccessDenied → 400 InvalidRequest`.
+    pub finding: String,
+    /// Why: mandatory, one sentence.
+    pub reason: String,
+    /// An issue or document describing the deviation.
+    pub link: Option<String>,
+}
+
+/// A scenario not run.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Entry {
-    /// Scenario id, or a prefix ending in `*`.
+    /// Scenario ids, as a glob (`*` any characters, `?` one).
     pub scenario: String,
     /// Why: mandatory, one sentence.
     pub reason: String,
@@ -54,28 +101,40 @@ pub struct Entry {
     pub link: Option<String>,
 }
 
-impl Entry {
-    /// Whether this entry covers scenario `id`.
-    #[must_use]
-    pub fn matches(&self, id: &str) -> bool {
-        match self.scenario.strip_suffix('*') {
-            Some(prefix) => id.starts_with(prefix),
-            None => self.scenario == id,
+/// Whether `glob` (`*` any run of characters, `?` one character) matches all of `id`.
+#[must_use]
+pub fn glob_matches(glob: &str, id: &str) -> bool {
+    let (glob, id): (Vec<char>, Vec<char>) = (glob.chars().collect(), id.chars().collect());
+    // Iterative matching with one backtrack point (the last `*`).
+    let (mut g, mut i, mut star, mut resume) = (0, 0, None, 0);
+    while i < id.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some(g);
+                resume = i;
+                g += 1;
+            }
+            Some(c) if *c == '?' || *c == id[i] => {
+                g += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    g = s + 1;
+                    resume += 1;
+                    i = resume;
+                }
+                None => return false,
+            },
         }
     }
+    glob[g..].iter().all(|c| *c == '*')
 }
 
-/// What a profile says about one scenario before it runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Disposition {
-    /// Run it and grade normally.
-    Run,
-    /// Run it; a deviation is expected for this reason.
-    ExpectFail(String),
-    /// Do not run it: skipped for this reason.
-    Skip(String),
-    /// Do not run it: these capabilities are missing.
-    Unsupported(Vec<String>),
+/// Whether a glob names exactly one id (no wildcard).
+#[must_use]
+pub fn is_exact(glob: &str) -> bool {
+    !glob.contains(['*', '?'])
 }
 
 impl Profile {
@@ -90,6 +149,26 @@ impl Profile {
         }
     }
 
+    /// The name of the built-in profile for an endpoint on `host` when none is given: `aws` on
+    /// Amazon S3 (`amazonaws.com` and its subdomains), `s3-compatible` anywhere else.
+    #[must_use]
+    pub fn default_name(host: Option<&str>) -> &'static str {
+        let host = host.unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+        if host == "amazonaws.com" || host.ends_with(".amazonaws.com") { AWS } else { S3_COMPATIBLE }
+    }
+
+    /// This profile with `plain-http` claimed exactly when the target has a plain-HTTP endpoint
+    /// (`--http-endpoint-url`): the plain-HTTP scenarios run whenever they can, and are
+    /// `unsupported` when they cannot.
+    #[must_use]
+    pub fn with_plain_http(mut self, available: bool) -> Self {
+        self.capabilities.retain(|c| *c != Capability::PlainHttp);
+        if available {
+            self.capabilities.push(Capability::PlainHttp);
+        }
+        self
+    }
+
     /// Loads and checks a profile file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -102,8 +181,21 @@ impl Profile {
             let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
             anyhow::anyhow!("{origin}:{line}:{col}: {}", e.to_string().lines().next().unwrap_or_default())
         })?;
-        for entry in profile.xfail.iter().chain(&profile.skip) {
-            anyhow::ensure!(!entry.reason.trim().is_empty(), "{origin}: entry `{}` has no reason", entry.scenario);
+        let reasons = (profile.waive.iter().map(|w| (w.check.name(), &w.reason)))
+            .chain(profile.xfail.iter().map(|e| (e.scenario.as_str(), &e.reason)))
+            .chain(profile.skip.iter().map(|e| (e.scenario.as_str(), &e.reason)));
+        for (what, reason) in reasons {
+            anyhow::ensure!(!reason.trim().is_empty(), "{origin}: entry `{what}` has no reason");
+        }
+        for entry in &profile.xfail {
+            anyhow::ensure!(!entry.finding.trim().is_empty(), "{origin}: xfail `{}` names no finding", entry.scenario);
+        }
+        for (i, w) in profile.waive.iter().enumerate() {
+            anyhow::ensure!(
+                !profile.waive[..i].iter().any(|earlier| earlier.check == w.check),
+                "{origin}: check `{}` is waived twice: waive it once, with one reason",
+                w.check
+            );
         }
         Ok(profile)
     }
@@ -124,37 +216,15 @@ impl Profile {
         Self::parse(file.path, file.text)
     }
 
-    /// What to do with a scenario.
-    #[must_use]
-    pub fn disposition(&self, s: &LoadedScenario) -> Disposition {
-        let missing: Vec<String> = s
-            .scenario
-            .requires
-            .iter()
-            .filter(|c| !self.capabilities.contains(c))
-            .map(|c| c.name().to_owned())
-            .collect();
-        if !missing.is_empty() {
-            return Disposition::Unsupported(missing);
-        }
-        if let Some(e) = self.skip.iter().find(|e| e.matches(&s.id)) {
-            return Disposition::Skip(e.reason.clone());
-        }
-        if let Some(e) = self.xfail.iter().find(|e| e.matches(&s.id)) {
-            return Disposition::ExpectFail(e.reason.clone());
-        }
-        Disposition::Run
-    }
-
     /// Entries that match no scenario, one message each.
     #[must_use]
     pub fn stale_entries(&self, scenarios: &[LoadedScenario]) -> Vec<String> {
         self.xfail
             .iter()
-            .map(|e| ("xfail", e))
-            .chain(self.skip.iter().map(|e| ("skip", e)))
-            .filter(|(_, e)| !scenarios.iter().any(|s| e.matches(&s.id)))
-            .map(|(kind, e)| format!("profile {}: {kind} entry `{}` matches no scenario", self.name, e.scenario))
+            .map(|e| ("xfail", &e.scenario))
+            .chain(self.skip.iter().map(|e| ("skip", &e.scenario)))
+            .filter(|(_, glob)| !scenarios.iter().any(|s| glob_matches(glob, &s.id)))
+            .map(|(kind, glob)| format!("profile {}: {kind} entry `{glob}` matches no scenario", self.name))
             .collect()
     }
 }
@@ -168,5 +238,72 @@ mod tests {
         let e = Profile::parse("p.yaml", "name: v\ncapabilities: [sse-c, teleport]\n").unwrap_err().to_string();
         assert!(e.starts_with("p.yaml:2:"), "{e}");
         assert!(e.contains("teleport") && e.contains("block-sse-c"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_check_is_an_error_at_its_line() {
+        let text = "name: v\ncapabilities: [sse-c]\nwaive:\n  - check: etag-is-md5\n    reason: r\n";
+        let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:4:"), "{e}");
+        assert!(e.contains("etag-not-plaintext-md5"), "lists the known checks: {e}");
+    }
+
+    #[test]
+    fn a_check_is_waived_once() {
+        let waiver = "  - check: etag-not-plaintext-md5\n    reason: r\n";
+        let text = format!("name: v\ncapabilities: [sse-c]\nwaive:\n{waiver}{waiver}");
+        let e = Profile::parse("p.yaml", &text).unwrap_err().to_string();
+        assert!(e.contains("waived twice"), "{e}");
+    }
+
+    #[test]
+    fn an_xfail_entry_names_a_finding() {
+        let text = "name: v\ncapabilities: [sse-c]\nxfail:\n  - scenario: put/*\n    reason: r\n";
+        let e = Profile::parse("p.yaml", text).unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:5:") && e.contains("missing field `finding`"), "{e}");
+    }
+
+    #[test]
+    fn globs_match_whole_ids() {
+        assert!(glob_matches("get-head/*", "get-head/003-wrong-key"));
+        assert!(glob_matches("*/003-wrong-key", "get-head/003-wrong-key"));
+        assert!(glob_matches("get-head/*-wrong-*", "get-head/003-wrong-key"));
+        assert!(glob_matches("get-head/00?-wrong-key", "get-head/003-wrong-key"));
+        assert!(glob_matches("get-head/003-wrong-key", "get-head/003-wrong-key"));
+        assert!(!glob_matches("get-head/003", "get-head/003-wrong-key"), "a glob matches the whole id");
+        assert!(!glob_matches("get-head/*-key-x", "get-head/003-wrong-key"));
+        assert!(!glob_matches("put/*", "get-head/003-wrong-key"));
+        assert!(is_exact("put/001-basic") && !is_exact("put/*"));
+    }
+
+    #[test]
+    fn default_profile_by_host() {
+        assert_eq!(Profile::default_name(Some("s3.us-east-2.amazonaws.com")), AWS);
+        assert_eq!(Profile::default_name(Some("bucket.s3.amazonaws.com.")), AWS);
+        assert_eq!(Profile::default_name(Some("S3.AMAZONAWS.COM")), AWS);
+        assert_eq!(Profile::default_name(Some("amazonaws.com.example.org")), S3_COMPATIBLE);
+        assert_eq!(Profile::default_name(Some("notamazonaws.com")), S3_COMPATIBLE);
+        assert_eq!(Profile::default_name(Some("127.0.0.1")), S3_COMPATIBLE);
+        assert_eq!(Profile::default_name(None), S3_COMPATIBLE);
+    }
+
+    #[test]
+    fn plain_http_follows_the_target() {
+        let with = Profile::reference().with_plain_http(true);
+        assert_eq!(with.capabilities.iter().filter(|c| **c == Capability::PlainHttp).count(), 1);
+        let without = Profile::reference().with_plain_http(false);
+        assert!(!without.capabilities.contains(&Capability::PlainHttp));
+        let mut aws = Profile::find(AWS).unwrap();
+        assert!(!aws.capabilities.contains(&Capability::PlainHttp));
+        aws = aws.with_plain_http(true);
+        assert!(aws.capabilities.contains(&Capability::PlainHttp));
+    }
+
+    #[test]
+    fn the_default_for_other_servers_does_not_block_sse_c() {
+        let p = Profile::find(S3_COMPATIBLE).unwrap();
+        assert!(!p.capabilities.contains(&Capability::BlockSseC), "{:?}", p.capabilities);
+        assert!(p.capabilities.contains(&Capability::SseC));
+        assert!(p.xfail.is_empty() && p.skip.is_empty() && p.waive.is_empty());
     }
 }

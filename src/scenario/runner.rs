@@ -63,7 +63,7 @@ pub async fn run(
     let mut reports: Vec<ScenarioReport> = futures::stream::iter(scenarios.iter().enumerate())
         .map(|(i, s)| {
             let client = Arc::clone(&client);
-            let disposition = settings.profile.disposition(s);
+            let disposition = super::judge::disposition(&settings.profile, s);
             let key_log = settings.key_log.as_deref();
             async move {
                 exec::run_scenario(&client, s, i, &settings.placement, &disposition, settings.strictness, key_log).await
@@ -83,10 +83,13 @@ pub async fn run(
             name: settings.profile.name.clone(),
             url: client.target().endpoint.to_string(),
             profile: settings.profile.name.clone(),
+            capabilities: settings.profile.capabilities.iter().map(|c| c.name().to_owned()).collect(),
             embedded: settings.embedded,
             strict: settings.strictness == Strictness::Strict,
         },
         counts: Report::count(&reports),
+        findings: crate::report::findings::collect(&reports),
+        stale_entries: super::judge::stale_in_run(&settings.profile, &reports),
         scenarios: reports,
     }
 }

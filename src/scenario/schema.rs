@@ -1,11 +1,13 @@
-//! JSON Schemas of the scenario and profile formats, generated from the Rust types.
+//! JSON Schemas of the scenario and profile formats and of `report.json`, generated from the Rust
+//! types.
 //!
-//! The committed copies (`scenarios/schema.json`, `profiles/schema.json`) give editors completion
-//! and validation; a test fails when they drift from the types (`SSEC_BLESS=1 cargo test` rewrites
-//! them).
+//! The committed copies (`scenarios/schema.json`, `profiles/schema.json`, `reports/schema.json`)
+//! give editors completion and validation, and tools reading reports a contract; a test fails when
+//! they drift from the types (`SSEC_BLESS=1 cargo test` rewrites them).
 
 use super::model::Scenario;
 use super::profile::Profile;
+use crate::report::model::Report;
 
 /// The scenario file schema, pretty-printed.
 #[must_use]
@@ -17,6 +19,12 @@ pub fn scenario() -> String {
 #[must_use]
 pub fn profile() -> String {
     pretty(&schemars::schema_for!(Profile))
+}
+
+/// The `report.json` schema, pretty-printed.
+#[must_use]
+pub fn report() -> String {
+    pretty(&schemars::schema_for!(Report))
 }
 
 fn pretty(schema: &schemars::Schema) -> String {
@@ -47,5 +55,6 @@ mod tests {
     fn committed_schemas_match_the_types() {
         check("scenarios/schema.json", &super::scenario());
         check("profiles/schema.json", &super::profile());
+        check("reports/schema.json", &super::report());
     }
 }

@@ -267,7 +267,8 @@ impl Scrubber {
     }
 
     /// Scrubs every text of a scenario's report that can hold what an endpoint sent or what the
-    /// run sent it: reasons, mismatches, transcripts, reproductions and the cleanup error.
+    /// run sent it: reasons, mismatches, deviations, transcripts, reproductions and the cleanup
+    /// error.
     pub fn scrub_report(&self, report: &mut ScenarioReport) {
         for text in [&mut report.reason, &mut report.cleanup_error].into_iter().flatten() {
             self.scrub_in_place(text);
@@ -290,6 +291,9 @@ impl Scrubber {
                 for text in [&mut d.expected, &mut d.observed].into_iter().chain(&mut d.name) {
                     self.scrub_in_place(text);
                 }
+            }
+            for deviation in &mut step.deviations {
+                self.scrub_in_place(&mut deviation.signature);
             }
             self.scrub_in_place(&mut step.reproduce);
         }

@@ -5,66 +5,12 @@
 use std::collections::BTreeMap;
 
 use super::build::Built;
+use super::check::{Check, Violation};
 use super::grade::{md5_hex, unquote};
 use super::secrets::{Form, plain_forms, text_forms};
 use super::vars::Vars;
 use crate::client::Response;
 use crate::sse_c::headers::{AES256, ALGORITHM, KEY_MD5};
-
-/// An automatic check, run on every response of every scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Check {
-    /// No customer key, in any encoding, in any response header or body.
-    KeyNotEchoed,
-    /// A successful SSE-C request is answered with the algorithm and the request's key MD5.
-    SseCHeadersEchoed,
-    /// The ETag of an SSE-C object is not the MD5 of its plaintext.
-    EtagNotPlaintextMd5,
-    /// A HEAD error has no body on the wire.
-    HeadErrorHasNoBody,
-    /// An SSE-C object is never read without its key.
-    ReadNeedsKey,
-    /// An SSE-C object is never copied without its key.
-    CopySourceNeedsKey,
-    /// No checksum of an SSE-C plaintext is served without the key, nor in a listing.
-    ChecksumNeedsKey,
-}
-
-impl Check {
-    /// Every check.
-    pub const ALL: [Self; 7] = [
-        Self::KeyNotEchoed,
-        Self::SseCHeadersEchoed,
-        Self::EtagNotPlaintextMd5,
-        Self::HeadErrorHasNoBody,
-        Self::ReadNeedsKey,
-        Self::CopySourceNeedsKey,
-        Self::ChecksumNeedsKey,
-    ];
-
-    /// The name reports and profiles use.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::KeyNotEchoed => "key-not-echoed",
-            Self::SseCHeadersEchoed => "sse-c-headers-echoed",
-            Self::EtagNotPlaintextMd5 => "etag-not-plaintext-md5",
-            Self::HeadErrorHasNoBody => "head-error-has-no-body",
-            Self::ReadNeedsKey => "read-needs-key",
-            Self::CopySourceNeedsKey => "copy-source-needs-key",
-            Self::ChecksumNeedsKey => "checksum-needs-key",
-        }
-    }
-}
-
-/// One check that did not hold on one response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// The check.
-    pub check: Check,
-    /// What was observed, in one line.
-    pub text: String,
-}
 
 /// A secret, described for a report line, with every form it may be echoed in.
 struct Secret {

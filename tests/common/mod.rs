@@ -37,6 +37,16 @@ pub(crate) async fn start_with(config: ServerConfig) -> ServerHandle {
     ReferenceServer::start(config).await.expect("server starts")
 }
 
+/// A reference server that accepts SSE-C over plain HTTP (an operator opt-out, so a run has a
+/// security finding), the runtime it lives on, and a directory holding its CA as `ca.pem`.
+pub(crate) fn accepting_sse_c_over_http() -> (tokio::runtime::Runtime, ServerHandle, tempfile::TempDir) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(start_with(ServerConfig { allow_sse_c_over_http: true, ..ServerConfig::default() }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ca.pem"), server.ca_pem()).expect("write ca.pem");
+    (rt, server, dir)
+}
+
 /// A reference server with the default configuration but for `limits`.
 pub(crate) async fn start(limits: Limits) -> ServerHandle {
     start_with(ServerConfig { limits, ..ServerConfig::default() }).await
