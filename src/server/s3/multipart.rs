@@ -285,6 +285,8 @@ pub(super) async fn complete(
             "The XML you provided was not well-formed or did not validate against our published schema",
         ));
     }
+    // Read before the upload is locked: the store's lock comes first (see `Store::delete_bucket`).
+    let current = current_etag(store, &i.bucket, &i.key);
     let (meta, data, checksum) = {
         let mut u = lock(&upload);
         if !raw.is_absent() || (u.sse_c.is_some() && u.checksum.is_some()) {
@@ -293,7 +295,7 @@ pub(super) async fn complete(
         // V4: after the triple (M4's answer wins), before any part is taken.
         let conditions =
             Conditions { if_match: i.if_match.as_ref(), if_none_match: i.if_none_match.as_ref(), ..Default::default() };
-        conditions.check_write(current_etag(store, &i.bucket, &i.key).as_deref())?;
+        conditions.check_write(current.as_deref())?;
         // Part checksums are compared only for a request that may see them.
         let reveal = u.sse_c.is_none() || !raw.is_absent();
         let mut previous = 0;

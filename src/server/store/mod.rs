@@ -330,6 +330,9 @@ impl Store {
 
     /// Deletes a bucket without objects or versions. Uploads in progress do not keep it: they go
     /// with it, as on AWS (catalogue A7.7).
+    ///
+    /// Lock order: the buckets, then an upload. A handler holding an upload's lock must not read
+    /// the store, or it deadlocks with this.
     pub fn delete_bucket(&self, name: &str) -> Result<(), BucketError> {
         let mut buckets = self.write();
         let b = buckets.get(name).ok_or(BucketError::NoSuchBucket)?;

@@ -79,41 +79,57 @@ pub struct Upload {
 }
 
 /// The registry of uploads in progress.
+///
+/// It never locks an upload: what finding and listing need is kept beside each one, so a handler
+/// holding an upload's lock and a bucket deletion scanning the registry cannot wait on each other.
 #[derive(Debug, Default)]
 pub struct Uploads {
-    inner: Mutex<BTreeMap<String, Arc<Mutex<Upload>>>>,
+    inner: Mutex<BTreeMap<String, Entry>>,
+}
+
+/// An upload and the fields it is found and listed by, which never change.
+#[derive(Debug)]
+struct Entry {
+    bucket: String,
+    key: String,
+    initiated_ms: i64,
+    upload: Arc<Mutex<Upload>>,
 }
 
 impl Uploads {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Mutex<Upload>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Registers a new upload.
     pub fn insert(&self, upload: Upload) {
-        self.lock().insert(upload.upload_id.clone(), Arc::new(Mutex::new(upload)));
+        let id = upload.upload_id.clone();
+        let entry = Entry {
+            bucket: upload.bucket.clone(),
+            key: upload.key.clone(),
+            initiated_ms: upload.initiated_ms,
+            upload: Arc::new(Mutex::new(upload)),
+        };
+        self.lock().insert(id, entry);
     }
 
     /// The upload with this id, if it belongs to `bucket`/`key`.
     #[must_use]
     pub fn get(&self, bucket: &str, key: &str, upload_id: &str) -> Option<Arc<Mutex<Upload>>> {
-        let found = self.lock().get(upload_id).cloned()?;
-        let ok = {
-            let u = found.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            u.bucket == bucket && u.key == key
-        };
-        ok.then_some(found)
+        let uploads = self.lock();
+        let entry = uploads.get(upload_id)?;
+        (entry.bucket == bucket && entry.key == key).then(|| Arc::clone(&entry.upload))
     }
 
     /// Removes an upload (Complete or Abort); its parts' files go with it unless taken.
     pub fn remove(&self, upload_id: &str) -> Option<Arc<Mutex<Upload>>> {
-        self.lock().remove(upload_id)
+        self.lock().remove(upload_id).map(|e| e.upload)
     }
 
     /// Removes every upload of `bucket` (the bucket is being deleted); their parts' files go with
     /// them.
     pub fn remove_bucket(&self, bucket: &str) {
-        self.lock().retain(|_, u| !u.lock().is_ok_and(|u| u.bucket == bucket));
+        self.lock().retain(|_, e| e.bucket != bucket);
     }
 
     /// `(key, upload id, initiated)` of the uploads of `bucket` under `prefix`, sorted.
@@ -121,14 +137,62 @@ impl Uploads {
     pub fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, String, i64)> {
         let mut v: Vec<_> = self
             .lock()
-            .values()
-            .filter_map(|u| {
-                let u = u.lock().ok()?;
-                (u.bucket == bucket && u.key.starts_with(prefix))
-                    .then(|| (u.key.clone(), u.upload_id.clone(), u.initiated_ms))
-            })
+            .iter()
+            .filter(|(_, e)| e.bucket == bucket && e.key.starts_with(prefix))
+            .map(|(id, e)| (e.key.clone(), id.clone(), e.initiated_ms))
             .collect();
         v.sort();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn upload(bucket: &str, id: &str) -> Upload {
+        Upload {
+            bucket: bucket.to_owned(),
+            key: "k".to_owned(),
+            upload_id: id.to_owned(),
+            initiated_ms: 0,
+            content_type: None,
+            user_metadata: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            sse_c: None,
+            manifest_key: None,
+            checksum_key: None,
+            checksum: None,
+            parts: BTreeMap::new(),
+        }
+    }
+
+    /// A CompleteMultipartUpload holds its upload's lock while a DeleteBucket of another bucket
+    /// scans the registry: the scan must not wait for that lock (it once did, and the two
+    /// deadlocked the server).
+    #[test]
+    fn the_registry_never_waits_for_an_upload_held_by_a_handler() {
+        let uploads = Arc::new(Uploads::default());
+        uploads.insert(upload("busy", "1"));
+        uploads.insert(upload("gone", "2"));
+        let held = uploads.get("busy", "k", "1").expect("registered");
+        let _guard = held.lock().expect("not poisoned");
+
+        let (done, finished) = mpsc::channel();
+        let registry = Arc::clone(&uploads);
+        std::thread::spawn(move || {
+            registry.remove_bucket("gone");
+            let listed = registry.list("busy", "");
+            let found = registry.get("busy", "k", "1").is_some();
+            let _ = done.send((listed, found));
+        });
+        let (listed, found) =
+            finished.recv_timeout(Duration::from_secs(10)).expect("the registry waited for a locked upload");
+        assert_eq!(listed, vec![("k".to_owned(), "1".to_owned(), 0)]);
+        assert!(found);
+        assert!(uploads.get("gone", "k", "2").is_none(), "the deleted bucket's upload went with it");
     }
 }
