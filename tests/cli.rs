@@ -91,6 +91,11 @@ fn the_binary_alone_lists_runs_and_exports_the_whole_catalogue_from_an_empty_dir
     let run = standalone.run(&["run", "--jobs", "2"]);
     assert!(run.status.success(), "{}", describe(&run));
     assert!(text(&run.stdout).contains(&format!("running {total} scenarios against https://127.0.0.1:")));
+    assert!(
+        !text(&run.stderr).contains("ssec_conform::access"),
+        "the embedded server's access log: {}",
+        describe(&run)
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(standalone.work.path().join("reports/report.json")).unwrap()).unwrap();
     assert_eq!(report["scenarios"].as_array().map(Vec::len), Some(total));
@@ -270,4 +275,117 @@ async fn serve_listens_on_all_interfaces_with_a_certificate_naming_the_host_from
     assert_eq!(resp.status(), 403);
     let body = resp.text().await.unwrap();
     assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+}
+
+/// Forwards connections to `upstream` until it has forwarded `reads` reads from clients, then
+/// holds every connection, and every new one, without forwarding another byte: an endpoint that
+/// stopped answering mid-run.
+async fn freezing_proxy(upstream: std::net::SocketAddr, reads: usize) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        budget: Option<Arc<AtomicUsize>>,
+        left: Arc<AtomicUsize>,
+    ) {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            if let Some(budget) = &budget {
+                let _ = budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            }
+            if left.load(Ordering::SeqCst) == 0 || to.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        // Hold both halves: the peer sees neither an answer nor a close.
+        std::future::pending::<()>().await;
+        drop((from, to));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let left = Arc::new(AtomicUsize::new(reads));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { continue };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pump(client_read, server_write, Some(Arc::clone(&left)), Arc::clone(&left)));
+            tokio::spawn(pump(server_read, client_write, None, Arc::clone(&left)));
+        }
+    });
+    url
+}
+
+/// An endpoint that stops answering in the middle of a run: the run gives up after a few timeouts
+/// instead of spending one per request of every remaining scenario, and says why in each scenario
+/// it did not run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_against_an_endpoint_that_stopped_answering_ends_after_a_few_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = reference_server(dir.path()).await;
+    let (access, secret) = server.credentials();
+    let upstream = server.https_url().unwrap().trim_start_matches("https://").trim_end_matches('/').parse().unwrap();
+    let url = freezing_proxy(upstream, 400).await;
+
+    let args = ["run", "--insecure", "--timeout", "1", "--jobs", "2", "--profile", "reference"];
+    let vars = [("SSEC_ENDPOINT_URL", url.as_str()), ("AWS_ACCESS_KEY_ID", access), ("AWS_SECRET_ACCESS_KEY", secret)];
+    let mut child = clean_command(BIN)
+        .current_dir(dir.path())
+        .args(args)
+        .envs(vars)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("the run was still waiting on the silent endpoint after 90 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status.code(), Some(1), "errors fail the run");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap()).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let reason = |s: &serde_json::Value| s["reason"].as_str().unwrap_or_default().to_owned();
+    let not_run = scenarios
+        .iter()
+        .filter(|s| {
+            let r = reason(s);
+            r.starts_with("not run: the endpoint stopped answering: ")
+                && r.ends_with(" requests in a row timed out after 1s")
+        })
+        .count();
+    let timed_out = scenarios
+        .iter()
+        .filter(|s| reason(s).contains("timed out after 1s") && !reason(s).starts_with("not run"))
+        .count();
+    let passed = scenarios.iter().filter(|s| s["outcome"] == "pass").count();
+    // Without --http-endpoint-url, the plain-HTTP scenarios do not run.
+    let unsupported = scenarios.iter().filter(|s| s["outcome"] == "unsupported").count();
+    // Each of the two jobs may have had a request in flight when the third timeout came; a
+    // scenario whose setup timed out says so as its reason.
+    assert!(timed_out <= 5, "{timed_out} scenarios waited for a timeout");
+    assert!(passed >= 5, "{passed} scenarios passed before the freeze");
+    let others: Vec<String> = scenarios
+        .iter()
+        .filter(|s| !["pass", "unsupported"].contains(&s["outcome"].as_str().unwrap_or_default()))
+        .filter(|s| !reason(s).contains("timed out after 1s"))
+        .map(|s| format!("{} {}: {}", s["id"], s["outcome"], reason(s)))
+        .collect();
+    assert!(
+        not_run + timed_out + passed + unsupported == scenarios.len(),
+        "{not_run} not run, {timed_out} timed out, {passed} passed of {}; the others: {others:#?}",
+        scenarios.len()
+    );
+    assert!(not_run > scenarios.len() / 2, "{not_run} of {} scenarios were not run", scenarios.len());
+    server.shutdown().await;
 }

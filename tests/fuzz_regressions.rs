@@ -318,6 +318,17 @@ mod seeds {
         }
     }
 
+    /// The number of [`Op`] variants.
+    const OPS: u32 = 11;
+
+    /// An `Option<u8>`: a "some" bool, then the value.
+    fn option(out: &mut Vec<u8>, v: Option<u8>) {
+        match v {
+            None => out.push(0),
+            Some(v) => out.extend([1, v]),
+        }
+    }
+
     /// `arbitrary`'s encoding of an operation list (verified by `encoder_matches_arbitrary`).
     pub(crate) fn encode(ops: &[Op]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -326,14 +337,14 @@ mod seeds {
             out.push(1);
             match op {
                 Op::Put { obj: o, size: s, seed, sse: k } => {
-                    out.extend(tag(0, 10));
+                    out.extend(tag(0, OPS));
                     out.extend(obj(*o));
                     size(&mut out, *s);
                     out.push(*seed);
                     sse(&mut out, k);
                 }
-                Op::Get { obj: o, sse: k, range } => {
-                    out.extend(tag(1, 10));
+                Op::Get { obj: o, sse: k, range, version } => {
+                    out.extend(tag(1, OPS));
                     out.extend(obj(*o));
                     sse(&mut out, k);
                     match range {
@@ -357,14 +368,16 @@ mod seeds {
                             }
                         }
                     }
+                    option(&mut out, *version);
                 }
-                Op::Head { obj: o, sse: k } => {
-                    out.extend(tag(2, 10));
+                Op::Head { obj: o, sse: k, version } => {
+                    out.extend(tag(2, OPS));
                     out.extend(obj(*o));
                     sse(&mut out, k);
+                    option(&mut out, *version);
                 }
                 Op::Copy { src, dst, source_sse, dest_sse, replace } => {
-                    out.extend(tag(3, 10));
+                    out.extend(tag(3, OPS));
                     out.extend(obj(*src));
                     out.extend(obj(*dst));
                     sse(&mut out, source_sse);
@@ -372,12 +385,12 @@ mod seeds {
                     out.push(u8::from(*replace));
                 }
                 Op::CreateUpload { obj: o, sse: k } => {
-                    out.extend(tag(4, 10));
+                    out.extend(tag(4, OPS));
                     out.extend(obj(*o));
                     sse(&mut out, k);
                 }
                 Op::UploadPart { upload, part, size: s, seed, sse: k } => {
-                    out.extend(tag(5, 10));
+                    out.extend(tag(5, OPS));
                     out.push(*upload);
                     out.push(*part);
                     size(&mut out, *s);
@@ -385,7 +398,7 @@ mod seeds {
                     sse(&mut out, k);
                 }
                 Op::UploadPartCopy { upload, part, src, source_sse, dest_sse, range } => {
-                    out.extend(tag(6, 10));
+                    out.extend(tag(6, OPS));
                     out.push(*upload);
                     out.push(*part);
                     out.extend(obj(*src));
@@ -401,7 +414,7 @@ mod seeds {
                     }
                 }
                 Op::Complete { upload, parts, sse: k } => {
-                    out.extend(tag(7, 10));
+                    out.extend(tag(7, OPS));
                     out.push(*upload);
                     for p in parts {
                         out.extend([1, *p]); // `Vec::arbitrary`: "keep going", element
@@ -410,12 +423,17 @@ mod seeds {
                     sse(&mut out, k);
                 }
                 Op::Abort { upload } => {
-                    out.extend(tag(8, 10));
+                    out.extend(tag(8, OPS));
                     out.push(*upload);
                 }
-                Op::Delete { obj: o } => {
-                    out.extend(tag(9, 10));
+                Op::Delete { obj: o, version } => {
+                    out.extend(tag(9, OPS));
                     out.extend(obj(*o));
+                    option(&mut out, *version);
+                }
+                Op::Versioning { enabled } => {
+                    out.extend(tag(10, OPS));
+                    out.push(u8::from(*enabled));
                 }
             }
         }
@@ -439,14 +457,14 @@ mod seeds {
         use KeyPick::{K0, K1, K2};
         use ObjPick::{A, B, C};
         let put = |o, s, key| Op::Put { obj: o, size: s, seed: 7, sse: key };
-        let get = |o, key, range| Op::Get { obj: o, sse: key, range };
+        let get = |o, key, range| Op::Get { obj: o, sse: key, range, version: None };
         vec![
             (
                 "silo-82-zero-byte-object-wrong-key",
                 vec![
                     put(A, SizePick::Zero, ok(K0)),
                     get(A, ok(K1), None),
-                    Op::Head { obj: A, sse: ok(K1) },
+                    Op::Head { obj: A, sse: ok(K1), version: None },
                     Op::Copy { src: A, dst: B, source_sse: ok(K1), dest_sse: none(), replace: false },
                     get(A, ok(K0), None),
                 ],
@@ -455,9 +473,9 @@ mod seeds {
                 "minio-6598-head-wrong-key",
                 vec![
                     put(A, SizePick::Small(1000), ok(K0)),
-                    Op::Head { obj: A, sse: ok(K1) },
-                    Op::Head { obj: A, sse: none() },
-                    Op::Head { obj: A, sse: ok(K0) },
+                    Op::Head { obj: A, sse: ok(K1), version: None },
+                    Op::Head { obj: A, sse: none(), version: None },
+                    Op::Head { obj: A, sse: ok(K0), version: None },
                 ],
             ),
             (
@@ -564,6 +582,23 @@ mod seeds {
                     Op::Copy { src: B, dst: C, source_sse: none(), dest_sse: none(), replace: false },
                     put(A, SizePick::Tiny(20), none()),
                     get(A, ok(K0), None),
+                ],
+            ),
+            (
+                "g11-key-per-version-and-delete-markers",
+                vec![
+                    put(A, SizePick::Small(300), ok(K2)),
+                    Op::Versioning { enabled: true },
+                    put(A, SizePick::Small(700), ok(K0)),
+                    put(A, SizePick::Tiny(30), ok(K1)),
+                    Op::Get { obj: A, sse: ok(K1), range: None, version: Some(1) },
+                    Op::Get { obj: A, sse: ok(K0), range: None, version: Some(1) },
+                    Op::Get { obj: A, sse: ok(K2), range: None, version: Some(0) },
+                    Op::Delete { obj: A, version: None },
+                    Op::Head { obj: A, sse: ok(K0), version: Some(3) },
+                    Op::Versioning { enabled: false },
+                    put(A, SizePick::Tiny(9), none()),
+                    Op::Delete { obj: A, version: Some(1) },
                 ],
             ),
             (

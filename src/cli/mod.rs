@@ -55,18 +55,24 @@ enum Command {
     Man(docs::ManArgs),
 }
 
-/// Logging to stderr, controlled by `RUST_LOG`. The reference server keeps s3s's events (request
-/// headers, which may carry a customer key) away from this subscriber whatever the filter says.
-fn init_logging() {
+/// Logging to stderr, controlled by `RUST_LOG`; without it, info level, and the reference server's
+/// access log only where it is the product (`serve`), not under a run's progress lines. The
+/// reference server keeps s3s's events (request headers, which may carry a customer key) away from
+/// this subscriber whatever the filter says.
+fn init_logging(command: &Command) {
+    let default = match command {
+        Command::Serve(_) => "info",
+        _ => "info,ssec_conform::access=off",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// Parses the command line and runs the subcommand; errors are one sentence on stderr.
 pub(crate) fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

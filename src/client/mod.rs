@@ -238,7 +238,12 @@ pub struct Client {
     swift: Option<swift::SwiftAuth>,
     swift_session: std::sync::Arc<tokio::sync::OnceCell<swift::Session>>,
     max_response_bytes: u64,
+    timeouts_in_a_row: std::sync::Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// How many requests in a row may time out before [`Client::stopped_answering`] says the endpoint
+/// has stopped answering.
+pub const TIMEOUTS_BEFORE_GIVING_UP: u32 = 3;
 
 impl Client {
     /// A client for `target`.
@@ -265,6 +270,18 @@ impl Client {
             swift: None,
             swift_session: std::sync::Arc::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            timeouts_in_a_row: std::sync::Arc::default(),
+        })
+    }
+
+    /// Why the endpoint is taken to have stopped answering, once [`TIMEOUTS_BEFORE_GIVING_UP`]
+    /// requests in a row (from this client or its clones) have timed out with no response between
+    /// them. A run then stops sending: a hung endpoint would otherwise cost a timeout per request.
+    #[must_use]
+    pub fn stopped_answering(&self) -> Option<String> {
+        let n = self.timeouts_in_a_row.load(std::sync::atomic::Ordering::Relaxed);
+        (n >= TIMEOUTS_BEFORE_GIVING_UP).then(|| {
+            format!("the endpoint stopped answering: {n} requests in a row timed out after {:?}", self.target.timeout)
         })
     }
 
@@ -351,6 +368,13 @@ impl Client {
         } else {
             self.execute(prepared).await
         };
+        match &response {
+            Ok(_) => self.timeouts_in_a_row.store(0, std::sync::atomic::Ordering::Relaxed),
+            Err(ClientError::Timeout(_)) => {
+                self.timeouts_in_a_row.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
         Exchange { url, headers, response }
     }
 

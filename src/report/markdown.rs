@@ -6,7 +6,7 @@ use std::fmt::{self, Write as _};
 use super::escape::markdown_cell as escape;
 use super::findings::{score, verdict as verdict_text};
 use super::matrix::Matrix;
-use super::model::{Outcome, Report};
+use super::model::{Outcome, Report, ScenarioReport};
 
 /// The short symbol of an outcome in Markdown tables.
 pub(super) fn symbol(outcome: Outcome) -> &'static str {
@@ -88,19 +88,23 @@ fn write_summary(out: &mut String, r: &Report) -> fmt::Result {
         writeln!(out, "## Not passing ({})\n", not_passing.len())?;
         writeln!(out, "| Scenario | Outcome | Reason |\n|---|---|---|")?;
         for s in not_passing {
-            writeln!(
-                out,
-                "| {} | {} {} | {} |",
-                escape(&s.id),
-                symbol(s.outcome),
-                s.outcome.as_str(),
-                escape(s.reason.as_deref().unwrap_or("")),
-            )?;
+            writeln!(out, "| {} |", not_passing_cells(s))?;
         }
         writeln!(out)?;
     }
     legend(out)?;
     findings(out, r)
+}
+
+/// The scenario, outcome and reason cells of a "Not passing" row.
+fn not_passing_cells(s: &ScenarioReport) -> String {
+    format!(
+        "{} | {} {} | {}",
+        escape(&s.id),
+        symbol(s.outcome),
+        s.outcome.as_str(),
+        escape(s.reason.as_deref().unwrap_or(""))
+    )
 }
 
 /// The findings of `r`: one row each, most severe first, and stale profile entries.
@@ -219,15 +223,7 @@ fn write_matrix(out: &mut String, m: &Matrix<'_>) -> fmt::Result {
         writeln!(out, "## Not passing ({})\n", not_passing.len())?;
         writeln!(out, "| Endpoint | Scenario | Outcome | Reason |\n|---|---|---|---|")?;
         for (c, s) in not_passing {
-            writeln!(
-                out,
-                "| {} | {} | {} {} | {} |",
-                escape(&c.label),
-                escape(&s.id),
-                symbol(s.outcome),
-                s.outcome.as_str(),
-                escape(s.reason.as_deref().unwrap_or("")),
-            )?;
+            writeln!(out, "| {} | {} |", escape(&c.label), not_passing_cells(s))?;
         }
         writeln!(out)?;
     }

@@ -130,6 +130,9 @@ pub async fn run_scenario(
             format!("changes bucket-level state ({change}) of the shared bucket; --allow-bucket-changes runs it");
         return base_report(s, Outcome::Unsupported, Some(reason));
     }
+    if let Some(why) = client.stopped_answering() {
+        return base_report(s, Outcome::Error, Some(format!("not run: {why}")));
+    }
     let started = Instant::now();
     let keys = match generate_keys(s) {
         Ok(k) => k,
@@ -149,7 +152,10 @@ pub async fn run_scenario(
         Err(e) => base_report(s, Outcome::Error, Some(format!("setup: {e}"))),
     };
     if let Some(owner) = owner {
-        report.cleanup_error = bucket::cleanup(client, &at, owner, swift).await.err();
+        report.cleanup_error = match client.stopped_answering() {
+            Some(why) => Some(format!("not cleaned up: {why}")),
+            None => bucket::cleanup(client, &at, owner, swift).await.err(),
+        };
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     judge.settle(&mut report);

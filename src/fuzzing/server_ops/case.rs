@@ -309,6 +309,9 @@ pub enum Op {
         sse: SsePick,
         /// Range.
         range: Option<RangePick>,
+        /// A version (modulo the object's versions, delete markers included); the current one
+        /// when `None`.
+        version: Option<u8>,
     },
     /// HeadObject.
     Head {
@@ -316,6 +319,8 @@ pub enum Op {
         obj: ObjPick,
         /// SSE-C.
         sse: SsePick,
+        /// A version, as for [`Op::Get`].
+        version: Option<u8>,
     },
     /// CopyObject.
     Copy {
@@ -379,9 +384,17 @@ pub enum Op {
         /// Upload.
         upload: u8,
     },
-    /// DeleteObject.
+    /// DeleteObject: the current version (a delete marker where versioning is on), or one version
+    /// for good.
     Delete {
         /// Object.
         obj: ObjPick,
+        /// A version, as for [`Op::Get`].
+        version: Option<u8>,
+    },
+    /// PutBucketVersioning: `Enabled`, or `Suspended`.
+    Versioning {
+        /// `Enabled` rather than `Suspended`.
+        enabled: bool,
     },
 }

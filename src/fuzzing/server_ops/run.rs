@@ -1,5 +1,5 @@
-//! The model `server_ops` checks every reply against: what each object holds, under which key, and
-//! which multipart uploads are open with which parts.
+//! The model `server_ops` checks every reply against: each object's versions, what each holds under
+//! which key, the bucket's versioning state, and which multipart uploads are open with which parts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +19,25 @@ struct StoredModel {
     data: Arc<Vec<u8>>,
 }
 
+/// One version of an object: its id (`null` for the one written outside versioning) and what it
+/// holds (`None`: a delete marker).
+#[derive(Debug, Clone)]
+struct VersionModel {
+    id: String,
+    stored: Option<StoredModel>,
+}
+
+/// The bucket's versioning state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Versioning {
+    Unversioned,
+    Enabled,
+    Suspended,
+}
+
+/// The version id of what is written outside versioning.
+const NULL_VERSION: &str = "null";
+
 #[derive(Debug, Clone)]
 struct UploadModel {
     obj: ObjPick,
@@ -32,7 +51,9 @@ pub(super) struct Run<'a> {
     endpoint: &'a dyn Endpoint,
     min_part_size: u64,
     bucket: String,
-    objects: [Option<StoredModel>; 3],
+    /// Each object's versions, oldest first; the last is the current one.
+    objects: [Vec<VersionModel>; 3],
+    versioning: Versioning,
     uploads: Vec<UploadModel>,
     secrets: Vec<[u8; 32]>,
     log: Vec<String>,
@@ -46,7 +67,8 @@ impl<'a> Run<'a> {
             endpoint,
             min_part_size,
             bucket,
-            objects: [None, None, None],
+            objects: [Vec::new(), Vec::new(), Vec::new()],
+            versioning: Versioning::Unversioned,
             uploads: Vec::new(),
             secrets: fuzz_keys().to_vec(),
             log: Vec::new(),
@@ -120,12 +142,62 @@ impl<'a> Run<'a> {
         (!self.uploads.is_empty()).then(|| usize::from(pick) % self.uploads.len())
     }
 
+    /// What a read of `obj` without a version id finds: its current version, unless that is a
+    /// delete marker.
+    fn current(&self, obj: ObjPick) -> Option<&StoredModel> {
+        self.objects[obj.index()].last().and_then(|v| v.stored.as_ref())
+    }
+
+    /// The version `pick` names (modulo the object's versions), if it has any.
+    fn version(&self, obj: ObjPick, pick: u8) -> Option<&VersionModel> {
+        let versions = &self.objects[obj.index()];
+        (!versions.is_empty()).then(|| &versions[usize::from(pick) % versions.len()])
+    }
+
+    /// Records a successful write of `obj` (`None`: a DeleteObject without a version id) the way the
+    /// bucket's versioning state makes it: it replaces the object, replaces the null version, or
+    /// becomes a new version with the id the reply names.
+    fn record(&mut self, obj: ObjPick, stored: Option<StoredModel>, reply: &Reply) {
+        let id = match self.versioning {
+            Versioning::Enabled => {
+                let id = reply.header("x-amz-version-id").unwrap_or_default().to_owned();
+                self.check(!id.is_empty() && id != NULL_VERSION, || {
+                    format!("a write with versioning enabled named version {id:?}: {}", reply.summary())
+                });
+                id
+            }
+            Versioning::Unversioned | Versioning::Suspended => NULL_VERSION.to_owned(),
+        };
+        let versions = &mut self.objects[obj.index()];
+        if self.versioning == Versioning::Unversioned {
+            versions.clear();
+            if let Some(stored) = stored {
+                versions.push(VersionModel { id, stored: Some(stored) });
+            }
+            return;
+        }
+        if self.versioning == Versioning::Suspended {
+            versions.retain(|v| v.id != NULL_VERSION);
+        }
+        versions.push(VersionModel { id, stored });
+    }
+
+    /// `req` for `obj`, naming the version `pick` chooses; `None` when the object has no version
+    /// to name.
+    fn versioned_req(&self, method: &str, obj: ObjPick, pick: Option<u8>) -> Option<(Outgoing, Option<VersionModel>)> {
+        let mut req = self.req(method, obj);
+        let Some(pick) = pick else { return Some((req, None)) };
+        let version = self.version(obj, pick)?.clone();
+        req.query.push(("versionId".into(), version.id.clone()));
+        Some((req, Some(version)))
+    }
+
     fn op(&mut self, i: usize, op: &Op) {
         self.log.push(format!("#{i} {op:?}"));
         match op {
             Op::Put { obj, size, seed, sse } => self.put(*obj, size.bytes(), *seed, sse),
-            Op::Get { obj, sse, range } => self.get(*obj, sse, *range),
-            Op::Head { obj, sse } => self.head(*obj, sse),
+            Op::Get { obj, sse, range, version } => self.get(*obj, sse, *range, *version),
+            Op::Head { obj, sse, version } => self.head(*obj, sse, *version),
             Op::Copy { src, dst, source_sse, dest_sse, replace } => {
                 self.copy(*src, *dst, source_sse, dest_sse, *replace);
             }
@@ -138,12 +210,36 @@ impl<'a> Run<'a> {
             }
             Op::Complete { upload, parts, sse } => self.complete(*upload, parts, sse),
             Op::Abort { upload } => self.abort(*upload),
-            Op::Delete { obj } => {
-                let reply = self.send(&self.req("DELETE", *obj));
-                self.check(reply.status == 204, || format!("DeleteObject: {}", reply.summary()));
-                self.objects[obj.index()] = None;
+            Op::Delete { obj, version } => self.delete(*obj, *version),
+            Op::Versioning { enabled } => self.set_versioning(*enabled),
+        }
+    }
+
+    fn delete(&mut self, obj: ObjPick, version: Option<u8>) {
+        let Some((req, named)) = self.versioned_req("DELETE", obj, version) else { return };
+        let reply = self.send(&req);
+        self.check(reply.status == 204, || format!("DeleteObject: {}", reply.summary()));
+        match named {
+            Some(v) => self.objects[obj.index()].retain(|o| o.id != v.id),
+            None => {
+                if self.versioning == Versioning::Enabled {
+                    self.check(reply.header("x-amz-delete-marker") == Some("true"), || {
+                        format!("DeleteObject with versioning enabled made no delete marker: {}", reply.summary())
+                    });
+                }
+                self.record(obj, None, &reply);
             }
         }
+    }
+
+    fn set_versioning(&mut self, enabled: bool) {
+        let status = if enabled { "Enabled" } else { "Suspended" };
+        let mut req = Outgoing::new("PUT", Some(&self.bucket), None);
+        req.query.push(("versioning".into(), String::new()));
+        req.body = Bytes::from(format!("<VersioningConfiguration><Status>{status}</Status></VersioningConfiguration>"));
+        let reply = self.send(&req);
+        self.check(reply.status == 200, || format!("PutBucketVersioning {status}: {}", reply.summary()));
+        self.versioning = if enabled { Versioning::Enabled } else { Versioning::Suspended };
     }
 
     fn put(&mut self, obj: ObjPick, size: usize, seed: u8, sse: &SsePick) {
@@ -161,23 +257,39 @@ impl<'a> Run<'a> {
             v => {
                 self.check(reply.status == 200, || format!("a valid PutObject got {}", reply.summary()));
                 let key = if let WriteVerdict::Valid(k) = v { Some(k) } else { None };
-                self.objects[obj.index()] = Some(StoredModel { key, data });
+                self.record(obj, Some(StoredModel { key, data }), &reply);
             }
         }
     }
 
-    fn get(&self, obj: ObjPick, sse: &SsePick, range: Option<RangePick>) {
+    /// What a read finds: the version it names (a delete marker answers 405), or the current one
+    /// (none answers 404). `None` when the reply was that refusal and has been checked.
+    fn read_target(&self, what: &str, named: Option<VersionModel>, obj: ObjPick, reply: &Reply) -> Option<StoredModel> {
+        match named {
+            Some(VersionModel { stored: Some(stored), .. }) => Some(stored),
+            Some(VersionModel { stored: None, id }) => {
+                self.check(reply.status == 405, || format!("{what} of delete marker {id}: {}", reply.summary()));
+                None
+            }
+            None => {
+                let current = self.current(obj).cloned();
+                if current.is_none() {
+                    self.check(reply.status == 404, || format!("{what} of a missing object: {}", reply.summary()));
+                }
+                current
+            }
+        }
+    }
+
+    fn get(&self, obj: ObjPick, sse: &SsePick, range: Option<RangePick>, version: Option<u8>) {
         let sent = sse.render(TripleKind::Request, false);
-        let mut req = self.req("GET", obj);
+        let Some((mut req, named)) = self.versioned_req("GET", obj, version) else { return };
         req.headers.clone_from(&sent.headers);
         if let Some(r) = range {
             req.headers.push(("range".into(), r.header()));
         }
         let reply = self.send(&req);
-        let Some(stored) = &self.objects[obj.index()] else {
-            self.check(reply.status == 404, || format!("GetObject of a missing object: {}", reply.summary()));
-            return;
-        };
+        let Some(stored) = &self.read_target("GetObject", named, obj, &reply) else { return };
         if !sent.opens(stored.key.as_ref()) {
             self.refused("GetObject", &reply, stored);
             return;
@@ -203,16 +315,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn head(&self, obj: ObjPick, sse: &SsePick) {
+    fn head(&self, obj: ObjPick, sse: &SsePick, version: Option<u8>) {
         let sent = sse.render(TripleKind::Request, false);
-        let mut req = self.req("HEAD", obj);
+        let Some((mut req, named)) = self.versioned_req("HEAD", obj, version) else { return };
         req.headers.clone_from(&sent.headers);
         let reply = self.send(&req);
         self.check(reply.bytes().is_empty(), || "HeadObject with a body".into());
-        let Some(stored) = &self.objects[obj.index()] else {
-            self.check(reply.status == 404, || format!("HeadObject of a missing object: {}", reply.summary()));
-            return;
-        };
+        let Some(stored) = &self.read_target("HeadObject", named, obj, &reply) else { return };
         if sent.opens(stored.key.as_ref()) {
             self.check(reply.status == 200, || format!("HeadObject with the right key got {}", reply.summary()));
             let len = reply.header("content-length").and_then(|v| v.parse::<usize>().ok());
@@ -239,7 +348,7 @@ impl<'a> Run<'a> {
             req.headers.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
         }
         let reply = self.send(&req);
-        let Some(stored) = self.objects[src.index()].clone() else {
+        let Some(stored) = self.current(src).cloned() else {
             self.check(reply.status == 404, || format!("CopyObject from a missing source: {}", reply.summary()));
             return;
         };
@@ -262,7 +371,7 @@ impl<'a> Run<'a> {
         }
         self.check(reply.status == 200, || format!("a valid CopyObject got {}", reply.summary()));
         let key = if let WriteVerdict::Valid(k) = dest_verdict { Some(k) } else { None };
-        self.objects[dst.index()] = Some(StoredModel { key, data: stored.data });
+        self.record(dst, Some(StoredModel { key, data: stored.data }), &reply);
     }
 
     fn create_upload(&mut self, obj: ObjPick, sse: &SsePick) {
@@ -341,7 +450,7 @@ impl<'a> Run<'a> {
         req.headers.push(self.copy_source_header(src));
         req.headers.extend(source.headers.iter().cloned());
         req.headers.extend(dest.headers.iter().cloned());
-        let stored = self.objects[src.index()].clone();
+        let stored = self.current(src).cloned();
         let size = stored.as_ref().map_or(0, |s| s.data.len());
         let span = range.map(|(a, b)| {
             let m = |n: u32| n as usize % (size + 2);
@@ -409,7 +518,7 @@ impl<'a> Run<'a> {
         });
         if ok {
             let data: Vec<u8> = numbers.iter().flat_map(|n| u.parts[n].iter().copied()).collect();
-            self.objects[u.obj.index()] = Some(StoredModel { key: u.key, data: Arc::new(data) });
+            self.record(u.obj, Some(StoredModel { key: u.key, data: Arc::new(data) }), &reply);
             self.uploads.remove(ui);
         }
     }
@@ -431,8 +540,25 @@ impl<'a> Run<'a> {
             self.check(reply.status == 204, || format!("cleanup: AbortMultipartUpload got {}", reply.summary()));
         }
         for obj in ObjPick::ALL {
-            let reply = self.send(&self.req("DELETE", obj));
-            self.check(reply.status == 204, || format!("cleanup: DeleteObject got {}", reply.summary()));
+            let versions: Vec<String> = match self.versioning {
+                Versioning::Unversioned => Vec::new(),
+                _ => self.objects[obj.index()].iter().map(|v| v.id.clone()).collect(),
+            };
+            let mut requests: Vec<Outgoing> = versions
+                .into_iter()
+                .map(|id| {
+                    let mut req = self.req("DELETE", obj);
+                    req.query.push(("versionId".into(), id));
+                    req
+                })
+                .collect();
+            if self.versioning == Versioning::Unversioned {
+                requests.push(self.req("DELETE", obj));
+            }
+            for req in requests {
+                let reply = self.send(&req);
+                self.check(reply.status == 204, || format!("cleanup: DeleteObject got {}", reply.summary()));
+            }
         }
         let reply = self.send(&Outgoing::new("DELETE", Some(&self.bucket), None));
         self.check(reply.status == 204, || format!("cleanup: DeleteBucket got {}", reply.summary()));

@@ -50,14 +50,10 @@ pub(super) async fn put_object(
     conditions.check_write(current_etag(store, &input.bucket, &input.key).as_deref())?;
     let (declared, hasher) = Declared::from_request(&req.headers, input.content_md5.as_deref())?;
     let new = NewObject {
-        bucket: input.bucket,
-        key: input.key,
-        content_type: input.content_type,
-        user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
-        triple,
         content_md5: declared.has_content_md5(),
         tags: super::tagging::from_header(input.tagging.as_deref())?,
         checksum: declared.algorithm().unwrap_or(Algorithm::Crc64Nvme),
+        ..NewObject::uploaded(input.bucket, input.key, input.content_type, input.metadata, triple)
     };
     let (body, received) = super::received::count(input.body, &req.extensions, input.content_length);
     let staged = stage(store, new, body, hasher).await.map_err(|e| received.or(e))?;
@@ -97,17 +93,8 @@ pub(super) async fn post_object(
     let sse = input.server_side_encryption.as_ref().map(ServerSideEncryption::as_str);
     check_write(store, &input.bucket, &input.key, &raw, sse)?;
     let triple = validate_write(&raw, sse)?;
-    let new = NewObject {
-        bucket: input.bucket,
-        key: input.key,
-        content_type: input.content_type,
-        user_metadata: input.metadata.unwrap_or_default().into_iter().collect(),
-        triple,
-        content_md5: false,
-        // A POST form's `tagging` field is XML, not the header's query form; it is not read.
-        tags: Default::default(),
-        checksum: Algorithm::Crc64Nvme,
-    };
+    // A POST form's `tagging` field is XML, not the header's query form; it is not read.
+    let new = NewObject::uploaded(input.bucket, input.key, input.content_type, input.metadata, triple);
     // The edge streams the file past s3s when it can (`PostFile`); s3s read it otherwise.
     let file: Option<futures::stream::BoxStream<'static, Result<bytes::Bytes, String>>> =
         match req.extensions.get::<PostFile>().and_then(PostFile::take) {

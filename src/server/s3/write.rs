@@ -35,6 +35,29 @@ pub(super) struct NewObject {
     pub checksum: Algorithm,
 }
 
+impl NewObject {
+    /// An object of `bucket`/`key` with the attributes a PUT or POST names, no tags, no
+    /// `Content-MD5` to check and the default checksum (CRC64NVME: A7.3).
+    pub(super) fn uploaded(
+        bucket: String,
+        key: String,
+        content_type: Option<String>,
+        metadata: Option<s3s::dto::Metadata>,
+        triple: Option<ValidTriple>,
+    ) -> Self {
+        Self {
+            bucket,
+            key,
+            content_type,
+            user_metadata: metadata.unwrap_or_default().into_iter().collect(),
+            triple,
+            content_md5: false,
+            tags: BTreeMap::new(),
+            checksum: Algorithm::Crc64Nvme,
+        }
+    }
+}
+
 /// An object whose bytes are written but which is not yet visible.
 #[derive(Debug)]
 pub(super) struct Staged {
