@@ -71,19 +71,66 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// One `-H` argument: a key header names its key's variable, any other header that holds a key has
-/// it replaced by the variable, and the rest is quoted as it is.
-fn header_argument(name: &str, value: &str, keys: &mut KeyVars) -> String {
+/// How a request field travels in a curl command: as a header (`-H "name: value"`) or as a POST
+/// form field (`-F "name=value"`).
+#[derive(Clone, Copy)]
+enum FieldForm {
+    Header,
+    FormField,
+}
+
+/// One `-H` or `-F` argument: a key field names its key's variable, any other field that holds a
+/// key has it replaced by the variable, and the rest is quoted as it is.
+fn field_argument(form: FieldForm, name: &str, value: &str, keys: &mut KeyVars) -> String {
+    let (flag, separator) = match form {
+        FieldForm::Header => ("-H", ": "),
+        FieldForm::FormField => ("-F", "="),
+    };
     if is_key_header(name) {
-        return format!("-H \"{name}: ${}\"", keys.name_for(value));
+        return format!("{flag} \"{name}{separator}${}\"", keys.name_for(value));
     }
-    let line = format!("{name}: {value}");
-    keys.substitute(&line).map_or_else(|| format!("-H {}", shell_quote(&line)), |word| format!("-H {word}"))
+    let line = format!("{name}{separator}{value}");
+    keys.substitute(&line).map_or_else(|| format!("{flag} {}", shell_quote(&line)), |word| format!("{flag} {word}"))
+}
+
+/// The curl arguments that trust the endpoint's certificate as the run did.
+fn trust_argument(trust: &crate::client::Trust) -> Option<&'static str> {
+    match trust {
+        crate::client::Trust::Insecure => Some("--insecure"),
+        crate::client::Trust::Pem(_) => Some("--cacert \"$SSEC_CA_BUNDLE\""),
+        crate::client::Trust::WebPki => None,
+    }
+}
+
+/// A curl command for a POST Object form: the same fields, keys named by their variables, and the
+/// file. The policy and its signature are left to variables: a SigV4 POST policy is signed with the
+/// secret key, which curl's `--aws-sigv4` cannot do for a form.
+fn reproduce_post(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars) -> String {
+    let target = client.target();
+    let url = client.prepare(outgoing).map(|r| r.uri().to_string()).unwrap_or_default();
+    let mut cmd = vec!["curl -sS -i".to_owned(), shell_quote(&url)];
+    cmd.extend(trust_argument(&target.trust).map(str::to_owned));
+    cmd.push(format!("-F {}", shell_quote(&format!("key={}", outgoing.key.as_deref().unwrap_or_default()))));
+    for (n, v) in &outgoing.headers {
+        cmd.push(field_argument(FieldForm::FormField, n, v, keys));
+    }
+    cmd.push("-F x-amz-algorithm=AWS4-HMAC-SHA256".into());
+    cmd.push(format!("-F \"x-amz-credential=$AWS_ACCESS_KEY_ID/$DATE/{}/s3/aws4_request\"", target.region));
+    cmd.push("-F \"x-amz-date=$AMZ_DATE\" -F \"policy=$POLICY\" -F \"x-amz-signature=$POLICY_SIGNATURE\"".into());
+    cmd.push(format!(
+        "-F file=@body.bin  # {} bytes; POLICY: a base64 POST policy allowing these fields until later than AMZ_DATE, \
+         POLICY_SIGNATURE: its SigV4 signature for DATE",
+        outgoing.body.len()
+    ));
+    cmd.join(" ")
 }
 
 /// A curl command that sends the same request, signing with curl's `--aws-sigv4` and the
 /// credentials from the environment, and naming every key by its variable in `keys`.
 pub(super) fn reproduce(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars) -> String {
+    if outgoing.auth == Auth::PostForm {
+        return reproduce_post(client, outgoing, keys);
+    }
     let target = client.target();
     let mut unsigned = outgoing.clone();
     unsigned.auth = Auth::Anonymous;
@@ -109,13 +156,9 @@ pub(super) fn reproduce(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars
     if outgoing.auth == Auth::Swift {
         cmd.push("-H \"X-Auth-Token: $OS_AUTH_TOKEN\"".into());
     }
-    match &target.trust {
-        crate::client::Trust::Insecure => cmd.push("--insecure".into()),
-        crate::client::Trust::Pem(_) => cmd.push("--cacert \"$SSEC_CA_BUNDLE\"".into()),
-        crate::client::Trust::WebPki => {}
-    }
+    cmd.extend(trust_argument(&target.trust).map(str::to_owned));
     for (n, v) in outgoing.headers.iter().chain(&outgoing.unsigned_headers) {
-        cmd.push(header_argument(n, v, keys));
+        cmd.push(field_argument(FieldForm::Header, n, v, keys));
     }
     if !outgoing.body.is_empty() {
         cmd.push(format!("--data-binary @body.bin  # {} bytes", outgoing.body.len()));
@@ -123,4 +166,37 @@ pub(super) fn reproduce(client: &Client, outgoing: &Outgoing, keys: &mut KeyVars
     // A Swift URL names the storage URL variable, which the shell must expand.
     cmd.insert(1, if outgoing.auth == Auth::Swift { format!("\"{url}\"") } else { shell_quote(&url) });
     cmd.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::client::Target;
+    use crate::sse_c::{CustomerKey, TripleKind};
+
+    /// A POST Object upload is reproduced as the form it was (fields with `-F`, the file last) to
+    /// the bucket's URL, never as headers on a POST to the object.
+    #[test]
+    fn a_post_form_is_reproduced_as_form_fields_naming_the_key_by_its_variable() {
+        let client = Client::new(Target::new("https://s3.example.com".parse().unwrap(), "AK", "SK")).unwrap();
+        let key = CustomerKey::from_bytes([7; 32]);
+        let keys = BTreeMap::from([("k".to_owned(), key.clone())]);
+        let mut vars = KeyVars::new("post/001", 3, &keys);
+        let mut post = Outgoing::new("POST", Some("bkt"), Some("obj"));
+        post.auth = Auth::PostForm;
+        post.headers = key.headers(TripleKind::Request).iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect();
+        post.body = bytes::Bytes::from_static(b"hello");
+
+        let cmd = reproduce(&client, &post, &mut vars);
+        assert!(cmd.starts_with("curl -sS -i 'https://s3.example.com/bkt' "), "{cmd}");
+        assert!(cmd.contains(" -F 'key=obj' "), "{cmd}");
+        assert!(cmd.contains(" -F 'x-amz-server-side-encryption-customer-algorithm=AES256' "), "{cmd}");
+        assert!(cmd.contains(" -F \"x-amz-server-side-encryption-customer-key=$KEY_003_k\" "), "{cmd}");
+        assert!(cmd.contains(" -F \"policy=$POLICY\" "), "{cmd}");
+        assert!(cmd.contains(" -F file=@body.bin  # 5 bytes"), "{cmd}");
+        assert!(!cmd.contains("-H ") && !cmd.contains("-X POST") && !cmd.contains("--aws-sigv4"), "{cmd}");
+        assert!(!cmd.contains(key.to_base64().as_str()), "the key itself: {cmd}");
+    }
 }
