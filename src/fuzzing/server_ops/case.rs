@@ -13,12 +13,15 @@ use crate::sse_c::headers::SERVER_SIDE_ENCRYPTION;
 /// `+` and `/`, so the URL-safe mutation always changes it.
 #[must_use]
 pub fn fuzz_keys() -> [[u8; 32]; 3] {
-    let decode = |s: &str| -> [u8; 32] { B64.decode(s).ok().and_then(|v| v.try_into().ok()).expect("fixture key") };
-    [
-        decode("pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs="),
-        decode("6b+WOZ1T3cqZMxgThRcXAQBrS5mXKdDUphvpxptl9/4="),
-        [0xfb; 32],
-    ]
+    static KEYS: std::sync::OnceLock<[[u8; 32]; 3]> = std::sync::OnceLock::new();
+    *KEYS.get_or_init(|| {
+        let decode = |s: &str| -> [u8; 32] { B64.decode(s).ok().and_then(|v| v.try_into().ok()).expect("fixture key") };
+        [
+            decode("pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs="),
+            decode("6b+WOZ1T3cqZMxgThRcXAQBrS5mXKdDUphvpxptl9/4="),
+            [0xfb; 32],
+        ]
+    })
 }
 
 /// Which object.
