@@ -18,9 +18,9 @@
 //! ```
 //! `scenario` is a glob: `*` stands for any run of characters, `?` for one. A waiver turns one
 //! automatic check off for every scenario, so that one deviation does not hide the others; an
-//! `xfail` entry names the finding (its signature, as reports print it) it expects in the
-//! scenarios it matches, so a scenario that deviates in another way is `changed`, not hidden
-//! (see `judge`). An entry that matches no scenario is stale, and stale entries are errors: the
+//! `xfail` entry names the finding (its signature, as reports print it, or a glob over signatures
+//! for a family of findings with one cause) it expects in the scenarios it matches, so a scenario
+//! that deviates in another way is `changed`, not hidden (see `judge`). An entry that matches no scenario is stale, and stale entries are errors: the
 //! list can only shrink as endpoints improve.
 
 use std::path::Path;
@@ -81,12 +81,21 @@ pub struct Expected {
     /// Scenario ids, as a glob (`*` any characters, `?` one).
     pub scenario: String,
     /// The signature of the finding expected, as reports print it, e.g.
-    /// `get: 403 AccessDenied → 400 InvalidRequest`.
+    /// `get: 403 AccessDenied → 400 InvalidRequest`; or a glob over signatures (`*` any
+    /// characters, `?` one) for findings with one cause, e.g. `put: 200, header x-amz-checksum-* missing`.
     pub finding: String,
     /// Why: mandatory, one sentence.
     pub reason: String,
     /// An issue or document describing the deviation.
     pub link: Option<String>,
+}
+
+impl Expected {
+    /// Whether this entry names the finding with `signature`.
+    #[must_use]
+    pub fn names(&self, signature: &str) -> bool {
+        glob_matches(&self.finding, signature)
+    }
 }
 
 /// A scenario not run.
