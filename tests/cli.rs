@@ -284,24 +284,24 @@ async fn freezing_proxy(upstream: std::net::SocketAddr, reads: usize) -> String 
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// Copies `from` to `to` while reads are left (each read from a client, `counted`, uses one),
+    /// then holds both halves: the peer sees neither an answer nor a close.
     async fn pump(
         mut from: tokio::net::tcp::OwnedReadHalf,
         mut to: tokio::net::tcp::OwnedWriteHalf,
-        budget: Option<Arc<AtomicUsize>>,
         left: Arc<AtomicUsize>,
+        counted: bool,
     ) {
         let mut buf = vec![0u8; 64 * 1024];
         while let Ok(n @ 1..) = from.read(&mut buf).await {
-            if let Some(budget) = &budget {
-                let _ = budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            if counted {
+                let _ = left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
             }
             if left.load(Ordering::SeqCst) == 0 || to.write_all(&buf[..n]).await.is_err() {
                 break;
             }
         }
-        // Hold both halves: the peer sees neither an answer nor a close.
         std::future::pending::<()>().await;
-        drop((from, to));
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
@@ -311,8 +311,8 @@ async fn freezing_proxy(upstream: std::net::SocketAddr, reads: usize) -> String 
             let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { continue };
             let (client_read, client_write) = client.into_split();
             let (server_read, server_write) = server.into_split();
-            tokio::spawn(pump(client_read, server_write, Some(Arc::clone(&left)), Arc::clone(&left)));
-            tokio::spawn(pump(server_read, client_write, None, Arc::clone(&left)));
+            tokio::spawn(pump(client_read, server_write, Arc::clone(&left), true));
+            tokio::spawn(pump(server_read, client_write, Arc::clone(&left), false));
         }
     });
     url

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::{Endpoint, ObjPick, Op, RangePick, SentTriple, SsePick};
 use crate::client::Outgoing;
 use crate::fuzzing::{Reply, WriteVerdict, contains, fuzz_keys, pattern};
+use crate::server::store::NULL_VERSION;
 use crate::sse_c::TripleKind;
 
 #[derive(Debug, Clone)]
@@ -34,9 +35,6 @@ enum Versioning {
     Enabled,
     Suspended,
 }
-
-/// The version id of what is written outside versioning.
-const NULL_VERSION: &str = "null";
 
 #[derive(Debug, Clone)]
 struct UploadModel {
