@@ -32,38 +32,17 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the binary on fresh ports and waits until it answers; returns it and a client. A port
-    /// taken between [`common::free_port`] and the server's bind is retried with other ports.
+    /// Starts the binary on fresh ports and waits until it answers; returns it and a client.
     async fn start(data: &Path, ca: &Path, log: PathBuf) -> (Self, Client) {
-        for _ in 0..3 {
-            if let Some(started) = Self::try_start(data, ca, log.clone()).await {
-                return started;
-            }
-        }
-        panic!("no free ports after 3 attempts: {}", std::fs::read_to_string(&log).unwrap_or_default());
-    }
-
-    async fn try_start(data: &Path, ca: &Path, log: PathBuf) -> Option<(Self, Client)> {
-        let _ = std::fs::remove_file(ca);
-        let out = std::fs::File::create(&log).unwrap();
-        let mut server = Self { process: ServeProcess::spawn(data, ca, Some(out)), log };
-        let https = format!("https://{}", server.process.https);
+        let server = Self { process: ServeProcess::start(data, ca, &log), log };
+        let pem = std::fs::read_to_string(ca).unwrap();
+        let client = Client::new(target_for(&format!("https://{}", server.process.https), Trust::Pem(pem))).unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(status) = server.process.child.try_wait().unwrap() {
-                let log = server.log_text();
-                assert!(
-                    log.contains("binding --http") || log.contains("binding --https"),
-                    "server exited with {status}: {log}"
-                );
-                return None;
-            }
-            if let Ok(pem) = std::fs::read_to_string(ca)
-                && let Ok(client) = Client::new(target_for(&https, Trust::Pem(pem)))
-                && let Ok(r) = client.send(&Outgoing::new("GET", None, None)).await.response
+            if let Ok(r) = client.send(&Outgoing::new("GET", None, None)).await.response
                 && r.status == 200
             {
-                return Some((server, client));
+                return (server, client);
             }
             assert!(Instant::now() < deadline, "server never answered: {}", server.log_text());
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -26,14 +26,9 @@ struct Serve {
 
 async fn serve() -> Serve {
     let dir = tempfile::tempdir().unwrap();
-    let process = ServeProcess::spawn(&dir.path().join("data"), &dir.path().join("ca.pem"), None);
-    let server = Serve { http: process.http.clone(), process, _dir: dir };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&server.http).await.is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server
+    let path = dir.path();
+    let process = ServeProcess::start(&path.join("data"), &path.join("ca.pem"), &path.join("serve.log"));
+    Serve { http: process.http.clone(), process, _dir: dir }
 }
 
 impl Serve {
