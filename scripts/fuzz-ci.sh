@@ -4,6 +4,7 @@
 # executions per second per target. Exits non-zero when a target crashes (the input is left in
 # fuzz/artifacts/<target>/) or does not build.
 #
+# Builds go through scripts/fuzz.sh (coverage on the code under test only, in fuzz/target/focused).
 # cargo-fuzz needs nightly flags; on the stable toolchain they are unlocked with RUSTC_BOOTSTRAP=1.
 # cargo-fuzz itself is installed on first use.
 #
@@ -27,9 +28,9 @@ fi
 targets="${FUZZ_TARGETS:-$(cargo fuzz list)}"
 echo "fuzz-ci: building fuzz targets ($(cargo fuzz --version), sanitizer $sanitizer)"
 if [[ -n "${FUZZ_TARGETS:-}" ]]; then
-    for t in $targets; do cargo fuzz build --sanitizer "$sanitizer" "$t"; done
+    for t in $targets; do bash scripts/fuzz.sh build --sanitizer "$sanitizer" "$t"; done
 else
-    cargo fuzz build --sanitizer "$sanitizer"
+    bash scripts/fuzz.sh build --sanitizer "$sanitizer"
 fi
 logs="fuzz/target/fuzz-ci"
 mkdir -p "$logs"
@@ -53,7 +54,7 @@ for t in $targets; do
     log="$logs/$t.log"
     echo "fuzz-ci: $t for ${seconds}s (log: $log)"
     status=0
-    cargo fuzz run --sanitizer "$sanitizer" "$t" "$corpus" -- "${args[@]}" >"$log" 2>&1 || status=$?
+    bash scripts/fuzz.sh run --sanitizer "$sanitizer" "$t" "$corpus" -- "${args[@]}" >"$log" 2>&1 || status=$?
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)"
     units="$(find "$corpus" -type f | wc -l | tr -d ' ')"
@@ -64,7 +65,7 @@ for t in $targets; do
         grep -E 'panicked|ERROR|SUMMARY|Test unit written|assert' "$log" | head -n 20 || true
         tail -n 30 "$log"
         echo "-----"
-        echo "reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run $t fuzz/artifacts/$t/<crash-file>"
+        echo "reproduce: bash scripts/fuzz.sh run $t fuzz/artifacts/$t/<crash-file>"
     else
         summary+=("$(printf '%-15s %12s %10s %8s  ok' "$t" "${execs:-?}" "${rate:-?}" "$units")")
     fi

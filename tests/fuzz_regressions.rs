@@ -4,7 +4,7 @@
 //! `ssec_conform::fuzzing` entry point as the fuzz target (rustls/image-rs pattern).
 //!
 //! A failing input is named in the failure; reproduce it with
-//! `cargo fuzz run <target> fuzz/regressions/<target>/<file>` (see `fuzz/README.md`).
+//! `bash scripts/fuzz.sh run <target> fuzz/regressions/<target>/<file>` (see `fuzz/README.md`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -217,6 +217,51 @@ fn long_input_case(script: &str) -> Vec<String> {
     let mut names: Vec<String> = pattern.split('|').map(|s| s.trim().to_owned()).collect();
     names.sort();
     names
+}
+
+/// `scripts/fuzz-rustc-wrapper.sh` (what `scripts/fuzz.sh` builds with) compiles a dependency
+/// without cargo-fuzz's coverage flags and the code under test with them, every other flag kept.
+#[test]
+fn the_fuzz_build_instruments_only_the_code_under_test() {
+    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fuzz-rustc-wrapper.sh");
+    let coverage = [
+        "-Cpasses=sancov-module",
+        "-Cllvm-args=-sanitizer-coverage-level=4",
+        "-Cllvm-args=-sanitizer-coverage-inline-8bit-counters",
+        "-Cllvm-args=-sanitizer-coverage-trace-compares",
+        "-Cllvm-args=-simplifycfg-branch-fold-threshold=0",
+    ];
+    let kept = ["--cfg", "fuzzing", "-Zsanitizer=address", "-Cdebug-assertions"];
+    // `echo` stands in for rustc: the wrapper's output is the command line rustc would get.
+    let compile = |crate_name: &str, source: &str| {
+        let out = std::process::Command::new("bash")
+            .arg(&wrapper)
+            .arg("echo")
+            .args(["--crate-name", crate_name, source])
+            .args(coverage)
+            .args(kept)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+    };
+    for (crate_name, source) in
+        [("ssec_conform", "src/lib.rs"), ("s3s", "s3s/src/lib.rs"), ("server_ops", "fuzz/fuzz_targets/server_ops.rs")]
+    {
+        let args = compile(crate_name, source);
+        for flag in coverage.iter().chain(&kept) {
+            assert!(args.iter().any(|a| a == flag), "{crate_name} was compiled without {flag}: {args:?}");
+        }
+    }
+    for (crate_name, source) in [("tokio", "tokio/src/lib.rs"), ("hyper", "hyper/src/lib.rs")] {
+        let args = compile(crate_name, source);
+        for flag in coverage {
+            assert!(!args.iter().any(|a| a == flag), "{crate_name} was compiled with {flag}: {args:?}");
+        }
+        for flag in kept {
+            assert!(args.iter().any(|a| a == flag), "{crate_name} lost {flag}: {args:?}");
+        }
+    }
 }
 
 /// Known interoperability issue F1 (`fuzz/README.md`): s3s 0.14 keeps repeated query parameter

@@ -3,9 +3,10 @@
 //! Upload: a body is cut into [`SEGMENT_SIZE`] plaintext segments, each encrypted (SSE-C) and
 //! appended to the store as it arrives; digests of the plaintext are computed on the way. Download:
 //! only the segments covering the requested range are read, each decrypted and authenticated exactly
-//! once, on a blocking thread, [`READ_AHEAD`] segments ahead of the one being sent; a segment that
-//! fails authentication ends the stream with an error before any of its bytes. An upload holds one
-//! segment in memory, a download at most `READ_AHEAD + 1`.
+//! once, on a blocking thread (a small in-memory object: on the sending task), [`READ_AHEAD`]
+//! segments ahead of the one being sent; a segment that fails authentication ends the stream with
+//! an error before any of its bytes. An upload holds one segment in memory, a download at most
+//! `READ_AHEAD + 1`.
 
 use std::sync::Arc;
 
@@ -22,6 +23,10 @@ use super::store::{PartMeta, SegmentReader, SegmentSink};
 /// Segments decrypted ahead of the one being sent, so that decryption on one core overlaps the
 /// sending (TLS) on another.
 pub const READ_AHEAD: usize = 2;
+
+/// An in-memory object up to this size is decrypted on the task that sends it (about 15 µs of
+/// AES-GCM), not on a blocking thread.
+const INLINE_DECRYPT_MAX: u64 = 64 * 1024;
 
 /// What an upload produced.
 #[derive(Debug)]
@@ -226,8 +231,9 @@ impl ObjectSource {
             };
             async move {
                 let key = key?;
-                if !source.reader.blocks() && key.is_none() {
-                    return source.load(seg, None, range);
+                // From memory, plaintext and small objects cost less than a hop to a blocking thread.
+                if !source.reader.blocks() && (key.is_none() || source.size() <= INLINE_DECRYPT_MAX) {
+                    return source.load(seg, key.as_deref(), range);
                 }
                 tokio::task::spawn_blocking(move || source.load(seg, key.as_deref(), range))
                     .await

@@ -2,11 +2,12 @@
 //! which key, the bucket's versioning state, and which multipart uploads are open with which parts.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE as B64_URL};
 use bytes::Bytes;
+use memchr::memmem::Finder;
 
 use super::{Endpoint, ObjPick, Op, RangePick, SentTriple, SsePick};
 use crate::client::Outgoing;
@@ -55,8 +56,10 @@ pub(super) struct Run<'a> {
     uploads: Vec<UploadModel>,
     secrets: Vec<[u8; 32]>,
     /// What a leak of each secret looks like, searched for in every reply.
-    leaks: Vec<memchr::memmem::Finder<'static>>,
-    log: Vec<String>,
+    leaks: Vec<Arc<Finder<'static>>>,
+    /// The operations, and how many have started (the log a failure prints).
+    ops: &'a [Op],
+    started: usize,
 }
 
 impl<'a> Run<'a> {
@@ -72,15 +75,16 @@ impl<'a> Run<'a> {
             uploads: Vec::new(),
             secrets: Vec::new(),
             leaks: Vec::new(),
-            log: Vec::new(),
+            ops,
+            started: 0,
         };
         for key in fuzz_keys() {
             run.track_secret(key);
         }
         let created = run.send(&Outgoing::new("PUT", Some(&run.bucket), None));
         run.check(created.status == 200, || format!("CreateBucket: {}", created.summary()));
-        for (i, op) in ops.iter().enumerate() {
-            run.op(i, op);
+        for op in ops {
+            run.op(op);
         }
         if cleanup {
             run.cleanup();
@@ -88,7 +92,9 @@ impl<'a> Run<'a> {
     }
 
     fn fail(&self, msg: &str) -> ! {
-        panic!("server_ops: {msg}\n  bucket {}\n  ops so far:\n    {}", self.bucket, self.log.join("\n    "));
+        let log: Vec<String> =
+            self.ops[..self.started].iter().enumerate().map(|(i, op)| format!("#{i} {op:?}")).collect();
+        panic!("server_ops: {msg}\n  bucket {}\n  ops so far:\n    {}", self.bucket, log.join("\n    "));
     }
 
     fn check(&self, ok: bool, msg: impl FnOnce() -> String) {
@@ -133,11 +139,10 @@ impl<'a> Run<'a> {
             return;
         }
         self.secrets.push(key);
-        let mut forms = vec![B64.encode(key).into_bytes(), B64_URL.encode(key).into_bytes()];
-        if fuzz_keys().contains(&key) {
-            forms.push(key.to_vec());
+        match fixed_key_finders().iter().find(|(fixed, _)| *fixed == key) {
+            Some((_, finders)) => self.leaks.extend(finders.iter().cloned()),
+            None => self.leaks.extend(encoded_forms(&key).iter().map(|f| Arc::new(Finder::new(f).into_owned()))),
         }
-        self.leaks.extend(forms.iter().map(|f| memchr::memmem::Finder::new(f).into_owned()));
     }
 
     /// A read (GET or HEAD) that must not succeed: no 2xx, and no plaintext in the body.
@@ -201,8 +206,8 @@ impl<'a> Run<'a> {
         Some((req, Some(version)))
     }
 
-    fn op(&mut self, i: usize, op: &Op) {
-        self.log.push(format!("#{i} {op:?}"));
+    fn op(&mut self, op: &Op) {
+        self.started += 1;
         match op {
             Op::Put { obj, size, seed, sse } => self.put(*obj, size.bytes(), *seed, sse),
             Op::Get { obj, sse, range, version } => self.get(*obj, sse, *range, *version),
@@ -572,4 +577,27 @@ impl<'a> Run<'a> {
         let reply = self.send(&Outgoing::new("DELETE", Some(&self.bucket), None));
         self.check(reply.status == 204, || format!("cleanup: DeleteBucket got {}", reply.summary()));
     }
+}
+
+/// A key's base64 and URL-safe base64 forms.
+fn encoded_forms(key: &[u8; 32]) -> [Vec<u8>; 2] {
+    [B64.encode(key).into_bytes(), B64_URL.encode(key).into_bytes()]
+}
+
+/// A key and the finders of its leaked forms.
+type KeyFinders = ([u8; 32], Vec<Arc<Finder<'static>>>);
+
+/// The leak finders of each fixed key (its encoded forms and its raw bytes), built once per process.
+fn fixed_key_finders() -> &'static [KeyFinders] {
+    static FINDERS: OnceLock<Vec<KeyFinders>> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        fuzz_keys()
+            .into_iter()
+            .map(|key| {
+                let [b64, url] = encoded_forms(&key);
+                let forms = [b64, url, key.to_vec()];
+                (key, forms.iter().map(|f| Arc::new(Finder::new(f).into_owned())).collect())
+            })
+            .collect()
+    })
 }
