@@ -3,8 +3,9 @@
 # (sancov counters, comparison tracing) only for the crates whose behaviour is fuzzed, the
 # project, its fuzz targets and s3s (FUZZ_INSTRUMENT="crate_a crate_b" replaces that list; with
 # FUZZ_INSTRUMENT=all, scripts/fuzz.sh does not use this wrapper). Every other dependency (tokio,
-# hyper, rustls, hashing, ...) is compiled with the same sanitizer and cfg but without counters: their edges would only give libFuzzer features no input controls, and
-# collecting them after every execution costs time the code under test could use.
+# hyper, rustls, hashing, ...) is compiled with the same sanitizer and cfg but without counters:
+# their edges would only give libFuzzer features no input controls, and collecting them after
+# every execution costs time the code under test could use.
 set -euo pipefail
 rustc="$1"
 shift
