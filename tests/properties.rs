@@ -28,9 +28,7 @@ use ssec_conform::client::{Auth, Outgoing};
 use ssec_conform::fuzzing::{self, ChunkMode, ChunkedCase, Corruption, Fault, Mutation, TrailerPick, WriteVerdict};
 use ssec_conform::server::crypto::{Binding, ObjectCipher, OpenError, SEGMENT_SIZE, SealedKey};
 use ssec_conform::server::object_io::{ByteRange, ObjectSource, ingest};
-use ssec_conform::server::store::{
-    ObjectData, ObjectMeta, PartData, PartMeta, SegmentReader, SegmentSink, StoredObject,
-};
+use ssec_conform::server::store::{ObjectData, ObjectMeta, PartData, PartMeta, SegmentSink, StoredObject};
 use ssec_conform::sse_c::CustomerKey;
 use ssec_conform::sse_c::headers::TripleKind;
 use ssec_conform::sse_c::rules::{validate_read, validate_write};
@@ -76,7 +74,7 @@ fn store(parts: &[Vec<u8>], piece: usize, key: &CustomerKey) -> Stored {
             let number = if multipart { u32::try_from(i).unwrap() + 1 } else { 0 };
             let pieces: Vec<Result<Bytes, std::io::Error>> =
                 body.chunks(piece.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-            let mut sink = SegmentSink::Memory(Vec::new());
+            let mut sink = SegmentSink::memory(SEGMENT_SIZE);
             let part = cipher.new_part(number);
             let got = ingest(Some(futures::stream::iter(pieces)), Some(&part), &mut sink, Default::default(), false)
                 .await
@@ -125,14 +123,11 @@ fn read_partial(
             manifest_tag: None,
             tags: std::collections::BTreeMap::new(),
             checksum: None,
+            segment_size: SEGMENT_SIZE,
         },
         data: ObjectData::Memory(segments),
     });
-    let source = ObjectSource {
-        reader: SegmentReader::open(&obj).unwrap(),
-        cipher: Some(Arc::new(cipher)),
-        parts: Arc::new(stored.parts.clone()),
-    };
+    let source = ObjectSource::open(&obj, Some(Arc::new(cipher))).unwrap();
     fuzzing::runtime().block_on(async {
         let mut out = Vec::new();
         let mut stream = source.stream(range);

@@ -128,6 +128,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         swift_token_ttl: args.swift_token_ttl,
         allow_swift_over_http: args.allow_swift_over_http,
         limits,
+        segment_size: ssec_conform::server::crypto::SEGMENT_SIZE,
     };
     let server = ReferenceServer::start(config).await?;
     std::fs::write(&args.ca_out, server.ca_pem())

@@ -47,10 +47,13 @@ pub mod nonce_log;
 pub use self::checksum_key::{ChecksumKey, SealedChecksum};
 pub use self::manifest::{Manifest, ManifestKey, ManifestTag, ManifestTampered, PartShape};
 
-/// Plaintext bytes per encrypted segment. Chosen from the throughput benchmark: large enough that the
-/// per-segment cost (nonce, tag, allocation) is negligible, small enough that a range read decrypts
-/// little it does not return.
+/// Plaintext bytes per encrypted segment, by default. Chosen from the throughput benchmark: large
+/// enough that the per-segment cost (nonce, tag, allocation) is negligible, small enough that a range
+/// read decrypts little it does not return. Each object records the size it was written with
+/// ([`crate::server::store::ObjectMeta::segment_size`]).
 pub const SEGMENT_SIZE: usize = 256 * 1024;
+/// The smallest segment size a server may be configured with.
+pub const MIN_SEGMENT_SIZE: usize = 64;
 /// Bytes of authentication tag after each encrypted segment.
 pub const TAG_LEN: usize = 16;
 
@@ -310,18 +313,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// Number of segments of a part of `size` plaintext bytes (a zero-byte part has one, empty,
-/// authenticated segment, so that even it proves the key).
+/// Number of segments of `segment_size` bytes in a part of `size` plaintext bytes (a zero-byte part
+/// has one, empty, authenticated segment, so that even it proves the key).
 #[must_use]
-pub fn segment_count(size: u64) -> u64 {
-    if size == 0 { 1 } else { size.div_ceil(SEGMENT_SIZE as u64) }
+pub fn segment_count(size: u64, segment_size: usize) -> u64 {
+    if size == 0 { 1 } else { size.div_ceil(segment_size as u64) }
 }
 
-/// Stored bytes of an encrypted part of `size` plaintext bytes: the plaintext plus one tag per
-/// segment.
+/// Stored bytes of an encrypted part of `size` plaintext bytes in segments of `segment_size`: the
+/// plaintext plus one tag per segment.
 #[must_use]
-pub fn encrypted_len(size: u64) -> u64 {
-    size + segment_count(size) * TAG_LEN as u64
+pub fn encrypted_len(size: u64, segment_size: usize) -> u64 {
+    size + segment_count(size, segment_size) * TAG_LEN as u64
 }
 
 #[cfg(test)]

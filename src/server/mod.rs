@@ -77,6 +77,10 @@ pub struct ServerConfig {
     pub allow_swift_over_http: bool,
     /// Request, connection and timeout limits ([`limits`]).
     pub limits: Limits,
+    /// Plaintext bytes per stored segment of new objects ([`crypto::SEGMENT_SIZE`] by default). Other
+    /// sizes (at least [`crypto::MIN_SEGMENT_SIZE`]) are for tests and fuzzers, which then cross
+    /// segment boundaries with small objects; only the in-memory store takes them.
+    pub segment_size: usize,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +100,7 @@ impl Default for ServerConfig {
             swift_token_ttl: DEFAULT_SWIFT_TOKEN_TTL,
             allow_swift_over_http: false,
             limits: Limits::default(),
+            segment_size: crypto::SEGMENT_SIZE,
         }
     }
 }
@@ -199,11 +204,20 @@ fn build_edge(config: &ServerConfig) -> Result<edge::Edge, StartError> {
     if config.swift_token_ttl.is_zero() {
         return Err(StartError::InvalidConfig("the Swift token lifetime must be longer than zero".into()));
     }
+    if config.segment_size < crypto::MIN_SEGMENT_SIZE
+        || (config.data_dir.is_some() && config.segment_size != crypto::SEGMENT_SIZE)
+    {
+        return Err(StartError::InvalidConfig(format!(
+            "the segment size must be at least {} bytes, and {} with a data directory",
+            crypto::MIN_SEGMENT_SIZE,
+            crypto::SEGMENT_SIZE
+        )));
+    }
     let store = Arc::new(
         match &config.data_dir {
             Some(dir) => store::Store::open_dir(dir.clone())
                 .map_err(|source| StartError::DataDir { path: dir.clone(), source })?,
-            None => store::Store::memory(),
+            None => store::Store::memory_with_segment_size(config.segment_size),
         }
         .blocking_sse_c_by_default(config.block_sse_c_by_default),
     );

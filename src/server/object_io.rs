@@ -17,8 +17,8 @@ use s3s::StdError;
 use s3s::checksum::ChecksumHasher;
 use s3s::stream::{ByteStream, RemainingLength};
 
-use super::crypto::{ObjectCipher, PartCipher, SEGMENT_SIZE, SegmentTampered, TAG_LEN, segment_count};
-use super::store::{PartMeta, SegmentReader, SegmentSink};
+use super::crypto::{ObjectCipher, PartCipher, SegmentTampered, TAG_LEN, segment_count};
+use super::store::{PartMeta, SegmentReader, SegmentSink, StoredObject};
 
 /// Segments decrypted ahead of the one being sent, so that decryption on one core overlaps the
 /// sending (TLS) on another.
@@ -66,7 +66,8 @@ where
     E: std::fmt::Display,
 {
     let mut md5 = want_md5.then(Md5::new);
-    let mut buf: Vec<u8> = Vec::with_capacity(SEGMENT_SIZE + TAG_LEN);
+    let segment_size = sink.segment_size();
+    let mut buf: Vec<u8> = Vec::with_capacity(segment_size + TAG_LEN);
     let mut index = 0u64;
     let mut size = 0u64;
     if let Some(mut body) = body {
@@ -78,12 +79,12 @@ where
             hasher.update(&chunk);
             size += chunk.len() as u64;
             while !chunk.is_empty() {
-                if buf.len() == SEGMENT_SIZE {
+                if buf.len() == segment_size {
                     // More data follows, so the full segment is not the last one.
                     flush(&mut buf, cipher, index, false, sink).await?;
                     index += 1;
                 }
-                let take = (SEGMENT_SIZE - buf.len()).min(chunk.len());
+                let take = (segment_size - buf.len()).min(chunk.len());
                 buf.extend_from_slice(&chunk.split_to(take));
             }
         }
@@ -99,7 +100,7 @@ async fn flush(
     last: bool,
     sink: &mut SegmentSink,
 ) -> std::io::Result<()> {
-    let mut segment = std::mem::replace(buf, Vec::with_capacity(SEGMENT_SIZE + TAG_LEN));
+    let mut segment = std::mem::replace(buf, Vec::with_capacity(buf.capacity()));
     if let Some(c) = cipher {
         c.encrypt_segment(index, last, &mut segment);
     }
@@ -126,15 +127,13 @@ pub enum ReadError {
     Tampered(#[from] SegmentTampered),
 }
 
-/// How a stored object is read: its bytes, its cipher (SSE-C) and its parts.
+/// How a stored object is read: its bytes, its cipher (SSE-C), its parts and its segment size.
 #[derive(Debug, Clone)]
 pub struct ObjectSource {
-    /// The stored segments.
-    pub reader: SegmentReader,
-    /// The data key, for SSE-C objects.
-    pub cipher: Option<Arc<ObjectCipher>>,
-    /// The parts, in order.
-    pub parts: Arc<Vec<PartMeta>>,
+    reader: SegmentReader,
+    cipher: Option<Arc<ObjectCipher>>,
+    parts: Arc<Vec<PartMeta>>,
+    segment_size: usize,
 }
 
 /// One segment to read: the part's position, the segment, and its plaintext offset in the object.
@@ -150,8 +149,24 @@ struct SegmentRef {
 pub type PlaintextStream = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, ReadError>> + Send>>;
 
 impl ObjectSource {
+    /// Opens `obj` for reading, with `cipher` (its data key) for an SSE-C object.
+    pub fn open(obj: &Arc<StoredObject>, cipher: Option<Arc<ObjectCipher>>) -> std::io::Result<Self> {
+        Ok(Self {
+            reader: SegmentReader::open(obj)?,
+            cipher,
+            parts: Arc::new(obj.meta.parts.clone()),
+            segment_size: obj.meta.segment_size,
+        })
+    }
+
+    /// Checks that the stored parts have exactly the lengths `expected` (see
+    /// [`SegmentReader::check_lengths`]).
+    pub fn check_lengths(&self, expected: &[u64]) -> std::io::Result<()> {
+        self.reader.check_lengths(expected)
+    }
+
     fn stored_segment_len(&self) -> usize {
-        SEGMENT_SIZE + if self.cipher.is_some() { TAG_LEN } else { 0 }
+        self.segment_size + if self.cipher.is_some() { TAG_LEN } else { 0 }
     }
 
     /// The object's plaintext size.
@@ -163,12 +178,12 @@ impl ObjectSource {
     /// The segments holding bytes of `range` (a zero-byte part's single empty segment counts when the
     /// whole object is empty, so that even it is authenticated).
     fn segments(&self, range: ByteRange) -> Vec<SegmentRef> {
-        let seg = SEGMENT_SIZE as u64;
+        let seg = self.segment_size as u64;
         let mut out = Vec::new();
         let mut part_start = 0u64;
         for (slot, p) in self.parts.iter().enumerate() {
             let part_end = part_start + p.size;
-            let count = segment_count(p.size);
+            let count = segment_count(p.size, self.segment_size);
             if p.size == 0 && range.start == range.end && range.start == part_start {
                 out.push(SegmentRef { slot, index: 0, last: true, offset: part_start });
             } else if range.start < part_end && range.end > part_start {
@@ -299,6 +314,7 @@ impl ByteStream for ExactStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::crypto::SEGMENT_SIZE;
 
     fn source(sizes: &[u64]) -> ObjectSource {
         let parts = sizes.iter().enumerate().map(|(i, s)| PartMeta {
@@ -324,10 +340,16 @@ mod tests {
                 manifest_tag: None,
                 tags: std::collections::BTreeMap::new(),
                 checksum: None,
+                segment_size: SEGMENT_SIZE,
             },
             data: crate::server::store::ObjectData::Memory(Vec::new()),
         });
-        ObjectSource { reader: SegmentReader::open(&obj).unwrap(), cipher: None, parts: Arc::new(parts.collect()) }
+        ObjectSource {
+            reader: SegmentReader::open(&obj).unwrap(),
+            cipher: None,
+            parts: Arc::new(parts.collect()),
+            segment_size: SEGMENT_SIZE,
+        }
     }
 
     #[test]

@@ -238,7 +238,7 @@ pub enum SizePick {
     Tiny(u8),
     /// Under 16 KiB.
     Small(u16),
-    /// `segments` × 256 KiB + `delta` (at least 0).
+    /// `segments` × the server's segment size + `delta` (at least 0).
     NearSegment {
         /// 0..=2 segments.
         segments: u8,
@@ -251,10 +251,9 @@ pub enum SizePick {
 }
 
 impl SizePick {
-    /// Bytes.
+    /// Bytes, on a server storing segments of `seg` plaintext bytes.
     #[must_use]
-    pub fn bytes(self) -> usize {
-        let seg = crate::server::crypto::SEGMENT_SIZE;
+    pub fn bytes(self, seg: usize) -> usize {
         match self {
             Self::Zero => 0,
             Self::Tiny(n) => usize::from(n % 64),
@@ -280,8 +279,11 @@ pub enum RangePick {
 }
 
 impl RangePick {
-    pub(crate) fn header(self) -> String {
-        let m = |n: u32| n % (700 * 1024);
+    /// The header, for objects on a server storing segments of `seg` bytes: offsets reach past
+    /// the largest objects (about 2.7 segments, or 64 KiB).
+    pub(crate) fn header(self, seg: usize) -> String {
+        let limit = u32::try_from(seg * 11 / 4 + 64 * 1024).unwrap_or(u32::MAX);
+        let m = |n: u32| n % limit;
         match self {
             Self::FromTo(a, b) => format!("bytes={}-{}", m(a).min(m(b)), m(a).max(m(b))),
             Self::From(a) => format!("bytes={}-", m(a)),

@@ -12,12 +12,20 @@ use crate::server::{InProcessServer, Limits, ServerConfig};
 pub(super) trait Endpoint {
     /// The reply; status 0 when no response came.
     fn send(&self, req: &Outgoing) -> Reply;
+    /// CompleteMultipartUpload's minimum size of a part other than the last.
+    fn min_part_size(&self) -> u64;
+    /// Plaintext bytes per stored segment.
+    fn segment_size(&self) -> usize;
 }
 
 /// CompleteMultipartUpload's minimum part size on the in-memory server: small enough that the
 /// fuzzer's parts (mostly under 16 KiB) complete, big enough that the tiny ones (under 64 bytes)
 /// still meet `EntityTooSmall`.
 pub const IN_MEMORY_MIN_PART_SIZE: u64 = 1024;
+
+/// The in-memory server's segment size: objects of a few KiB span several segments, so range reads
+/// and authentication cross segment boundaries at the cost of small copies.
+pub const IN_MEMORY_SEGMENT_SIZE: usize = 1024;
 
 /// A fresh reference server in memory, answering unsigned requests as its user, on a single-thread
 /// runtime of the calling thread (no thread hop per request).
@@ -40,10 +48,11 @@ thread_local! {
 }
 
 impl InMemory {
-    /// A server with an empty store and [`IN_MEMORY_MIN_PART_SIZE`].
+    /// A server with an empty store, [`IN_MEMORY_MIN_PART_SIZE`] and [`IN_MEMORY_SEGMENT_SIZE`].
     pub(super) fn new() -> Self {
         let config = ServerConfig {
             limits: Limits { min_part_size: IN_MEMORY_MIN_PART_SIZE, ..Limits::default() },
+            segment_size: IN_MEMORY_SEGMENT_SIZE,
             ..ServerConfig::default()
         };
         Self { server: InProcessServer::new(&config).expect("in-memory reference server") }
@@ -68,6 +77,14 @@ impl Endpoint for InMemory {
             reply.body = Ok(bytes::Bytes::new());
         }
         reply
+    }
+
+    fn min_part_size(&self) -> u64 {
+        IN_MEMORY_MIN_PART_SIZE
+    }
+
+    fn segment_size(&self) -> usize {
+        IN_MEMORY_SEGMENT_SIZE
     }
 }
 
@@ -118,5 +135,13 @@ impl Endpoint for OverHttps {
                 }
             }
         })
+    }
+
+    fn min_part_size(&self) -> u64 {
+        Limits::default().min_part_size
+    }
+
+    fn segment_size(&self) -> usize {
+        crate::server::crypto::SEGMENT_SIZE
     }
 }

@@ -10,10 +10,9 @@ mod endpoint;
 mod run;
 
 pub use self::case::*;
-pub use self::endpoint::IN_MEMORY_MIN_PART_SIZE;
 use self::endpoint::{Endpoint, InMemory, OverHttps};
+pub use self::endpoint::{IN_MEMORY_MIN_PART_SIZE, IN_MEMORY_SEGMENT_SIZE};
 use self::run::Run;
-use crate::server::Limits;
 
 /// A sequence of operations for [`server_ops`].
 #[derive(Debug, Clone, Arbitrary)]
@@ -40,10 +39,11 @@ pub fn server_ops_https(data: &[u8]) {
 }
 
 /// Runs the operations on a fresh in-memory reference server (minimum part size
-/// [`IN_MEMORY_MIN_PART_SIZE`]), checking every reply against the model.
+/// [`IN_MEMORY_MIN_PART_SIZE`], segments of [`IN_MEMORY_SEGMENT_SIZE`]), checking every reply
+/// against the model.
 pub fn check_ops_case(case: &OpsCase) {
     let server = InMemory::new();
-    Run::execute(&server, IN_MEMORY_MIN_PART_SIZE, "ops".to_owned(), ops(case), false);
+    Run::execute(&server, "ops".to_owned(), ops(case), false);
 }
 
 /// Runs the operations in a fresh bucket of a reference server shared by the process, over HTTPS
@@ -52,7 +52,7 @@ pub fn check_ops_case(case: &OpsCase) {
 pub fn check_ops_case_https(case: &OpsCase) {
     static N: AtomicU64 = AtomicU64::new(0);
     let bucket = format!("ops-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-    Run::execute(OverHttps::shared(), Limits::default().min_part_size, bucket, ops(case), true);
+    Run::execute(OverHttps::shared(), bucket, ops(case), true);
 }
 
 fn ops(case: &OpsCase) -> &[Op] {

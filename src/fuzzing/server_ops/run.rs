@@ -48,7 +48,6 @@ struct UploadModel {
 /// One case in progress: the endpoint, and what the model says it holds.
 pub(super) struct Run<'a> {
     endpoint: &'a dyn Endpoint,
-    min_part_size: u64,
     bucket: String,
     /// Each object's versions, oldest first; the last is the current one.
     objects: [Vec<VersionModel>; 3],
@@ -65,10 +64,9 @@ pub(super) struct Run<'a> {
 impl<'a> Run<'a> {
     /// Creates `bucket`, runs `ops` and, with `cleanup`, empties and deletes the bucket, checking
     /// every reply; panics with the operations so far on the first wrong one.
-    pub(super) fn execute(endpoint: &'a dyn Endpoint, min_part_size: u64, bucket: String, ops: &[Op], cleanup: bool) {
+    pub(super) fn execute(endpoint: &'a dyn Endpoint, bucket: String, ops: &'a [Op], cleanup: bool) {
         let mut run = Run {
             endpoint,
-            min_part_size,
             bucket,
             objects: [Vec::new(), Vec::new(), Vec::new()],
             versioning: Versioning::Unversioned,
@@ -209,7 +207,7 @@ impl<'a> Run<'a> {
     fn op(&mut self, op: &Op) {
         self.started += 1;
         match op {
-            Op::Put { obj, size, seed, sse } => self.put(*obj, size.bytes(), *seed, sse),
+            Op::Put { obj, size, seed, sse } => self.put(*obj, size.bytes(self.endpoint.segment_size()), *seed, sse),
             Op::Get { obj, sse, range, version } => self.get(*obj, sse, *range, *version),
             Op::Head { obj, sse, version } => self.head(*obj, sse, *version),
             Op::Copy { src, dst, source_sse, dest_sse, replace } => {
@@ -217,7 +215,8 @@ impl<'a> Run<'a> {
             }
             Op::CreateUpload { obj, sse } => self.create_upload(*obj, sse),
             Op::UploadPart { upload, part, size, seed, sse } => {
-                self.upload_part(*upload, u32::from(part % 3) + 1, size.bytes(), *seed, sse);
+                let size = size.bytes(self.endpoint.segment_size());
+                self.upload_part(*upload, u32::from(part % 3) + 1, size, *seed, sse);
             }
             Op::UploadPartCopy { upload, part, src, source_sse, dest_sse, range } => {
                 self.upload_part_copy(*upload, u32::from(part % 3) + 1, *src, source_sse, dest_sse, *range);
@@ -300,7 +299,7 @@ impl<'a> Run<'a> {
         let Some((mut req, named)) = self.versioned_req("GET", obj, version) else { return };
         req.headers.clone_from(&sent.headers);
         if let Some(r) = range {
-            req.headers.push(("range".into(), r.header()));
+            req.headers.push(("range".into(), r.header(self.endpoint.segment_size())));
         }
         let reply = self.send(&req);
         let Some(stored) = &self.read_target("GetObject", named, obj, &reply) else { return };
@@ -519,7 +518,7 @@ impl<'a> Run<'a> {
         let reply = self.send(&req);
         let ascending = numbers.windows(2).all(|w| w[0] < w[1]);
         let present = numbers.iter().all(|n| u.parts.contains_key(n));
-        let min = self.min_part_size;
+        let min = self.endpoint.min_part_size();
         let sizes_ok = numbers.iter().rev().skip(1).all(|n| u.parts.get(n).is_some_and(|p| p.len() as u64 >= min));
         let triple_ok = sent.is_absent() || Self::part_ok(&u, &sent);
         let ok = !numbers.is_empty() && ascending && present && sizes_ok && triple_ok;

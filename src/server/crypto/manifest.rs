@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{Binding, PartSalt, SEGMENT_SIZE, hmac_sha256, segment_count};
+use super::{Binding, PartSalt, hmac_sha256, segment_count};
 
 const MANIFEST_LABEL: &[u8] = b"ssec-conform/v1/manifest";
 
@@ -22,6 +22,8 @@ pub struct PartShape {
 /// The shape of an object: what its manifest tag authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// Plaintext bytes per segment.
+    pub segment_size: usize,
     /// Total plaintext size.
     pub size: u64,
     /// The parts, in order.
@@ -33,13 +35,13 @@ impl Manifest {
     /// unambiguous).
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(24 + self.parts.len() * 52);
-        out.extend_from_slice(&(SEGMENT_SIZE as u64).to_be_bytes());
+        out.extend_from_slice(&(self.segment_size as u64).to_be_bytes());
         out.extend_from_slice(&self.size.to_be_bytes());
         out.extend_from_slice(&(self.parts.len() as u64).to_be_bytes());
         for p in &self.parts {
             out.extend_from_slice(&p.number.to_be_bytes());
             out.extend_from_slice(&p.size.to_be_bytes());
-            out.extend_from_slice(&segment_count(p.size).to_be_bytes());
+            out.extend_from_slice(&segment_count(p.size, self.segment_size).to_be_bytes());
             out.extend_from_slice(&p.salt.0);
         }
         out
@@ -98,6 +100,7 @@ mod tests {
         let key = c.manifest_key();
         let (a, b) = (c.new_part(1).salt(), c.new_part(2).salt());
         let manifest = Manifest {
+            segment_size: crate::server::crypto::SEGMENT_SIZE,
             size: 7_000_000,
             parts: vec![
                 PartShape { number: 1, size: 6_000_000, salt: a },
@@ -116,7 +119,15 @@ mod tests {
         resized.size -= 1;
         let mut resalted = manifest.clone();
         resalted.parts[0].salt = b;
-        for (what, m) in [("swapped", swapped), ("dropped", dropped), ("resized", resized), ("resalted", resalted)] {
+        let mut resegmented = manifest.clone();
+        resegmented.segment_size /= 2;
+        for (what, m) in [
+            ("swapped", swapped),
+            ("dropped", dropped),
+            ("resized", resized),
+            ("resalted", resalted),
+            ("resegmented", resegmented),
+        ] {
             assert_eq!(key.verify(Some(&m), Some(&tag)), Err(ManifestTampered), "{what}");
         }
         assert_eq!(key.verify(None, Some(&tag)), Err(ManifestTampered));

@@ -352,6 +352,7 @@ pub(super) async fn complete(
             manifest_tag: None,
             tags: u.tags.clone(),
             checksum: checksum.clone().map(|c| StoredChecksum::keep(c, u.checksum_key.as_ref())),
+            segment_size: store.segment_size(),
         };
         meta.manifest_tag = u.manifest_key.as_ref().zip(meta.manifest()).map(|(k, m)| k.tag(&m));
         let shown = if reveal { checksum } else { None };

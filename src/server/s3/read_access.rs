@@ -9,7 +9,7 @@ use crate::server::checksum::ObjectChecksum;
 use crate::server::crypto::{Binding, ObjectCipher, OpenError, encrypted_len};
 use crate::server::error::internal;
 use crate::server::object_io::ObjectSource;
-use crate::server::store::{ObjectMeta, SegmentReader, StoredObject};
+use crate::server::store::{ObjectMeta, StoredObject};
 use crate::sse_c::rules::validate_read;
 use crate::sse_c::{RawTriple, SseCError};
 
@@ -26,12 +26,13 @@ impl ReadAccess {
     /// The object's plaintext, as a source of segments. For an SSE-C object the stored parts must
     /// have the lengths its authenticated manifest implies.
     pub(super) fn source(&self, obj: &Arc<StoredObject>) -> Result<ObjectSource, S3Error> {
-        let reader = SegmentReader::open(obj).map_err(|e| internal(&e))?;
+        let source = ObjectSource::open(obj, self.cipher.clone()).map_err(|e| internal(&e))?;
         if self.cipher.is_some() {
-            let expected: Vec<u64> = obj.meta.parts.iter().map(|p| encrypted_len(p.size)).collect();
-            reader.check_lengths(&expected).map_err(|e| internal(&e))?;
+            let segment = obj.meta.segment_size;
+            let expected: Vec<u64> = obj.meta.parts.iter().map(|p| encrypted_len(p.size, segment)).collect();
+            source.check_lengths(&expected).map_err(|e| internal(&e))?;
         }
-        Ok(ObjectSource { reader, cipher: self.cipher.clone(), parts: Arc::new(obj.meta.parts.clone()) })
+        Ok(source)
     }
 }
 

@@ -134,6 +134,7 @@ where
         manifest_tag: None,
         tags: new.tags,
         checksum: None,
+        segment_size: store.segment_size(),
     };
     let checksum = new.checksum.value_in(&ingested.checksums).map(|value| ObjectChecksum {
         algorithm: new.checksum,

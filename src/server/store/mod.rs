@@ -24,7 +24,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::server::checksum::StoredChecksum;
-use crate::server::crypto::{Manifest, ManifestTag, PartSalt, PartShape, SealedKey};
+use crate::server::crypto::{MIN_SEGMENT_SIZE, Manifest, ManifestTag, PartSalt, PartShape, SEGMENT_SIZE, SealedKey};
 
 pub use self::dir::{DirBackend, TempData};
 pub use self::uploads::{PartData, Upload, UploadedPart};
@@ -83,6 +83,17 @@ pub struct ObjectMeta {
     /// The flexible checksum (sealed for SSE-C objects); none for objects stored before checksums.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<StoredChecksum>,
+    /// Plaintext bytes per stored segment (authenticated by the manifest of an SSE-C object).
+    #[serde(default = "default_segment_size", skip_serializing_if = "is_default_segment_size")]
+    pub segment_size: usize,
+}
+
+fn default_segment_size() -> usize {
+    SEGMENT_SIZE
+}
+
+fn is_default_segment_size(size: &usize) -> bool {
+    *size == SEGMENT_SIZE
 }
 
 impl ObjectMeta {
@@ -95,7 +106,7 @@ impl ObjectMeta {
             .iter()
             .map(|p| Some(PartShape { number: p.number, size: p.size, salt: p.salt? }))
             .collect::<Option<Vec<_>>>()?;
-        Some(Manifest { size: self.size, parts })
+        Some(Manifest { segment_size: self.segment_size, size: self.size, parts })
     }
 
     /// Whether the object was made by CompleteMultipartUpload.
@@ -177,23 +188,45 @@ pub struct Store {
     uploads: uploads::Uploads,
     /// Controls of new buckets (`--block-ssec-by-default` sets `sse_c_blocked`).
     new_bucket_controls: Controls,
+    /// Plaintext bytes per segment of the objects written from now on.
+    segment_size: usize,
 }
 
 /// A sink for one part's segments while it is uploaded; invisible until committed.
 #[derive(Debug)]
 pub enum SegmentSink {
     /// Collecting segments in memory.
-    Memory(Vec<Bytes>),
-    /// Appending to a temporary file.
+    Memory {
+        /// The segments so far.
+        segments: Vec<Bytes>,
+        /// Plaintext bytes per segment.
+        segment_size: usize,
+    },
+    /// Appending to a temporary file (segments of [`SEGMENT_SIZE`]).
     File(TempData),
 }
 
 impl SegmentSink {
+    /// An empty in-memory sink for segments of `segment_size` plaintext bytes.
+    #[must_use]
+    pub fn memory(segment_size: usize) -> Self {
+        Self::Memory { segments: Vec::new(), segment_size }
+    }
+
+    /// Plaintext bytes per segment.
+    #[must_use]
+    pub fn segment_size(&self) -> usize {
+        match self {
+            Self::Memory { segment_size, .. } => *segment_size,
+            Self::File(_) => SEGMENT_SIZE,
+        }
+    }
+
     /// Appends one stored segment.
     pub async fn push(&mut self, segment: Vec<u8>) -> std::io::Result<()> {
         match self {
-            Self::Memory(v) => {
-                v.push(Bytes::from(segment));
+            Self::Memory { segments, .. } => {
+                segments.push(Bytes::from(segment));
                 Ok(())
             }
             Self::File(t) => t.append(&segment).await,
@@ -203,7 +236,7 @@ impl SegmentSink {
     /// Finishes writing: the part's data, durable when on disk.
     pub async fn finish(self) -> std::io::Result<PartData> {
         match self {
-            Self::Memory(v) => Ok(PartData::Memory(v)),
+            Self::Memory { segments, .. } => Ok(PartData::Memory(segments)),
             Self::File(t) => Ok(PartData::File(t.finish().await?)),
         }
     }
@@ -244,7 +277,22 @@ impl Store {
             buckets: RwLock::default(),
             uploads: uploads::Uploads::default(),
             new_bucket_controls: Controls::default(),
+            segment_size: SEGMENT_SIZE,
         }
+    }
+
+    /// An in-memory store writing segments of `segment_size` plaintext bytes (at least
+    /// [`MIN_SEGMENT_SIZE`]); a small size lets tests and fuzzers cross segment boundaries with
+    /// small objects.
+    #[must_use]
+    pub fn memory_with_segment_size(segment_size: usize) -> Self {
+        Self { segment_size: segment_size.max(MIN_SEGMENT_SIZE), ..Self::memory() }
+    }
+
+    /// Plaintext bytes per segment of the objects written from now on.
+    #[must_use]
+    pub fn segment_size(&self) -> usize {
+        self.segment_size
     }
 
     /// Blocks SSE-C on buckets created from now on (AWS's default since April 2026).
@@ -283,6 +331,7 @@ impl Store {
             buckets: RwLock::new(buckets),
             uploads: uploads::Uploads::default(),
             new_bucket_controls: Controls::default(),
+            segment_size: SEGMENT_SIZE,
         })
     }
 
@@ -427,7 +476,7 @@ impl Store {
     /// Opens a sink for a new part's segments.
     pub fn begin(&self) -> std::io::Result<SegmentSink> {
         match &self.dir {
-            None => Ok(SegmentSink::Memory(Vec::new())),
+            None => Ok(SegmentSink::memory(self.segment_size)),
             Some(dir) => Ok(SegmentSink::File(dir.temp_data()?)),
         }
     }
@@ -513,6 +562,7 @@ impl Store {
                     manifest_tag: None,
                     tags: BTreeMap::new(),
                     checksum: None,
+                    segment_size: SEGMENT_SIZE,
                 };
                 let committed = self.commit(marker, Vec::new()).await.map_err(|_| BucketError::NoSuchBucket)?;
                 Ok(Some(committed.version_id))

@@ -19,7 +19,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 
 use super::object_io::{ByteRange, ExactStream, ObjectSource, ingest};
-use super::store::{ObjectMeta, PartMeta, SegmentReader, Store, now_ms, random_id};
+use super::store::{ObjectMeta, PartMeta, Store, now_ms, random_id};
 use tempauth::{Refusal, TempAuth};
 
 /// Whether a request belongs to the Swift front: TempAuth or a `/v1/AUTH_…` path, without S3 auth.
@@ -195,6 +195,7 @@ impl SwiftFront {
             manifest_tag: None,
             tags: std::collections::BTreeMap::new(),
             checksum: None,
+            segment_size: self.store.segment_size(),
         };
         match self.store.commit(meta, vec![part]).await {
             Ok(_) => {
@@ -220,8 +221,7 @@ impl SwiftFront {
                 "This object is encrypted with a customer-provided key; read it through the S3 API with its key.\n",
             );
         }
-        let Ok(reader) = SegmentReader::open(&found) else { return text(StatusCode::INTERNAL_SERVER_ERROR, "") };
-        let source = ObjectSource { reader, cipher: None, parts: Arc::new(found.meta.parts.clone()) };
+        let Ok(source) = ObjectSource::open(&found, None) else { return text(StatusCode::INTERNAL_SERVER_ERROR, "") };
         let body = if head {
             s3s::Body::empty()
         } else {
