@@ -11,6 +11,16 @@ use md5::{Digest as _, Md5};
 use ssec_conform::server::crypto::MIN_SEGMENT_SIZE;
 use ssec_conform::{ReferenceServer, ServerConfig};
 
+const BUCKET: &str = "seg";
+
+sse_c_requests! {
+    BUCKET;
+    /// A GetObject.
+    sse_c_get: get_object -> aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
+    /// A PutObject (no body yet).
+    sse_c_put: put_object -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
+}
+
 /// An SSE-C object of 1,000 bytes in 64-byte segments reads back whole and in ranges that cross
 /// segments, with the right key only.
 #[tokio::test]
@@ -21,43 +31,15 @@ async fn small_segments_read_back_exactly_across_their_boundaries() {
     let triple = |k: [u8; 32]| (b64.encode(k), b64.encode(Md5::digest(k)));
     let (key, md5) = triple([3; 32]);
     let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
-    s3.create_bucket().bucket("seg").send().await.unwrap();
-    s3.put_object()
-        .bucket("seg")
-        .key("obj")
-        .body(ByteStream::from(data.clone()))
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&key)
-        .sse_customer_key_md5(&md5)
-        .send()
-        .await
-        .unwrap();
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    sse_c_put(&s3, "obj", (&key, &md5)).body(ByteStream::from(data.clone())).send().await.unwrap();
     for (range, want) in [(None, &data[..]), (Some("bytes=60-200"), &data[60..=200]), (Some("bytes=-70"), &data[930..])]
     {
-        let got = s3
-            .get_object()
-            .bucket("seg")
-            .key("obj")
-            .set_range(range.map(str::to_owned))
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(&key)
-            .sse_customer_key_md5(&md5)
-            .send()
-            .await
-            .unwrap();
+        let got = sse_c_get(&s3, "obj", (&key, &md5)).set_range(range.map(str::to_owned)).send().await.unwrap();
         assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), want, "{range:?}");
     }
     let (wrong, wrong_md5) = triple([4; 32]);
-    let err = s3
-        .get_object()
-        .bucket("seg")
-        .key("obj")
-        .sse_customer_algorithm("AES256")
-        .sse_customer_key(&wrong)
-        .sse_customer_key_md5(&wrong_md5)
-        .send()
-        .await
-        .unwrap_err();
+    let err = sse_c_get(&s3, "obj", (&wrong, &wrong_md5)).send().await.unwrap_err();
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
     assert_eq!(err.code(), Some("AccessDenied"));
     server.shutdown().await;
