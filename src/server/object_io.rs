@@ -1,11 +1,12 @@
 //! Streaming object bodies in and out of the store, segment by segment.
 //!
-//! Upload: a body is cut into [`SEGMENT_SIZE`] plaintext segments, each encrypted (SSE-C) and
-//! appended to the store as it arrives; digests of the plaintext are computed on the way. Download:
-//! only the segments covering the requested range are read, each decrypted and authenticated exactly
-//! once, on a blocking thread (a small in-memory object: on the sending task), [`READ_AHEAD`]
-//! segments ahead of the one being sent; a segment that fails authentication ends the stream with
-//! an error before any of its bytes. An upload holds one segment in memory, a download at most
+//! Upload: a body is cut into plaintext segments of the store's segment size
+//! ([`crate::server::crypto::SEGMENT_SIZE`] by default), each encrypted (SSE-C) and appended to the
+//! store as it arrives; digests of the plaintext are computed on the way. Download: only the
+//! segments covering the requested range are read, each decrypted and authenticated exactly once,
+//! on a blocking thread (a small in-memory object: on the sending task), [`READ_AHEAD`] segments
+//! ahead of the one being sent; a segment that fails authentication ends the stream with an error
+//! before any of its bytes. An upload holds one segment in memory, a download at most
 //! `READ_AHEAD + 1`.
 
 use std::sync::Arc;
