@@ -56,7 +56,10 @@ assert len(report["scenarios"]) == total, (len(report["scenarios"]), total)
 assert report["counts"].get("pass") == total, report["counts"]
 print(f"image run: {total} scenarios, all pass")
 PY
-in_image man | grep -q '^\.TH' || {
+# Read the whole page before searching it: `grep -q` would stop reading at the first match and
+# leave the writer with a broken pipe.
+man_page="$(in_image man)"
+grep -q '^\.TH' <<<"$man_page" || {
     echo "man page missing from the image" >&2
     exit 1
 }
